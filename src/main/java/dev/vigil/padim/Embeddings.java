@@ -1,0 +1,148 @@
+package dev.vigil.padim;
+
+import java.util.List;
+
+/**
+ * PaDiM's patch embedding (paper section 3.1): the backbone's layers 1..n, each deeper layer repeated by nearest
+ * neighbour onto layer 1's grid, concatenated along channels, then only the selected channels kept.
+ */
+public final class Embeddings {
+    private final List<LayerShape> layers;
+    private final int[] channelIndices;
+    /** for each kept channel: which layer and which channel of it */
+    private final int[] sourceLayer;
+    private final int[] sourceChannel;
+    /** for each layer: the source row and column for every row and column of layer 1's grid */
+    private final int[][] rowMap;
+    private final int[][] colMap;
+
+    /**
+     * @param layers         shapes of layers 1..n for one image; layer 1 defines the grid
+     * @param channelIndices kept channels, indices into the concatenation of all layers' channels
+     */
+    public Embeddings(List<LayerShape> layers, int[] channelIndices) {
+        if (layers.isEmpty()) {
+            throw new IllegalArgumentException("at least one layer is needed");
+        }
+        this.layers = List.copyOf(layers);
+        this.channelIndices = channelIndices.clone();
+        int total = totalChannels(layers);
+        sourceLayer = new int[channelIndices.length];
+        sourceChannel = new int[channelIndices.length];
+        for (int k = 0; k < channelIndices.length; k++) {
+            int c = channelIndices[k];
+            if (c < 0 || c >= total) {
+                throw new IllegalArgumentException("channel index " + c + " outside 0.." + (total - 1));
+            }
+            int layer = 0;
+            while (c >= layers.get(layer).channels()) {
+                c -= layers.get(layer).channels();
+                layer++;
+            }
+            sourceLayer[k] = layer;
+            sourceChannel[k] = c;
+        }
+        LayerShape grid = layers.get(0);
+        rowMap = new int[layers.size()][];
+        colMap = new int[layers.size()][];
+        for (int l = 0; l < layers.size(); l++) {
+            rowMap[l] = nearest(grid.height(), layers.get(l).height());
+            colMap[l] = nearest(grid.width(), layers.get(l).width());
+        }
+    }
+
+    public static int totalChannels(List<LayerShape> layers) {
+        return layers.stream().mapToInt(LayerShape::channels).sum();
+    }
+
+    public int gridHeight() {
+        return layers.get(0).height();
+    }
+
+    public int gridWidth() {
+        return layers.get(0).width();
+    }
+
+    public int positions() {
+        return gridHeight() * gridWidth();
+    }
+
+    public int features() {
+        return channelIndices.length;
+    }
+
+    public List<LayerShape> layers() {
+        return layers;
+    }
+
+    /** torch's nearest interpolation: destination i reads source floor(i * in / out). */
+    private static int[] nearest(int out, int in) {
+        int[] map = new int[out];
+        for (int i = 0; i < out; i++) {
+            map[i] = (int) Math.min(in - 1, (long) i * in / out);
+        }
+        return map;
+    }
+
+    /**
+     * Fills {@code out} with the embeddings of images {@code [0, count)} of a backbone batch.
+     *
+     * @param outputs one array per layer, NCHW with N at least {@code count}: {@code [N][C_l][H_l][W_l]}
+     * @param out     destination whose batch is at least {@code count}; images beyond {@code count} are left as they are
+     */
+    public void extract(List<float[]> outputs, int count, EmbeddingBatch out) {
+        if (out.positions() != positions() || out.features() != features() || out.batch() < count) {
+            throw new IllegalArgumentException("embedding batch shape does not match the embedding");
+        }
+        int width = gridWidth();
+        int batch = out.batch();
+        float[] dst = out.values();
+        int d = features();
+        for (int k = 0; k < d; k++) {
+            int l = sourceLayer[k];
+            LayerShape shape = layers.get(l);
+            float[] src = outputs.get(l);
+            int[] rows = rowMap[l];
+            int[] cols = colMap[l];
+            for (int b = 0; b < count; b++) {
+                int plane = (b * shape.channels() + sourceChannel[k]) * shape.height() * shape.width();
+                for (int i = 0; i < rows.length; i++) {
+                    int srcRow = plane + rows[i] * shape.width();
+                    int p = i * width;
+                    for (int j = 0; j < width; j++, p++) {
+                        dst[(p * d + k) * batch + b] = src[srcRow + cols[j]];
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The full embedding of one image before channel selection, {@code [C1 + ... + Cn][H1][W1]} flattened: the
+     * reference definition, used by tests and by tools that inspect embeddings.
+     *
+     * @param layerValues one array per layer, {@code [C_l][H_l][W_l]} flattened
+     */
+    public static float[] concatenate(List<LayerShape> layers, List<float[]> layerValues) {
+        LayerShape grid = layers.get(0);
+        int plane = grid.height() * grid.width();
+        float[] out = new float[totalChannels(layers) * plane];
+        int channelBase = 0;
+        for (int l = 0; l < layers.size(); l++) {
+            LayerShape shape = layers.get(l);
+            int[] rows = nearest(grid.height(), shape.height());
+            int[] cols = nearest(grid.width(), shape.width());
+            float[] src = layerValues.get(l);
+            for (int c = 0; c < shape.channels(); c++) {
+                for (int i = 0; i < grid.height(); i++) {
+                    for (int j = 0; j < grid.width(); j++) {
+                        out[(channelBase + c) * plane + i * grid.width() + j] =
+                                src[(c * shape.height() + rows[i]) * shape.width() + cols[j]];
+                    }
+                }
+            }
+            channelBase += shape.channels();
+        }
+        return out;
+    }
+}
