@@ -1,0 +1,188 @@
+package dev.vigil.backbone;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A feature extractor run by ONNX Runtime: CUDA execution provider when the runtime has it (built with
+ * {@code -Pgpu}) and a device answers, the CPU otherwise. Thread-safe: ONNX Runtime sessions allow concurrent runs.
+ */
+public final class OnnxBackbone implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(OnnxBackbone.class);
+
+    private final BackboneManifest manifest;
+    private final String sha256;
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final String provider;
+    private final Set<String> outputNames;
+
+    /** Output feature maps of one batch: one {@code [N][C][H][W]} array per manifest output, in manifest order. */
+    public record Features(int batch, List<int[]> shapes, List<float[]> layers) {
+    }
+
+    private OnnxBackbone(BackboneManifest manifest, String sha256, OrtEnvironment env, OrtSession session,
+                         String provider) {
+        this.manifest = manifest;
+        this.sha256 = sha256;
+        this.env = env;
+        this.session = session;
+        this.provider = provider;
+        this.outputNames = new LinkedHashSet<>();
+        manifest.outputs().forEach(o -> outputNames.add(o.name()));
+    }
+
+    public static OnnxBackbone load(Path manifestPath) throws IOException {
+        return load(BackboneManifest.read(manifestPath), Device.AUTO);
+    }
+
+    public enum Device { AUTO, CPU, CUDA }
+
+    /**
+     * Loads the ONNX file named by the manifest, checks its sha256 when the manifest gives one and checks that the
+     * model has the input and outputs the manifest names.
+     */
+    public static OnnxBackbone load(BackboneManifest manifest, Device device) throws IOException {
+        Path file = manifest.modelPath();
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("backbone " + manifest.name() + ": ONNX file " + file + " does not exist");
+        }
+        String digest = sha256(file);
+        if (manifest.sha256() != null && !manifest.sha256().equalsIgnoreCase(digest)) {
+            throw new IOException("backbone " + manifest.name() + ": ONNX file " + file + " has sha256 " + digest
+                    + " but the manifest expects " + manifest.sha256());
+        }
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try {
+            OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            options.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
+            // no spinning: the Java side (Mahalanobis, maps) shares these cores between backbone runs
+            options.addConfigEntry("session.intra_op.allow_spinning", "0");
+            String provider = "CPU";
+            boolean cudaBuilt = OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
+            if (device == Device.CUDA && !cudaBuilt) {
+                throw new IOException("CUDA was requested but this ONNX Runtime has no CUDA provider (build with -Pgpu)");
+            }
+            if (device != Device.CPU && cudaBuilt) {
+                try {
+                    options.addCUDA(0);
+                    provider = "CUDA";
+                } catch (OrtException e) {
+                    if (device == Device.CUDA) {
+                        throw new IOException("CUDA execution provider failed to start: " + e.getMessage(), e);
+                    }
+                    LOG.warn("CUDA execution provider unavailable ({}), running on the CPU", e.getMessage());
+                }
+            }
+            OrtSession session = env.createSession(file.toString(), options);
+            OnnxBackbone backbone = new OnnxBackbone(manifest, digest, env, session, provider);
+            backbone.checkSignature();
+            LOG.info("backbone {} ({}) on {} execution provider", manifest.name(), file.getFileName(), provider);
+            return backbone;
+        } catch (OrtException e) {
+            throw new IOException("backbone " + manifest.name() + ": ONNX Runtime cannot load " + file + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private void checkSignature() throws OrtException, IOException {
+        Map<String, NodeInfo> inputs = session.getInputInfo();
+        if (!inputs.containsKey(manifest.input().name())) {
+            throw new IOException("backbone " + manifest.name() + ": the model has no input '" + manifest.input().name()
+                    + "' (it has " + inputs.keySet() + ")");
+        }
+        Map<String, NodeInfo> outputs = session.getOutputInfo();
+        for (String name : outputNames) {
+            if (!outputs.containsKey(name)) {
+                throw new IOException("backbone " + manifest.name() + ": the model has no output '" + name
+                        + "' (it has " + outputs.keySet() + ")");
+            }
+            if (outputs.get(name).getInfo() instanceof TensorInfo t && t.getShape().length != 4) {
+                throw new IOException("backbone " + manifest.name() + ": output '" + name
+                        + "' is not a feature map [N][C][H][W]");
+            }
+        }
+    }
+
+    public static String sha256(Path file) throws IOException {
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public BackboneManifest manifest() {
+        return manifest;
+    }
+
+    /** sha256 of the ONNX file actually loaded. */
+    public String sha256() {
+        return sha256;
+    }
+
+    /** "CUDA" or "CPU". */
+    public String provider() {
+        return provider;
+    }
+
+    /**
+     * Runs a batch.
+     *
+     * @param input {@code [batch][3][height][width]}, already normalised
+     */
+    public Features run(float[] input, int batch, int height, int width) {
+        try (OnnxTensor tensor = OnnxTensor.createTensor(env, FloatBuffer.wrap(input, 0, batch * 3 * height * width),
+                new long[]{batch, 3, height, width});
+             OrtSession.Result result = session.run(Map.of(manifest.input().name(), tensor), outputNames)) {
+            List<int[]> shapes = new ArrayList<>();
+            List<float[]> layers = new ArrayList<>();
+            for (String name : outputNames) {
+                OnnxTensor out = (OnnxTensor) result.get(name).orElseThrow();
+                long[] shape = out.getInfo().getShape();
+                FloatBuffer buffer = out.getFloatBuffer();
+                float[] values = new float[buffer.remaining()];
+                buffer.get(values);
+                shapes.add(new int[]{(int) shape[0], (int) shape[1], (int) shape[2], (int) shape[3]});
+                layers.add(values);
+            }
+            return new Features(batch, shapes, layers);
+        } catch (OrtException e) {
+            throw new IllegalStateException("backbone " + manifest.name() + " failed on a batch of " + batch + " "
+                    + width + "x" + height + " images: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            LOG.warn("closing the ONNX session: {}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package dev.vigil.padim;
+
+import java.time.Instant;
+
+/**
+ * Everything needed to reproduce and check a fitted PaDiM model, besides the Gaussians themselves.
+ *
+ * @param backboneName    the backbone manifest's name
+ * @param backboneSha256  sha256 of the ONNX file the model was fitted with
+ * @param layerChannels   channels of each backbone output used, layer 1 first
+ * @param preprocessing   "resize" or "resize-crop"
+ * @param inputWidth      backbone input width in pixels (the anomaly map's width)
+ * @param inputHeight     backbone input height in pixels
+ * @param gridWidth       patch grid width (layer 1's)
+ * @param gridHeight      patch grid height
+ * @param channelIndices  the kept channels, indices into the concatenated layers (d of them)
+ * @param seed            seed the channel indices were drawn with
+ * @param eps             regularisation added to each covariance's diagonal
+ * @param trainingFrames  frames the Gaussians were fitted on
+ * @param threshold       held-back normal score statistics and the default threshold
+ * @param created         creation time
+ * @param label           camera id or free label
+ */
+public record ModelInfo(String backboneName, String backboneSha256, int[] layerChannels, String preprocessing,
+                        int inputWidth, int inputHeight, int gridWidth, int gridHeight, int[] channelIndices,
+                        long seed, double eps, long trainingFrames, ThresholdStats threshold, Instant created,
+                        String label) {
+    public int features() {
+        return channelIndices.length;
+    }
+
+    public int positions() {
+        return gridWidth * gridHeight;
+    }
+
+    public ModelInfo withThreshold(ThresholdStats stats) {
+        return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
+                gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, stats, created, label);
+    }
+}
