@@ -77,13 +77,15 @@ public final class AnomalyMaps {
 
     /** Separable Gaussian blur of an image {@code [height][width]}; returns a new array. */
     public static float[] gaussianBlur(float[] image, int height, int width, double sigma, Padding padding) {
+        return blurColumns(blurRows(image, height, width, sigma, padding), height, width, sigma, padding);
+    }
+
+    /** The blur along each row only. */
+    static float[] blurRows(float[] image, int height, int width, double sigma, Padding padding) {
         float[] kernel = gaussianKernel(sigma);
-        float[] tmp = new float[image.length];
         float[] out = new float[image.length];
-        int radius = kernel.length / 2;
-        int[] colIndex = borderIndex(width, radius, padding);
-        int[] rowIndex = borderIndex(height, radius, padding);
-        // rows, then columns; index tables resolve the border so the inner loops have no branches
+        int[] colIndex = borderIndex(width, kernel.length / 2, padding);
+        // index tables resolve the border so the inner loops have no branches
         for (int y = 0; y < height; y++) {
             int row = y * width;
             for (int x = 0; x < width; x++) {
@@ -91,20 +93,26 @@ public final class AnomalyMaps {
                 for (int t = 0; t < kernel.length; t++) {
                     acc += kernel[t] * image[row + colIndex[x + t]];
                 }
-                tmp[row + x] = acc;
+                out[row + x] = acc;
             }
         }
-        float[] acc = new float[width];
+        return out;
+    }
+
+    /** The blur along each column only. */
+    static float[] blurColumns(float[] image, int height, int width, double sigma, Padding padding) {
+        float[] kernel = gaussianKernel(sigma);
+        float[] out = new float[image.length];
+        int[] rowIndex = borderIndex(height, kernel.length / 2, padding);
         for (int y = 0; y < height; y++) {
-            java.util.Arrays.fill(acc, 0f);
+            int dst = y * width;
             for (int t = 0; t < kernel.length; t++) {
                 float k = kernel[t];
                 int src = rowIndex[y + t] * width;
                 for (int x = 0; x < width; x++) {
-                    acc[x] += k * tmp[src + x];
+                    out[dst + x] += k * image[src + x];
                 }
             }
-            System.arraycopy(acc, 0, out, y * width, width);
         }
         return out;
     }

@@ -7,6 +7,7 @@ import java.util.List;
  * neighbour onto layer 1's grid, concatenated along channels, then only the selected channels kept.
  */
 public final class Embeddings {
+    private static final int TILE = 16;
     private final List<LayerShape> layers;
     private final int[] channelIndices;
     /** for each kept channel: which layer and which channel of it */
@@ -94,23 +95,60 @@ public final class Embeddings {
         if (out.positions() != positions() || out.features() != features() || out.batch() < count) {
             throw new IllegalArgumentException("embedding batch shape does not match the embedding");
         }
-        int width = gridWidth();
-        int batch = out.batch();
-        float[] dst = out.values();
+        int positions = positions();
         int d = features();
-        for (int k = 0; k < d; k++) {
+        float[] planes = new float[d * positions];
+        for (int b = 0; b < count; b++) {
+            gatherPlanes(outputs, b, planes);
+            transposeInto(planes, b, out);
+        }
+    }
+
+    /** Step 1: the kept channels of image b on layer 1's grid, {@code [d][positions]}, written sequentially. */
+    private void gatherPlanes(List<float[]> outputs, int b, float[] planes) {
+        int height = gridHeight();
+        int width = gridWidth();
+        int positions = height * width;
+        for (int k = 0; k < sourceLayer.length; k++) {
             int l = sourceLayer[k];
             LayerShape shape = layers.get(l);
             float[] src = outputs.get(l);
+            int plane = (b * shape.channels() + sourceChannel[k]) * shape.height() * shape.width();
             int[] rows = rowMap[l];
             int[] cols = colMap[l];
-            for (int b = 0; b < count; b++) {
-                int plane = (b * shape.channels() + sourceChannel[k]) * shape.height() * shape.width();
-                for (int i = 0; i < rows.length; i++) {
+            int dstPlane = k * positions;
+            boolean sameWidth = shape.width() == width;
+            for (int i = 0; i < height; i++) {
+                int dst = dstPlane + i * width;
+                if (i > 0 && rows[i] == rows[i - 1]) {
+                    // nearest upsampling repeats rows: copy the row just written
+                    System.arraycopy(planes, dst - width, planes, dst, width);
+                } else if (sameWidth) {
+                    System.arraycopy(src, plane + rows[i] * shape.width(), planes, dst, width);
+                } else {
                     int srcRow = plane + rows[i] * shape.width();
-                    int p = i * width;
-                    for (int j = 0; j < width; j++, p++) {
-                        dst[(p * d + k) * batch + b] = src[srcRow + cols[j]];
+                    for (int j = 0; j < width; j++) {
+                        planes[dst + j] = src[srcRow + cols[j]];
+                    }
+                }
+            }
+        }
+    }
+
+    /** Step 2: {@code [d][positions]} to image b of the {@code [positions][batch][d]} layout, in cache-sized tiles. */
+    private static void transposeInto(float[] planes, int b, EmbeddingBatch out) {
+        int d = out.features();
+        int positions = out.positions();
+        int batch = out.batch();
+        float[] dst = out.values();
+        for (int p0 = 0; p0 < positions; p0 += TILE) {
+            int p1 = Math.min(positions, p0 + TILE);
+            for (int k0 = 0; k0 < d; k0 += TILE) {
+                int k1 = Math.min(d, k0 + TILE);
+                for (int p = p0; p < p1; p++) {
+                    int base = (p * batch + b) * d;
+                    for (int k = k0; k < k1; k++) {
+                        dst[base + k] = planes[k * positions + p];
                     }
                 }
             }

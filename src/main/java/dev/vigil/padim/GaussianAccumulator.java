@@ -1,8 +1,9 @@
 package dev.vigil.padim;
 
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.openblas.global.openblas;
+
+import java.util.stream.IntStream;
 
 /**
  * Streaming fit of one multivariate Gaussian per patch position (paper section 3.2). Holds, per position, the
@@ -10,12 +11,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code positions x d(d+1)/2} doubles however many frames are seen. Partial fits merge exactly (Chan et al.'s
  * pairwise update), so several workers can each fit a share of the frames.
  *
- * <p>Each batch's own co-moment {@code Xc Xc^T} (centred on the batch mean, hence small and well conditioned in
- * float32) is a batched matrix product done by ND4J; it is then merged into the float64 totals.
+ * <p>Each batch's own co-moment {@code Xc^T Xc} (centred on the batch mean, hence small and well conditioned in
+ * float32) is one BLAS ssyrk per position; it is then merged into the float64 totals.
  */
 public final class GaussianAccumulator {
-    /** positions per ND4J batched product: bounds the scratch to about 16 MB at d = 550 */
-    private static final int GROUP = 16;
+    /** positions per parallel task */
+    private static final int POSITIONS_PER_TASK = 32;
 
     private final int positions;
     private final int features;
@@ -44,67 +45,83 @@ public final class GaussianAccumulator {
         return count;
     }
 
-    /** Adds the first {@code images} images of a batch. */
+    /** Adds the first {@code images} images of a batch, in parallel over positions. */
     public void add(EmbeddingBatch batch, int images) {
         if (batch.positions() != positions || batch.features() != features) {
             throw new IllegalArgumentException("batch has " + batch.positions() + " positions x " + batch.features()
                     + " features, the fit expects " + positions + " x " + features);
         }
+        if (images > batch.batch()) {
+            throw new IllegalArgumentException(images + " images asked of a batch of " + batch.batch());
+        }
         if (images <= 0) {
             return;
         }
-        int d = features;
-        int stride = batch.batch();
-        float[] x = batch.values();
-        double[] batchMean = new double[positions * d];
-        for (int start = 0; start < positions; start += GROUP) {
-            int group = Math.min(GROUP, positions - start);
-            float[] centred = new float[group * d * images];
-            for (int g = 0; g < group; g++) {
-                int p = start + g;
-                for (int k = 0; k < d; k++) {
-                    int src = (p * d + k) * stride;
-                    double sum = 0;
-                    for (int b = 0; b < images; b++) {
-                        sum += x[src + b];
-                    }
-                    double m = sum / images;
-                    batchMean[p * d + k] = m;
-                    int dst = (g * d + k) * images;
-                    for (int b = 0; b < images; b++) {
-                        centred[dst + b] = (float) (x[src + b] - m);
-                    }
-                }
-            }
-            INDArray xc = Nd4j.create(centred, new long[]{group, d, images}, DataType.FLOAT);
-            // [group][d][d] = Xc Xc^T for every position of the group in one call
-            float[] product = Nd4j.matmul(xc, xc, false, true, false).data().asFloat();
-            xc.close();
-            for (int g = 0; g < group; g++) {
-                mergeBatch(start + g, product, g * d * d, batchMean, images);
-            }
-        }
+        Blas.init();
+        int tasks = (positions + POSITIONS_PER_TASK - 1) / POSITIONS_PER_TASK;
+        IntStream.range(0, tasks).parallel().forEach(task -> {
+            int from = task * POSITIONS_PER_TASK;
+            addPositions(batch, images, from, Math.min(positions, from + POSITIONS_PER_TASK));
+        });
         count += images;
     }
 
+    private void addPositions(EmbeddingBatch batch, int images, int from, int to) {
+        int d = features;
+        float[] x = batch.values();
+        float[] centred = new float[images * d];
+        float[] product = new float[PackedTriangle.size(d)];
+        double[] batchMean = new double[d];
+        try (FloatPointer xc = new FloatPointer((long) images * d);
+             FloatPointer dense = new FloatPointer((long) d * d);
+             FloatPointer packed = new FloatPointer(product.length)) {
+            for (int p = from; p < to; p++) {
+                int src = batch.offset(p);
+                java.util.Arrays.fill(batchMean, 0);
+                for (int b = 0; b < images; b++) {
+                    int row = src + b * d;
+                    for (int k = 0; k < d; k++) {
+                        batchMean[k] += x[row + k];
+                    }
+                }
+                for (int k = 0; k < d; k++) {
+                    batchMean[k] /= images;
+                }
+                for (int b = 0; b < images; b++) {
+                    int row = src + b * d;
+                    int dst = b * d;
+                    for (int k = 0; k < d; k++) {
+                        centred[dst + k] = (float) (x[row + k] - batchMean[k]);
+                    }
+                }
+                xc.position(0).put(centred, 0, images * d).position(0);
+                // lower triangle of Xc^T Xc, row-major; repacked natively (row-major lower == column-major upper)
+                openblas.cblas_ssyrk(openblas.CblasRowMajor, openblas.CblasLower, openblas.CblasTrans, d, images,
+                        1f, xc, d, 0f, dense, d);
+                openblas.LAPACKE_strttp_work(openblas.LAPACK_COL_MAJOR, (byte) 'U', d, dense, d, packed);
+                packed.get(product);
+                mergeBatch(p, product, batchMean, images);
+            }
+        }
+    }
+
     /** Chan et al.: M2 = M2a + M2b + delta delta^T na nb / n, mean = mean_a + delta nb / n. */
-    private void mergeBatch(int p, float[] product, int offset, double[] batchMean, int images) {
+    private void mergeBatch(int p, float[] product, double[] batchMean, int images) {
         int d = features;
         double na = count;
         double nb = images;
         double n = na + nb;
         double[] delta = new double[d];
         for (int k = 0; k < d; k++) {
-            delta[k] = batchMean[p * d + k] - mean[p * d + k];
+            delta[k] = batchMean[k] - mean[p * d + k];
         }
         double w = na * nb / n;
         double[] m2 = comoment[p];
         for (int i = 0; i < d; i++) {
             int row = PackedTriangle.rowStart(i);
-            int prodRow = offset + i * d;
             double di = delta[i] * w;
             for (int j = 0; j <= i; j++) {
-                m2[row + j] += product[prodRow + j] + di * delta[j];
+                m2[row + j] += product[row + j] + di * delta[j];
             }
         }
         for (int k = 0; k < d; k++) {
@@ -190,17 +207,17 @@ public final class GaussianAccumulator {
             throw new IllegalStateException("fitting needs at least 2 frames, got " + count);
         }
         int d = features;
-        float[] meanOut = new float[positions * d];
+        GaussianModel model = GaussianModel.allocate(positions, d);
+        float[] meanOut = model.mean();
         for (int i = 0; i < meanOut.length; i++) {
             meanOut[i] = (float) mean[i];
         }
-        float[][] factor = new float[positions][];
-        for (int p = 0; p < positions; p++) {
-            factor[p] = PrecisionFactor.fromCovariance(covariance(p, eps), d, p);
+        IntStream.range(0, positions).parallel().forEach(p -> {
+            model.setFactor(p, PrecisionFactor.fromCovariance(covariance(p, eps), d, p));
             if (release) {
                 comoment[p] = null;
             }
-        }
-        return new GaussianModel(positions, d, meanOut, factor);
+        });
+        return model;
     }
 }

@@ -60,4 +60,27 @@ class AnomalyMapsTest {
                 AnomalyMaps.reflect(-3, 4, AnomalyMaps.Padding.MIRROR), AnomalyMaps.reflect(4, 4, AnomalyMaps.Padding.MIRROR)})
                 .containsExactly(1, 3, 2);
     }
+
+    @Test
+    void matrixFormMatchesUpsampleThenBlurForABatch() {
+        float[] two = new float[2 * G * G];
+        for (int i = 0; i < G * G; i++) {
+            two[i] = GRID[i];
+            two[G * G + i] = 2 * GRID[G * G - 1 - i];
+        }
+        try (AnomalyMapOperator op = new AnomalyMapOperator(G, G, S, S + 4, 4.0, AnomalyMaps.Padding.REFLECT)) {
+            float[][] maps = op.apply(two, 2);
+            for (int b = 0; b < 2; b++) {
+                float[] grid = java.util.Arrays.copyOfRange(two, b * G * G, (b + 1) * G * G);
+                float[] expected = AnomalyMaps.anomalyMap(grid, G, G, S, S + 4, 4.0, AnomalyMaps.Padding.REFLECT);
+                for (int i = 0; i < expected.length; i++) {
+                    assertThat(maps[b][i]).isCloseTo(expected[i], within(1e-4f));
+                }
+            }
+        }
+        double[] reference = SharedData.flat(VECTORS.get("blurred_reflect"));
+        try (AnomalyMapOperator op = AnomalyMapOperator.standard(G, G, S, S)) {
+            assertClose(op.apply(GRID, 1)[0], reference);
+        }
+    }
 }

@@ -22,7 +22,7 @@ class GaussianFitTest {
         for (int n = from; n < to; n++) {
             for (int p = 0; p < P; p++) {
                 for (int c = 0; c < D; c++) {
-                    batch.values()[(p * D + c) * images + (n - from)] = flat[(n * P + p) * D + c];
+                    batch.set(p, c, n - from, flat[(n * P + p) * D + c]);
                 }
             }
         }
