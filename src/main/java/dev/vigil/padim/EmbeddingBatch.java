@@ -1,9 +1,10 @@
 package dev.vigil.padim;
 
 /**
- * Patch embeddings of a batch of images, laid out {@code values[(position * batch + b) * features + k]}: for each
- * position a row-major {@code [batch][d]} block, which the per-position BLAS kernels (co-moment, Mahalanobis)
- * take as one matrix.
+ * Patch embeddings of a batch of images, position-major: {@code values[(position * batch + b) * features + k]},
+ * i.e. {@code [positions][batch][d]}. A position's {@code [batch][d]} matrix, what the per-position BLAS kernels
+ * take, is one contiguous run ({@link #gatherCentred}); the batch is too big for any cache, so that run is what
+ * keeps the kernels fed from memory.
  *
  * @param positions grid height x grid width (layer 1's grid)
  * @param features  d, the number of kept channels
@@ -30,8 +31,31 @@ public record EmbeddingBatch(int positions, int features, int batch, float[] val
         values[(position * batch + b) * features + k] = value;
     }
 
-    /** Offset of position p's {@code [batch][d]} block. */
-    public int offset(int position) {
-        return position * batch * features;
+    /**
+     * Distance between consecutive positions' blocks in {@link #gatherCentred}'s output: {@code images x d} plus a
+     * pad, because a power-of-two-ish stride would map the 16 blocks being written onto the same few L1 cache sets.
+     */
+    public int tileStride(int images) {
+        return images * features + 32;
+    }
+
+    /**
+     * Gathers positions {@code [p0, p0 + tile)} of the first {@code images} images into {@code out[t * tileStride(images) + b * d + k]}
+     * (row-major {@code [images][d]} per position, what the BLAS kernels take), minus {@code centre[t][k]}.
+     * Every read and write is a run of d consecutive floats.
+     */
+    public void gatherCentred(int images, int p0, int tile, float[] centre, float[] out) {
+        int d = features;
+        int block = tileStride(images);
+        for (int t = 0; t < tile; t++) {
+            int c = t * d;
+            for (int b = 0; b < images; b++) {
+                int src = ((p0 + t) * batch + b) * d;
+                int dst = t * block + b * d;
+                for (int k = 0; k < d; k++) {
+                    out[dst + k] = values[src + k] - centre[c + k];
+                }
+            }
+        }
     }
 }

@@ -1,13 +1,13 @@
 package dev.vigil.padim;
 
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * PaDiM's patch embedding (paper section 3.1): the backbone's layers 1..n, each deeper layer repeated by nearest
  * neighbour onto layer 1's grid, concatenated along channels, then only the selected channels kept.
  */
 public final class Embeddings {
-    private static final int TILE = 16;
     private final List<LayerShape> layers;
     private final int[] channelIndices;
     /** for each kept channel: which layer and which channel of it */
@@ -95,16 +95,23 @@ public final class Embeddings {
         if (out.positions() != positions() || out.features() != features() || out.batch() < count) {
             throw new IllegalArgumentException("embedding batch shape does not match the embedding");
         }
-        int positions = positions();
         int d = features();
-        float[] planes = new float[d * positions];
-        for (int b = 0; b < count; b++) {
+        int positions = positions();
+        int batch = out.batch();
+        float[] dst = out.values();
+        IntStream.range(0, count).parallel().forEach(b -> {
+            float[] planes = new float[d * positions];
+            float[] rows = new float[d * positions];
             gatherPlanes(outputs, b, planes);
-            transposeInto(planes, b, out);
-        }
+            transpose(planes, d, positions, rows, 0);
+            // while the image is in cache, each position's d features go to their place in the batch
+            for (int p = 0; p < positions; p++) {
+                System.arraycopy(rows, p * d, dst, (p * batch + b) * d, d);
+            }
+        });
     }
 
-    /** Step 1: the kept channels of image b on layer 1's grid, {@code [d][positions]}, written sequentially. */
+    /** The kept channels of image b on layer 1's grid, {@code [d][positions]}: sequential copies of the backbone's planes. */
     private void gatherPlanes(List<float[]> outputs, int b, float[] planes) {
         int height = gridHeight();
         int width = gridWidth();
@@ -135,22 +142,30 @@ public final class Embeddings {
         }
     }
 
-    /** Step 2: {@code [d][positions]} to image b of the {@code [positions][batch][d]} layout, in cache-sized tiles. */
-    private static void transposeInto(float[] planes, int b, EmbeddingBatch out) {
-        int d = out.features();
-        int positions = out.positions();
-        int batch = out.batch();
-        float[] dst = out.values();
-        for (int p0 = 0; p0 < positions; p0 += TILE) {
-            int p1 = Math.min(positions, p0 + TILE);
-            for (int k0 = 0; k0 < d; k0 += TILE) {
-                int k1 = Math.min(d, k0 + TILE);
-                for (int p = p0; p < p1; p++) {
-                    int base = (p * batch + b) * d;
-                    for (int k = k0; k < k1; k++) {
-                        dst[base + k] = planes[k * positions + p];
-                    }
-                }
+    /**
+     * {@code src [rows][cols]} to {@code dst[offset + c * rows + r]}, eight rows at a time: the reads stay
+     * sequential along eight rows and each column gets eight consecutive floats written. The image's planes are
+     * still in cache from {@link #gatherPlanes}.
+     */
+    static void transpose(float[] src, int rows, int cols, float[] dst, int offset) {
+        int r = 0;
+        for (; r + 8 <= rows; r += 8) {
+            int a = r * cols;
+            for (int c = 0; c < cols; c++) {
+                int o = offset + c * rows + r;
+                dst[o] = src[a + c];
+                dst[o + 1] = src[a + cols + c];
+                dst[o + 2] = src[a + 2 * cols + c];
+                dst[o + 3] = src[a + 3 * cols + c];
+                dst[o + 4] = src[a + 4 * cols + c];
+                dst[o + 5] = src[a + 5 * cols + c];
+                dst[o + 6] = src[a + 6 * cols + c];
+                dst[o + 7] = src[a + 7 * cols + c];
+            }
+        }
+        for (; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                dst[offset + c * rows + r] = src[r * cols + c];
             }
         }
     }

@@ -14,6 +14,8 @@ import java.util.stream.IntStream;
 final class MahalanobisKernel {
     /** positions per task: enough work to amortise the scratch, enough tasks to balance the cores */
     private static final int POSITIONS_PER_TASK = 32;
+    /** positions gathered together: one cache line of each channel plane */
+    private static final int TILE = 16;
 
     private MahalanobisKernel() {
     }
@@ -44,41 +46,56 @@ final class MahalanobisKernel {
         int positions = model.positions();
         int d = model.features();
         int tri = model.triangle();
+        int block = batch.tileStride(images);
         float[] mean = model.mean();
-        float[] x = batch.values();
-        float[] centred = new float[images * d];
+        float[] centred = new float[TILE * block];
+        float[] centre = new float[TILE * d];
         // a cursor over the model's factors: moved, never closed (closing would free the model's memory)
         FloatPointer factor = new FloatPointer(model.factors());
         try (FloatPointer dense = new FloatPointer((long) d * d);
-             FloatPointer z = new FloatPointer((long) images * d)) {
-            for (int p = from; p < to; p++) {
-                int src = batch.offset(p);
-                int m = p * d;
-                for (int b = 0; b < images; b++) {
-                    int row = src + b * d;
-                    int dst = b * d;
-                    for (int k = 0; k < d; k++) {
-                        centred[dst + k] = x[row + k] - mean[m + k];
-                    }
+             FloatPointer z = new FloatPointer((long) TILE * block)) {
+            for (int p0 = from; p0 < to; p0 += TILE) {
+                int tile = Math.min(TILE, to - p0);
+                System.arraycopy(mean, p0 * d, centre, 0, tile * d);
+                batch.gatherCentred(images, p0, tile, centre, centred);
+                z.position(0).put(centred, 0, tile * block);
+                for (int t = 0; t < tile; t++) {
+                    // row-major lower packed == column-major upper packed: unpack W without a transpose (the
+                    // _work variant skips LAPACKE's NaN scan of the input)
+                    openblas.LAPACKE_stpttr_work(openblas.LAPACK_COL_MAJOR, (byte) 'U', d,
+                            factor.position((long) (p0 + t) * tri), dense, d);
+                    openblas.cblas_strmm(openblas.CblasRowMajor, openblas.CblasRight, openblas.CblasLower,
+                            openblas.CblasTrans, openblas.CblasNonUnit, images, d, 1f, dense, d,
+                            z.position((long) t * block), d);
                 }
-                z.position(0).put(centred, 0, images * d).position(0);
-                // row-major lower packed == column-major upper packed: unpack W without a transpose (the _work
-                // variant skips LAPACKE's NaN scan of the input)
-                openblas.LAPACKE_stpttr_work(openblas.LAPACK_COL_MAJOR, (byte) 'U', d, factor.position((long) p * tri),
-                        dense, d);
-                openblas.cblas_strmm(openblas.CblasRowMajor, openblas.CblasRight, openblas.CblasLower,
-                        openblas.CblasTrans, openblas.CblasNonUnit, images, d, 1f, dense, d, z, d);
-                z.get(centred, 0, images * d);
-                for (int b = 0; b < images; b++) {
-                    double sum = 0;
-                    int row = b * d;
-                    for (int k = 0; k < d; k++) {
-                        float v = centred[row + k];
-                        sum += v * v;
+                z.position(0).get(centred, 0, tile * block);
+                for (int t = 0; t < tile; t++) {
+                    for (int b = 0; b < images; b++) {
+                        out[b * positions + p0 + t] = (float) Math.sqrt(sumOfSquares(centred, t * block + b * d, d));
                     }
-                    out[b * positions + p] = (float) Math.sqrt(sum);
                 }
             }
         }
+    }
+
+    /** Eight independent partial sums: a single running sum would serialise on the add latency. */
+    static float sumOfSquares(float[] v, int from, int n) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int i = from;
+        int end = from + n;
+        for (; i + 8 <= end; i += 8) {
+            s0 += v[i] * v[i];
+            s1 += v[i + 1] * v[i + 1];
+            s2 += v[i + 2] * v[i + 2];
+            s3 += v[i + 3] * v[i + 3];
+            s4 += v[i + 4] * v[i + 4];
+            s5 += v[i + 5] * v[i + 5];
+            s6 += v[i + 6] * v[i + 6];
+            s7 += v[i + 7] * v[i + 7];
+        }
+        for (; i < end; i++) {
+            s0 += v[i] * v[i];
+        }
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 }
