@@ -1,0 +1,386 @@
+package dev.vigil.padim;
+
+import dev.vigil.padim.ModelFileException.Check;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+class ModelFileTest {
+    private static final String SHA = "3f1c0a9e5b7d2c4e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6";
+    private static final int W = 4;
+    private static final int H = 3;
+    private static final int D = 7;
+
+    @TempDir
+    Path dir;
+
+    private final List<PadimModel> opened = new ArrayList<>();
+
+    @AfterEach
+    void closeModels() {
+        opened.forEach(m -> m.gaussian().close());
+    }
+
+    private PadimModel track(PadimModel m) {
+        opened.add(m);
+        return m;
+    }
+
+    private static ModelInfo info(int gridW, int gridH, int d, ThresholdStats threshold, String label) {
+        int[] layers = {64, 128, 256};
+        // distinct, ascending indices into the 448 concatenated channels, as ChannelSelection draws them
+        int[] indices = new Random(d).ints(0, 448).distinct().limit(d).sorted().toArray();
+        return new ModelInfo("resnet18", SHA, layers, "resize-crop", gridW * 4, gridH * 4, gridW, gridH, indices,
+                -8_765_432_109_876_543_210L, 0.01, 1234L, threshold, Instant.parse("2024-05-06T07:08:09.123456789Z"),
+                label);
+    }
+
+    /** Random values plus a few that a lossy float path would change (negative zero, subnormal, extremes). */
+    private PadimModel randomModel(int gridW, int gridH, int d, ThresholdStats threshold, String label, long seed) {
+        Random rnd = new Random(seed);
+        GaussianModel g = GaussianModel.allocate(gridW * gridH, d);
+        float[] mean = g.mean();
+        for (int i = 0; i < mean.length; i++) {
+            mean[i] = (float) rnd.nextGaussian();
+        }
+        mean[0] = -0.0f;
+        mean[1] = Float.MIN_VALUE;
+        mean[2] = Float.MAX_VALUE;
+        float[] tri = new float[PackedTriangle.size(d)];
+        for (int p = 0; p < g.positions(); p++) {
+            for (int i = 0; i < tri.length; i++) {
+                tri[i] = (float) rnd.nextGaussian() * 3;
+            }
+            g.setFactor(p, tri);
+        }
+        g.factorBuffer(g.positions() - 1).put(0, -Float.MIN_NORMAL);
+        return track(new PadimModel(info(gridW, gridH, d, threshold, label), g));
+    }
+
+    private PadimModel smallModel() {
+        return randomModel(W, H, D, ThresholdStats.fromNormalScores(new double[]{1.5, 2.25, 3.125, 2.0, 9.75}),
+                "gate-3", 42);
+    }
+
+    private Path written() throws IOException {
+        Path file = dir.resolve("camera.vpdm");
+        ModelFile.write(file, smallModel());
+        return file;
+    }
+
+    private static int headerLength(Path file) throws IOException {
+        try (var in = Files.newInputStream(file)) {
+            return ByteBuffer.wrap(in.readNBytes(14)).order(ByteOrder.LITTLE_ENDIAN).getInt(10);
+        }
+    }
+
+    /** Field by field; doubles by Double.equals (exact bits, NaN equals NaN) rather than AssertJ's tolerance. */
+    private static void assertSameInfo(ModelInfo expected, ModelInfo actual) {
+        assertThat(actual).usingRecursiveComparison()
+                .withEqualsForType(Double::equals, Double.class)
+                .isEqualTo(expected);
+    }
+
+    private static void assertSameFloats(PadimModel expected, PadimModel actual) {
+        GaussianModel e = expected.gaussian();
+        GaussianModel a = actual.gaussian();
+        assertThat(a.positions()).isEqualTo(e.positions());
+        assertThat(a.features()).isEqualTo(e.features());
+        assertThat(bits(a.mean())).containsExactly(bits(e.mean()));
+        for (int p = 0; p < e.positions(); p++) {
+            assertThat(bits(a.factor(p))).as("factor of position %d", p).containsExactly(bits(e.factor(p)));
+        }
+    }
+
+    /** Compared as bits: exact, and -0.0 differs from 0.0. */
+    private static int[] bits(float[] v) {
+        int[] out = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = Float.floatToRawIntBits(v[i]);
+        }
+        return out;
+    }
+
+    private static ModelFileException refusal(Path file, boolean infoOnly) {
+        return catchThrowableOfType(ModelFileException.class,
+                () -> {
+                    if (infoOnly) {
+                        ModelFile.readInfo(file);
+                    } else {
+                        ModelFile.read(file).gaussian().close();
+                    }
+                });
+    }
+
+    private static void assertRefused(Path file, Check check, String... messageParts) {
+        for (boolean infoOnly : new boolean[]{false, true}) {
+            ModelFileException e = refusal(file, infoOnly);
+            assertThat(e).as("%s refused (readInfo: %s)", file.getFileName(), infoOnly).isNotNull();
+            assertThat(e.check()).as(e.getMessage()).isEqualTo(check);
+            assertThat(e.file()).isEqualTo(file);
+            assertThat(e.getMessage()).contains(file.getFileName().toString()).contains(messageParts);
+        }
+    }
+
+    private static void flip(Path file, long offset) throws IOException {
+        byte[] b = Files.readAllBytes(file);
+        b[(int) offset] ^= 0x10;
+        Files.write(file, b);
+    }
+
+    private static void cut(Path file, long length) throws IOException {
+        byte[] b = Files.readAllBytes(file);
+        Files.write(file, Arrays.copyOf(b, (int) length));
+    }
+
+    @Test
+    void roundTripPreservesEveryFieldAndEveryFloat() throws IOException {
+        PadimModel model = smallModel();
+        Path file = dir.resolve("camera.vpdm");
+        ModelFile.write(file, model);
+
+        PadimModel back = track(ModelFile.read(file));
+        assertSameInfo(model.info(), back.info());
+        assertSameFloats(model, back);
+        assertSameInfo(model.info(), ModelFile.readInfo(file));
+    }
+
+    @Test
+    void unsetThresholdAndMissingLabelRoundTrip() throws IOException {
+        PadimModel model = randomModel(2, 5, 3, ThresholdStats.none().withThreshold(Double.POSITIVE_INFINITY),
+                null, 7);
+        Path file = dir.resolve("none.vpdm");
+        ModelFile.write(file, model);
+
+        ModelInfo back = ModelFile.readInfo(file);
+        assertSameInfo(model.info(), back);
+        assertThat(back.threshold().mean()).isNaN();
+        assertThat(back.label()).isNull();
+        assertSameFloats(model, track(ModelFile.read(file)));
+    }
+
+    @Test
+    void headerIsReadableJsonWithTheRuleAndPayloadDescription() throws IOException {
+        Path file = written();
+        byte[] b = Files.readAllBytes(file);
+        assertThat(new String(b, 0, 8, StandardCharsets.US_ASCII)).isEqualTo("VIGILPDM");
+        assertThat(ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getShort(8)).isEqualTo((short) 1);
+        String header = new String(b, 14, headerLength(file), StandardCharsets.UTF_8);
+        assertThat(header)
+                .contains("\"rule\" : \"" + ThresholdStats.RULE + "\"")
+                .contains("\"payload_order\" : \"" + ModelFile.PAYLOAD_ORDER + "\"")
+                .contains("\"created\" : \"2024-05-06T07:08:09.123456789Z\"")
+                .contains("\"layer_channels\" : [ 64, 128, 256 ]")
+                .contains("\"positions\" : 12", "\"features\" : 7",
+                        "\"payload_bytes\" : " + ModelFile.payloadBytes(W * H, D));
+    }
+
+    @Test
+    void writeReplacesAnExistingModelAndLeavesNoTemporaryFile() throws IOException {
+        Path file = written();
+        PadimModel other = randomModel(W, H, D, ThresholdStats.none(), "second", 99);
+        ModelFile.write(file, other);
+
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files).containsExactly(file);
+        }
+        assertSameFloats(other, track(ModelFile.read(file)));
+    }
+
+    @Test
+    void aFailedWriteLeavesNoTemporaryFile() throws IOException {
+        // a non-empty folder under the model's name makes the final rename fail after the data is written
+        Path blocker = Files.createDirectory(dir.resolve("blocked.vpdm"));
+        Files.writeString(blocker.resolve("keep"), "x");
+
+        assertThatThrownBy(() -> ModelFile.write(blocker, smallModel())).isInstanceOf(IOException.class);
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files).containsExactly(blocker);
+        }
+    }
+
+    @Test
+    void aFlippedPayloadByteIsRefusedByReadButNotByReadInfo() throws IOException {
+        Path file = written();
+        long payloadStart = 14 + headerLength(file) + 4;
+        for (long offset : new long[]{payloadStart, payloadStart + 4L * W * H * D + 5, Files.size(file) - 5,
+                Files.size(file) - 1}) {
+            Path copy = dir.resolve("flip-" + offset + ".vpdm");
+            Files.copy(file, copy);
+            flip(copy, offset);
+            ModelFileException e = refusal(copy, false);
+            assertThat(e.check()).as("offset %d", offset).isEqualTo(Check.PAYLOAD_CHECKSUM);
+            assertThat(e.getMessage()).contains(copy.getFileName().toString(), "payload checksum mismatch");
+            // readInfo skips the payload by design: only its length is checked
+            assertThat(ModelFile.readInfo(copy).label()).isEqualTo("gate-3");
+        }
+    }
+
+    @Test
+    void aFlippedHeaderByteIsRefused() throws IOException {
+        Path file = written();
+        int h = headerLength(file);
+        for (long offset : new long[]{14, 14 + h / 2, 14 + h - 1, 14 + h + 2}) {
+            Path copy = dir.resolve("header-" + offset + ".vpdm");
+            Files.copy(file, copy);
+            flip(copy, offset);
+            assertRefused(copy, Check.HEADER_CHECKSUM, "header checksum mismatch");
+        }
+    }
+
+    @Test
+    void aTruncatedFileIsRefusedWhereverItIsCut() throws IOException {
+        Path file = written();
+        long size = Files.size(file);
+        int h = headerLength(file);
+        long payloadStart = 14 + h + 4;
+        long[] cuts = {0, 5, 8, 13, 14, 14 + h / 2, 14 + h, 14 + h + 2, payloadStart, payloadStart + 1,
+                payloadStart + 4L * W * H * D, size - 4, size - 1};
+        for (long cut : cuts) {
+            Path copy = dir.resolve("cut-" + cut + ".vpdm");
+            Files.copy(file, copy);
+            cut(copy, cut);
+            assertRefused(copy, Check.TRUNCATED, "truncated: expected");
+        }
+        Path copy = dir.resolve("cut-payload.vpdm");
+        Files.copy(file, copy);
+        cut(copy, size - 10);
+        assertRefused(copy, Check.TRUNCATED, "truncated: expected " + ModelFile.payloadBytes(W * H, D)
+                + " payload bytes and a 4-byte checksum, found " + (size - 10 - payloadStart));
+    }
+
+    @Test
+    void aWrongMagicIsRefused() throws IOException {
+        Path file = written();
+        Path copy = dir.resolve("magic.vpdm");
+        Files.copy(file, copy);
+        flip(copy, 3);
+        assertRefused(copy, Check.MAGIC, "is not a Vigil model (bad magic)");
+
+        Path text = dir.resolve("notes.txt");
+        Files.writeString(text, "hi");
+        assertRefused(text, Check.MAGIC, "bad magic");
+    }
+
+    @Test
+    void aFutureVersionIsRefused() throws IOException {
+        Path file = written();
+        byte[] b = Files.readAllBytes(file);
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putShort(8, (short) 7);
+        Path copy = dir.resolve("future.vpdm");
+        Files.write(copy, b);
+        assertRefused(copy, Check.VERSION, "format version 7 is newer than this Vigil supports (1)");
+    }
+
+    @Test
+    void trailingBytesAreRefused() throws IOException {
+        Path file = written();
+        Path copy = dir.resolve("trailing.vpdm");
+        Files.copy(file, copy);
+        Files.write(copy, new byte[]{0, 1, 2}, java.nio.file.StandardOpenOption.APPEND);
+        assertRefused(copy, Check.TRAILING_DATA, "has 3 bytes of trailing data");
+    }
+
+    @Test
+    void aHeaderWhoseFieldsContradictEachOtherIsRefused() throws IOException {
+        Path file = written();
+        byte[] b = Files.readAllBytes(file);
+        int h = headerLength(file);
+        String header = new String(b, 14, h, StandardCharsets.UTF_8);
+        // a header that passes its checksum but claims 8 features for 7 channel indices
+        byte[] bad = header.replace("\"features\" : 7", "\"features\" : 8").getBytes(StandardCharsets.UTF_8);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(bad);
+        ByteBuffer out = ByteBuffer.allocate(b.length).order(ByteOrder.LITTLE_ENDIAN);
+        out.put(b, 0, 14).put(bad).putInt((int) crc.getValue()).put(b, 14 + h + 4, b.length - 14 - h - 4);
+        Path copy = dir.resolve("contradiction.vpdm");
+        Files.write(copy, out.array());
+        assertRefused(copy, Check.HEADER, "header field 'features' (8) is inconsistent with channel_indices");
+    }
+
+    @Test
+    void checkCompatibleRefusesAnotherBackboneOrInputSize() throws IOException {
+        Path file = written();
+        ModelInfo info = ModelFile.readInfo(file);
+        ModelFile.checkCompatible(file, info, "resnet18", SHA.toUpperCase(), "resize-crop", 16, 12);
+
+        ModelFileException sha = catchThrowableOfType(ModelFileException.class, () -> ModelFile.checkCompatible(
+                file, info, "resnet18", "0".repeat(64), "resize-crop", 16, 12));
+        assertThat(sha.check()).isEqualTo(Check.MISMATCH);
+        assertThat(sha.getMessage()).contains("camera.vpdm", "backbone sha256 " + SHA).doesNotContain("input size");
+
+        ModelFileException size = catchThrowableOfType(ModelFileException.class, () -> ModelFile.checkCompatible(
+                file, info, "resnet18", SHA, "resize-crop", 224, 224));
+        assertThat(size.check()).isEqualTo(Check.MISMATCH);
+        assertThat(size.getMessage()).contains("camera.vpdm", "input size 16x12, not 224x224")
+                .doesNotContain("sha256");
+
+        ModelFileException all = catchThrowableOfType(ModelFileException.class, () -> ModelFile.checkCompatible(
+                file, info, "wide_resnet50_2", SHA, "resize", 16, 12));
+        assertThat(all.getMessage()).contains("backbone 'resnet18', not 'wide_resnet50_2'",
+                "preprocessing 'resize-crop', not 'resize'");
+    }
+
+    @Test
+    void aModelThatCouldNotBeReadBackIsNotWritten() {
+        PadimModel model = smallModel();
+        ModelInfo noSha = new ModelInfo("resnet18", null, model.info().layerChannels(), "resize", 16, 12, W, H,
+                model.info().channelIndices(), 1, 0.01, 10, ThresholdStats.none(), Instant.now(), null);
+        Path file = dir.resolve("nosha.vpdm");
+        assertThatThrownBy(() -> ModelFile.write(file, new PadimModel(noSha, model.gaussian())))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'backbone_sha256' is missing");
+        assertThat(file).doesNotExist();
+    }
+
+    @Test
+    void a56x56ModelAtD100RoundTripsUnder70Megabytes() throws IOException {
+        int positions = 56 * 56;
+        int d = 100;
+        GaussianModel g = GaussianModel.allocate(positions, d);
+        Random rnd = new Random(5);
+        float[] mean = g.mean();
+        for (int i = 0; i < mean.length; i++) {
+            mean[i] = rnd.nextFloat();
+        }
+        float[] tri = new float[PackedTriangle.size(d)];
+        for (int p = 0; p < positions; p++) {
+            for (int i = 0; i < tri.length; i++) {
+                tri[i] = rnd.nextFloat() - 0.5f;
+            }
+            g.setFactor(p, tri);
+        }
+        PadimModel model = track(new PadimModel(info(56, 56, d, ThresholdStats.none(), "big"), g));
+        Path file = dir.resolve("big.vpdm");
+        ModelFile.write(file, model);
+
+        long size = Files.size(file);
+        assertThat(size).isEqualTo(ModelFile.FIXED_OVERHEAD + headerLength(file) + 4L * 3136 * (100 + 5050))
+                .isEqualTo(ModelFile.FIXED_OVERHEAD + headerLength(file) + model.gaussian().bytes())
+                .isLessThan(70_000_000);
+        PadimModel back = track(ModelFile.read(file));
+        assertSameInfo(model.info(), back.info());
+        assertThat(bits(back.gaussian().mean())).containsExactly(bits(mean));
+        for (int p = 0; p < positions; p++) {
+            FloatBuffer expected = model.gaussian().factorBuffer(p);
+            assertThat(back.gaussian().factorBuffer(p).compareTo(expected)).as("position %d", p).isZero();
+        }
+    }
+}
