@@ -1,6 +1,5 @@
 package dev.vigil.backbone;
 
-import dev.vigil.media.ImageResize;
 import dev.vigil.media.RgbImage;
 
 /**
@@ -29,41 +28,7 @@ public final class InputTensor {
 
     /** The frame as the backbone sees it, before normalisation: resized (and cropped) to the input size. */
     public RgbImage prepare(RgbImage frame) {
-        int width = preprocessing.width();
-        int height = preprocessing.height();
-        if (preprocessing.mode() == Preprocessing.Mode.RESIZE) {
-            return frame.width() == width && frame.height() == height ? frame
-                    : ImageResize.bilinear(frame, width, height);
-        }
-        // the paper's geometry: shorter side to 256 (for a 224 crop), then the centre
-        int shorter = preprocessing.resizeShorterSide();
-        int rw;
-        int rh;
-        if (frame.width() <= frame.height()) {
-            rw = shorter;
-            rh = (int) ((long) frame.height() * shorter / frame.width());
-        } else {
-            rh = shorter;
-            rw = (int) ((long) frame.width() * shorter / frame.height());
-        }
-        RgbImage resized = frame.width() == rw && frame.height() == rh ? frame : ImageResize.bilinear(frame, rw, rh);
-        return ImageResize.centerCrop(resized, width, height);
-    }
-
-    /** A ground-truth mask given the same geometry as its frame. */
-    public boolean[] prepareMask(boolean[] mask, int maskWidth, int maskHeight) {
-        int width = preprocessing.width();
-        int height = preprocessing.height();
-        if (preprocessing.mode() == Preprocessing.Mode.RESIZE) {
-            return maskWidth == width && maskHeight == height ? mask
-                    : ImageResize.nearest(mask, maskWidth, maskHeight, width, height);
-        }
-        int shorter = preprocessing.resizeShorterSide();
-        int rw = maskWidth <= maskHeight ? shorter : (int) ((long) maskWidth * shorter / maskHeight);
-        int rh = maskWidth <= maskHeight ? (int) ((long) maskHeight * shorter / maskWidth) : shorter;
-        boolean[] resized = maskWidth == rw && maskHeight == rh ? mask
-                : ImageResize.nearest(mask, maskWidth, maskHeight, rw, rh);
-        return ImageResize.centerCrop(resized, rw, rh, width, height);
+        return preprocessing.apply(frame);
     }
 
     /** Writes an already prepared image as image {@code index} of an NCHW batch. */

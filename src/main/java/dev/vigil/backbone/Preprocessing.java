@@ -1,5 +1,8 @@
 package dev.vigil.backbone;
 
+import dev.vigil.media.ImageResize;
+import dev.vigil.media.RgbImage;
+
 /**
  * How a frame becomes the backbone's input.
  *
@@ -42,6 +45,38 @@ public record Preprocessing(Mode mode, int width, int height) {
     /** Size of the resized frame before the centre crop: 256 for a 224 crop, as in the paper. */
     public int resizeShorterSide() {
         return (int) Math.round(Math.min(width, height) * 256.0 / 224.0);
+    }
+
+    /** The frame as the backbone sees it, before normalisation: resized (and cropped) to the input size. */
+    public RgbImage apply(RgbImage frame) {
+        if (mode == Mode.RESIZE) {
+            return frame.width() == width && frame.height() == height ? frame
+                    : ImageResize.bilinear(frame, width, height);
+        }
+        int[] size = resizedSize(frame.width(), frame.height());
+        RgbImage resized = frame.width() == size[0] && frame.height() == size[1] ? frame
+                : ImageResize.bilinear(frame, size[0], size[1]);
+        return ImageResize.centerCrop(resized, width, height);
+    }
+
+    /** A ground-truth mask given the same geometry as its frame (nearest neighbour). */
+    public boolean[] applyToMask(boolean[] mask, int maskWidth, int maskHeight) {
+        if (mode == Mode.RESIZE) {
+            return maskWidth == width && maskHeight == height ? mask
+                    : ImageResize.nearest(mask, maskWidth, maskHeight, width, height);
+        }
+        int[] size = resizedSize(maskWidth, maskHeight);
+        boolean[] resized = maskWidth == size[0] && maskHeight == size[1] ? mask
+                : ImageResize.nearest(mask, maskWidth, maskHeight, size[0], size[1]);
+        return ImageResize.centerCrop(resized, size[0], size[1], width, height);
+    }
+
+    /** resize-crop: the size before cropping, shorter side {@link #resizeShorterSide()}, aspect kept. */
+    private int[] resizedSize(int frameWidth, int frameHeight) {
+        int shorter = resizeShorterSide();
+        return frameWidth <= frameHeight
+                ? new int[]{shorter, (int) ((long) frameHeight * shorter / frameWidth)}
+                : new int[]{(int) ((long) frameWidth * shorter / frameHeight), shorter};
     }
 
     /** Parses "WxH". */

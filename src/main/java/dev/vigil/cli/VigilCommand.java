@@ -1,2 +1,38 @@
 package dev.vigil.cli;
-public class VigilCommand { public static void main(String[] a) {} }
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code vigil} command line: lists its subcommands; each subcommand is its own class. */
+@Command(name = "vigil", mixinStandardHelpOptions = true, version = "vigil 0.1.0",
+        description = "Pixel-level anomaly detection (PaDiM) for camera streams.",
+        subcommands = {TrainCommand.class, EvalCommand.class, BenchCommand.class, ModelCommand.class,
+                DemoCommand.class, CommandLine.HelpCommand.class})
+public class VigilCommand {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs a command line and returns its exit code; errors become one readable line on stderr. */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new VigilCommand());
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            commandLine.getErr().println("vigil " + String.join(" ", commandLine.getCommandSpec().qualifiedName(" ")
+                    .replaceFirst("^vigil ?", "")) + ": " + message(e));
+            if (System.getenv("VIGIL_DEBUG") != null) {
+                e.printStackTrace(commandLine.getErr());
+            }
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+    private static String message(Throwable e) {
+        Throwable t = e;
+        while ((t.getMessage() == null || t instanceof java.io.UncheckedIOException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage() != null ? t.getMessage() : t.toString();
+    }
+}

@@ -1,0 +1,163 @@
+package dev.vigil.bench;
+
+import dev.vigil.backbone.OnnxBackbone;
+import dev.vigil.backbone.Preprocessing;
+import dev.vigil.engine.Detector;
+import dev.vigil.engine.FeatureExtractor;
+import dev.vigil.engine.Pipeline;
+import dev.vigil.media.SyntheticScene;
+import dev.vigil.padim.ChannelSelection;
+import dev.vigil.padim.EmbeddingBatch;
+import dev.vigil.padim.GaussianAccumulator;
+import dev.vigil.padim.GaussianModel;
+import dev.vigil.padim.ModelInfo;
+import dev.vigil.padim.PadimModel;
+import dev.vigil.padim.ThresholdStats;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+/**
+ * Throughput of the backbone alone, of fitting and of scoring, measured in one run on one input so their ratios
+ * hold on any machine. Each measure is repeated in interleaved rounds and the median kept, so a slow spell of the
+ * machine hits all three alike.
+ */
+public final class Benchmark {
+    /**
+     * @param batches batches per measurement
+     * @param rounds  interleaved rounds of the three measurements
+     */
+    public record Options(Preprocessing preprocessing, int features, int batch, int batches, int rounds, long seed) {
+    }
+
+    private Benchmark() {
+    }
+
+    public static Map<String, Object> run(OnnxBackbone backbone, Options o) {
+        Preprocessing pre = o.preprocessing();
+        int[] channels = ChannelSelection.random(backbone.manifest().totalChannels(), o.features(), o.seed());
+        FeatureExtractor extractor = new FeatureExtractor(backbone, pre, channels);
+        float[] tensor = tensor(extractor, o.batch());
+        int b = o.batch();
+        int w = pre.width();
+        int h = pre.height();
+
+        // warm-up: JIT, ONNX Runtime's first-run allocations; the fit's accumulator gets a model to score with
+        backbone.run(tensor, b, h, w);
+        GaussianAccumulator fitted = new GaussianAccumulator(extractor.embeddings().positions(), o.features());
+        fitted.add(extractor.embedTensor(tensor, b), b);
+        long finishStart = System.nanoTime();
+        GaussianModel gaussian = fitted.finish(0.01, true);
+        double finishSeconds = (System.nanoTime() - finishStart) / 1e9;
+        var e = extractor.embeddings();
+        ModelInfo info = new ModelInfo(backbone.manifest().name(), backbone.sha256(),
+                backbone.manifest().outputs().stream().mapToInt(x -> x.channels()).toArray(), pre.mode().label(),
+                w, h, e.gridWidth(), e.gridHeight(), channels, o.seed(), 0.01, b, ThresholdStats.none(),
+                Instant.now(), "bench");
+        double[] backboneRate = new double[o.rounds()];
+        double[] pipelineRate = new double[o.rounds()];
+        double[] fitRate = new double[o.rounds()];
+        long fitPeakHeap = 0;
+        try (Detector detector = new Detector(backbone, new PadimModel(info, gaussian))) {
+            detector.score(extractor.embedTensor(tensor, b));
+            for (int r = 0; r < o.rounds(); r++) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < o.batches(); i++) {
+                    backbone.run(tensor, b, h, w);
+                }
+                backboneRate[r] = rate(o, t0);
+
+                GaussianAccumulator acc = new GaussianAccumulator(e.positions(), o.features());
+                resetPeaks();
+                t0 = System.nanoTime();
+                Pipeline.run(IntStream.range(0, o.batches()).iterator(), i -> extractor.embedTensor(tensor, b),
+                        (EmbeddingBatch batch) -> acc.add(batch, b));
+                fitRate[r] = rate(o, t0);
+                fitPeakHeap = Math.max(fitPeakHeap, heapPeak());
+
+                t0 = System.nanoTime();
+                Pipeline.run(IntStream.range(0, o.batches()).iterator(), i -> extractor.embedTensor(tensor, b),
+                        detector::score);
+                pipelineRate[r] = rate(o, t0);
+            }
+        }
+        gaussian.close();
+        double backboneIps = median(backboneRate);
+        double pipelineIps = median(pipelineRate);
+        double fitIps = median(fitRate);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("backbone", backbone.manifest().name());
+        out.put("execution_provider", backbone.provider());
+        out.put("input_size", w + "x" + h);
+        out.put("preprocessing", pre.mode().label());
+        out.put("features", o.features());
+        out.put("grid_size", e.gridWidth() + "x" + e.gridHeight());
+        out.put("batch", b);
+        out.put("batches_per_round", o.batches());
+        out.put("rounds", o.rounds());
+        out.put("backbone_images_per_second", backboneIps);
+        out.put("pipeline_images_per_second", pipelineIps);
+        out.put("fit_images_per_second", fitIps);
+        out.put("pipeline_to_backbone", pipelineIps / backboneIps);
+        out.put("fit_to_backbone", fitIps / backboneIps);
+        out.put("rounds_backbone_images_per_second", backboneRate);
+        out.put("rounds_pipeline_images_per_second", pipelineRate);
+        out.put("rounds_fit_images_per_second", fitRate);
+        out.put("fit_finish_seconds", finishSeconds);
+        out.put("fit_peak_heap_bytes", fitPeakHeap);
+        out.put("model_bytes", gaussian.bytes());
+        out.put("cores", Runtime.getRuntime().availableProcessors());
+        out.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        out.put("measured_at", Instant.now().toString());
+        return out;
+    }
+
+    private static double rate(Options o, long start) {
+        return (double) o.batches() * o.batch() / ((System.nanoTime() - start) / 1e9);
+    }
+
+    private static double median(double[] values) {
+        double[] s = values.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static void resetPeaks() {
+        System.gc();
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                pool.resetPeakUsage();
+            }
+        }
+    }
+
+    /** Sum of the heap pools' peaks: an upper bound of the heap's peak. */
+    private static long heapPeak() {
+        long sum = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                sum += pool.getPeakUsage().getUsed();
+            }
+        }
+        return sum;
+    }
+
+    /** A batch of synthetic scene frames, preprocessed and normalised: real image statistics, no dataset needed. */
+    private static float[] tensor(FeatureExtractor extractor, int batch) {
+        Preprocessing pre = extractor.preprocessing();
+        SyntheticScene scene = new SyntheticScene(pre.width(), pre.height(), 7, -1, -1);
+        float[] tensor = new float[batch * 3 * pre.width() * pre.height()];
+        for (int i = 0; i < batch; i++) {
+            extractor.input().write(extractor.prepare(scene.frame(i)), tensor, i);
+        }
+        return tensor;
+    }
+}

@@ -1,0 +1,60 @@
+package dev.vigil.cli;
+
+import dev.vigil.backbone.BackboneManifest;
+import dev.vigil.backbone.OnnxBackbone;
+import dev.vigil.backbone.Preprocessing;
+import dev.vigil.engine.FitOptions;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** Options shared by the commands that run a backbone. */
+public class EngineOptions {
+    @Option(names = "--backbone", required = true, paramLabel = "<manifest>",
+            description = "Backbone manifest (JSON), e.g. ../shared/backbones/mobilenetv2-l123.json")
+    Path backbone;
+
+    @Option(names = "--features", paramLabel = "D",
+            description = "Embedding channels kept (default: 100, or 550 for backbones of 1000+ channels)")
+    Integer features;
+
+    @Option(names = "--size", paramLabel = "WxH", description = "Backbone input size (default: 224x224)")
+    String size;
+
+    @Option(names = "--resize-crop",
+            description = "The paper's preprocessing: shorter side to 256/224 of the size, then the centre crop. "
+                    + "Default: resize the whole frame, nothing cropped")
+    boolean resizeCrop;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the channel selection (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "32", description = "Frames per backbone batch (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--device", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
+            description = "Execution provider: CUDA when available (auto), or forced (default: ${DEFAULT-VALUE})")
+    String device;
+
+    OnnxBackbone loadBackbone() throws IOException {
+        OnnxBackbone.Device d = switch (device.toLowerCase()) {
+            case "auto" -> OnnxBackbone.Device.AUTO;
+            case "cpu" -> OnnxBackbone.Device.CPU;
+            case "cuda", "gpu" -> OnnxBackbone.Device.CUDA;
+            default -> throw new IllegalArgumentException("--device must be auto, cpu or cuda, got '" + device + "'");
+        };
+        return OnnxBackbone.load(BackboneManifest.read(backbone), d);
+    }
+
+    Preprocessing preprocessing() {
+        int[] wh = Preprocessing.parseSize(size == null ? "224x224" : size);
+        return new Preprocessing(resizeCrop ? Preprocessing.Mode.RESIZE_CROP : Preprocessing.Mode.RESIZE, wh[0], wh[1]);
+    }
+
+    FitOptions fitOptions(OnnxBackbone backbone, String label) {
+        int d = features != null ? features : FitOptions.defaultFeatures(backbone.manifest().totalChannels());
+        return new FitOptions(d, seed, FitOptions.DEFAULT_EPS, batch, FitOptions.DEFAULT_HOLD_OUT_EVERY,
+                FitOptions.DEFAULT_MAX_HELD_OUT, label);
+    }
+}

@@ -1,0 +1,64 @@
+package dev.vigil.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.vigil.padim.ModelFile;
+import dev.vigil.padim.ModelInfo;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "model", mixinStandardHelpOptions = true, description = "Inspect model files.",
+        subcommands = {ModelCommand.Info.class})
+public class ModelCommand {
+
+    @Command(name = "info", mixinStandardHelpOptions = true,
+            description = "Print a model file's header as JSON; --verify also checks the payload checksum.")
+    static class Info implements Callable<Integer> {
+        @Parameters(paramLabel = "<model>")
+        Path model;
+
+        @Option(names = "--verify", description = "Read the whole file and verify the payload checksum")
+        boolean verify;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            ModelInfo info;
+            if (verify) {
+                var m = ModelFile.read(model);
+                info = m.info();
+                m.gaussian().close();
+            } else {
+                info = ModelFile.readInfo(model);
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("file", model.toString());
+            out.put("verified", verify);
+            out.put("backbone", info.backboneName());
+            out.put("backbone_sha256", info.backboneSha256());
+            out.put("preprocessing", info.preprocessing());
+            out.put("input_size", info.inputWidth() + "x" + info.inputHeight());
+            out.put("grid_size", info.gridWidth() + "x" + info.gridHeight());
+            out.put("features", info.features());
+            out.put("seed", info.seed());
+            out.put("eps", info.eps());
+            out.put("training_frames", info.trainingFrames());
+            out.put("threshold", info.threshold());
+            out.put("created", info.created().toString());
+            out.put("label", info.label());
+            spec.commandLine().getOut().println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsString(out));
+            return 0;
+        }
+    }
+}

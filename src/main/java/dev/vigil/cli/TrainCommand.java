@@ -1,0 +1,80 @@
+package dev.vigil.cli;
+
+import dev.vigil.backbone.OnnxBackbone;
+import dev.vigil.engine.Trainer;
+import dev.vigil.media.MediaInputs;
+import dev.vigil.media.RgbImage;
+import dev.vigil.media.SourceFrame;
+import dev.vigil.padim.ModelFile;
+import dev.vigil.padim.PadimModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Fit a PaDiM model on normal images or videos and save it as a model file.")
+public class TrainCommand implements Callable<Integer> {
+    @Mixin
+    EngineOptions engine;
+
+    @Option(names = "--input", required = true, arity = "1..*", paramLabel = "<dir|video>",
+            description = "Normal training data: folders of images/videos, image files, video files")
+    List<Path> inputs;
+
+    @Option(names = "--out", required = true, paramLabel = "<model>", description = "Model file to write")
+    Path out;
+
+    @Option(names = "--label", paramLabel = "<camera>", description = "Camera id or label stored in the model")
+    String label;
+
+    @Option(names = "--threshold", paramLabel = "T",
+            description = "Alert threshold to store instead of the one learnt from held-back normal frames")
+    Double threshold;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        List<Path> files = MediaInputs.expand(inputs);
+        long start = System.nanoTime();
+        PadimModel model;
+        try (OnnxBackbone backbone = engine.loadBackbone()) {
+            Iterator<SourceFrame> frames = MediaInputs.frames(files);
+            model = new Trainer(backbone, engine.preprocessing(), engine.fitOptions(backbone, label))
+                    .fit(new Iterator<RgbImage>() {
+                        public boolean hasNext() {
+                            return frames.hasNext();
+                        }
+
+                        public RgbImage next() {
+                            return frames.next().image();
+                        }
+                    });
+        }
+        if (threshold != null) {
+            model = new PadimModel(model.info().withThreshold(model.info().threshold().withThreshold(threshold)),
+                    model.gaussian());
+        }
+        if (out.toAbsolutePath().getParent() != null) {
+            Files.createDirectories(out.toAbsolutePath().getParent());
+        }
+        ModelFile.write(out, model);
+        var info = model.info();
+        spec.commandLine().getOut().printf(
+                "wrote %s: %s, %s %dx%d, grid %dx%d, d=%d, %d frames fitted, threshold %.4f (%d held-back frames), %.1f MB, %.1f s%n",
+                out, info.backboneName(), info.preprocessing(), info.inputWidth(), info.inputHeight(), info.gridWidth(),
+                info.gridHeight(), info.features(), info.trainingFrames(), info.threshold().threshold(),
+                info.threshold().frames(), Files.size(out) / 1e6, (System.nanoTime() - start) / 1e9);
+        model.gaussian().close();
+        return 0;
+    }
+}

@@ -1,0 +1,109 @@
+package dev.vigil.engine;
+
+import dev.vigil.backbone.OnnxBackbone;
+import dev.vigil.backbone.Preprocessing;
+import dev.vigil.media.RgbImage;
+import dev.vigil.padim.AnomalyMapOperator;
+import dev.vigil.padim.AnomalyMaps;
+import dev.vigil.padim.EmbeddingBatch;
+import dev.vigil.padim.ModelFile;
+import dev.vigil.padim.ModelInfo;
+import dev.vigil.padim.PadimModel;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+
+/** Scores frames with a fitted PaDiM model: anomaly map and image score per frame, batched and pipelined. */
+public final class Detector implements AutoCloseable {
+    private final FeatureExtractor extractor;
+    private final PadimModel model;
+    private final AnomalyMapOperator maps;
+
+    public Detector(OnnxBackbone backbone, PadimModel model) {
+        ModelInfo info = model.info();
+        this.extractor = new FeatureExtractor(backbone, new Preprocessing(Preprocessing.Mode.parse(info.preprocessing()),
+                info.inputWidth(), info.inputHeight()), info.channelIndices());
+        if (extractor.embeddings().gridWidth() != info.gridWidth()
+                || extractor.embeddings().gridHeight() != info.gridHeight()) {
+            throw new IllegalArgumentException("model grid " + info.gridWidth() + "x" + info.gridHeight()
+                    + " does not match the backbone's " + extractor.embeddings().gridWidth() + "x"
+                    + extractor.embeddings().gridHeight());
+        }
+        this.model = model;
+        this.maps = AnomalyMapOperator.standard(info.gridHeight(), info.gridWidth(), info.inputHeight(),
+                info.inputWidth());
+    }
+
+    /** Loads a model file and checks it was fitted with this backbone. */
+    public static Detector load(OnnxBackbone backbone, Path modelFile) throws IOException {
+        ModelInfo info = ModelFile.readInfo(modelFile);
+        ModelFile.checkCompatible(modelFile, info, backbone.manifest().name(), backbone.sha256(),
+                info.preprocessing(), info.inputWidth(), info.inputHeight());
+        return new Detector(backbone, ModelFile.read(modelFile));
+    }
+
+    public PadimModel model() {
+        return model;
+    }
+
+    public FeatureExtractor extractor() {
+        return extractor;
+    }
+
+    /** Post-processing of an embedded batch: distances, maps, scores. */
+    public List<Detection> score(EmbeddingBatch batch) {
+        int n = batch.batch();
+        float[] grids = model.gaussian().mahalanobis(batch, n);
+        float[][] m = maps.apply(grids, n);
+        List<Detection> out = new ArrayList<>(n);
+        for (float[] map : m) {
+            out.add(new Detection(AnomalyMaps.max(map), map, maps.width(), maps.height()));
+        }
+        return out;
+    }
+
+    /** Scores prepared images (already at the input size) in one batch. */
+    public List<Detection> scorePrepared(List<RgbImage> prepared) {
+        return score(extractor.embed(prepared));
+    }
+
+    /**
+     * Scores a stream of items in batches, the backbone one batch ahead of the post-processing.
+     *
+     * @param frame    the frame of an item
+     * @param consumer receives each item with its detection, in order
+     */
+    public <T> void scoreAll(Iterator<T> items, int batchSize, Function<T, RgbImage> frame,
+                             BiConsumer<T, Detection> consumer) {
+        scoreAllPrepared(items, batchSize, frame.andThen(extractor::prepare), consumer);
+    }
+
+    /** As {@link #scoreAll}, for frames already at the input size ({@link FeatureExtractor#prepare}). */
+    public <T> void scoreAllPrepared(Iterator<T> items, int batchSize, Function<T, RgbImage> prepared,
+                                     BiConsumer<T, Detection> consumer) {
+        record Embedded<T>(List<T> items, EmbeddingBatch batch) {
+        }
+        Pipeline.run(new Batches<>(items, batchSize), (List<T> batch) -> {
+            List<RgbImage> images = new ArrayList<>(batch.size());
+            for (T item : batch) {
+                images.add(prepared.apply(item));
+            }
+            return new Embedded<>(batch, extractor.embed(images));
+        }, (Embedded<T> embedded) -> {
+            List<Detection> detections = score(embedded.batch());
+            for (int i = 0; i < detections.size(); i++) {
+                consumer.accept(embedded.items().get(i), detections.get(i));
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        maps.close();
+    }
+}

@@ -1,0 +1,97 @@
+package dev.vigil.engine;
+
+import dev.vigil.backbone.InputTensor;
+import dev.vigil.backbone.OnnxBackbone;
+import dev.vigil.backbone.Preprocessing;
+import dev.vigil.padim.EmbeddingBatch;
+import dev.vigil.padim.Embeddings;
+import dev.vigil.padim.LayerShape;
+import dev.vigil.media.RgbImage;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Frames to PaDiM embeddings: preprocessing, the backbone, and the embedding of its feature maps for one input
+ * size and one channel selection. Thread-safe.
+ */
+public final class FeatureExtractor {
+    private final OnnxBackbone backbone;
+    private final InputTensor input;
+    private final Embeddings embeddings;
+
+    public FeatureExtractor(OnnxBackbone backbone, Preprocessing preprocessing, int[] channelIndices) {
+        int stride = backbone.manifest().maxStride();
+        if (preprocessing.width() % stride != 0 || preprocessing.height() % stride != 0) {
+            throw new IllegalArgumentException("input size " + preprocessing.width() + "x" + preprocessing.height()
+                    + " must be a multiple of " + stride + " (the backbone's largest stride)");
+        }
+        this.backbone = backbone;
+        this.input = new InputTensor(backbone.manifest().input(), preprocessing);
+        this.embeddings = new Embeddings(layerShapes(backbone, preprocessing), channelIndices);
+    }
+
+    /** Feature-map shapes from the manifest's strides; {@link #embed} checks them against the real outputs. */
+    static List<LayerShape> layerShapes(OnnxBackbone backbone, Preprocessing preprocessing) {
+        List<LayerShape> shapes = new ArrayList<>();
+        for (var output : backbone.manifest().outputs()) {
+            shapes.add(new LayerShape(output.channels(), preprocessing.height() / output.stride(),
+                    preprocessing.width() / output.stride()));
+        }
+        return shapes;
+    }
+
+    public OnnxBackbone backbone() {
+        return backbone;
+    }
+
+    public InputTensor input() {
+        return input;
+    }
+
+    public Embeddings embeddings() {
+        return embeddings;
+    }
+
+    public Preprocessing preprocessing() {
+        return input.preprocessing();
+    }
+
+    /** Preprocessing only (resize/crop), e.g. to keep what the backbone saw for overlays. */
+    public RgbImage prepare(RgbImage frame) {
+        return input.prepare(frame);
+    }
+
+    /** Runs the backbone on prepared images and returns their embeddings. */
+    public EmbeddingBatch embed(List<RgbImage> prepared) {
+        int n = prepared.size();
+        float[] tensor = new float[n * 3 * preprocessing().width() * preprocessing().height()];
+        for (int i = 0; i < n; i++) {
+            input.write(prepared.get(i), tensor, i);
+        }
+        return embedTensor(tensor, n);
+    }
+
+    /** Runs the backbone on a normalised NCHW tensor of n images and returns their embeddings. */
+    public EmbeddingBatch embedTensor(float[] tensor, int n) {
+        OnnxBackbone.Features features = backbone.run(tensor, n, preprocessing().height(), preprocessing().width());
+        checkShapes(features);
+        EmbeddingBatch batch = EmbeddingBatch.allocate(embeddings.positions(), embeddings.features(), n);
+        embeddings.extract(features.layers(), n, batch);
+        return batch;
+    }
+
+    private void checkShapes(OnnxBackbone.Features features) {
+        for (int l = 0; l < embeddings.layers().size(); l++) {
+            LayerShape expected = embeddings.layers().get(l);
+            int[] actual = features.shapes().get(l);
+            if (actual[1] != expected.channels() || actual[2] != expected.height() || actual[3] != expected.width()) {
+                throw new IllegalStateException("backbone " + backbone.manifest().name() + " output "
+                        + backbone.manifest().outputs().get(l).name() + " is " + actual[1] + "x" + actual[2] + "x"
+                        + actual[3] + " but the manifest implies " + expected.channels() + "x" + expected.height()
+                        + "x" + expected.width() + " for a " + preprocessing().width() + "x"
+                        + preprocessing().height() + " input");
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package dev.vigil.engine;
+
+import java.util.Iterator;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Two stages, one batch apart: while the consumer works on batch k (Mahalanobis, maps, or the fit), the producer
+ * already runs batch k + 1 (decode, preprocessing, backbone). On a GPU the two overlap fully; on a CPU the consumer
+ * fills the gaps the backbone leaves between its parallel operators.
+ */
+public final class Pipeline {
+    private Pipeline() {
+    }
+
+    public static <I, O> void run(Iterator<I> inputs, Function<I, O> producer, Consumer<O> consumer) {
+        ExecutorService stage = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "vigil-backbone");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            Future<O> next = inputs.hasNext() ? submit(stage, producer, inputs.next()) : null;
+            while (next != null) {
+                O current = await(next);
+                next = inputs.hasNext() ? submit(stage, producer, inputs.next()) : null;
+                consumer.accept(current);
+            }
+        } finally {
+            stage.shutdownNow();
+        }
+    }
+
+    private static <I, O> Future<O> submit(ExecutorService stage, Function<I, O> producer, I input) {
+        return stage.submit(() -> producer.apply(input));
+    }
+
+    private static <O> O await(Future<O> future) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+}
