@@ -16,7 +16,14 @@ public class VigilCommand {
 
     /** Runs a command line and returns its exit code; errors become one readable line on stderr. */
     public static int run(String... args) {
+        return run(new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), args);
+    }
+
+    /** As {@link #run(String...)} with the command's output and errors going to the given writers. */
+    public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new VigilCommand());
+        cli.setOut(out);
+        cli.setErr(err);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             commandLine.getErr().println("vigil " + String.join(" ", commandLine.getCommandSpec().qualifiedName(" ")
                     .replaceFirst("^vigil ?", "")) + ": " + message(e));

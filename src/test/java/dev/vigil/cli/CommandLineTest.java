@@ -1,0 +1,203 @@
+package dev.vigil.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vigil.media.ImageFiles;
+import dev.vigil.media.RgbImage;
+import dev.vigil.media.SyntheticScene;
+import dev.vigil.media.VideoWriter;
+import dev.vigil.testing.SharedData;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The real command line on generated footage; a failing run prints everything the command said. */
+class CommandLineTest {
+    private static final int W = 160;
+    private static final int H = 128;
+    private static final SyntheticScene SCENE = new SyntheticScene(W, H, 9, 130, 145);
+    private static final String BACKBONE = SharedData.backbone("mobilenetv2-l123").toString();
+
+    @TempDir
+    static Path dir;
+
+    record Run(int exit, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit " + exit + "\n--- stdout\n" + out + "--- stderr\n" + err;
+        }
+    }
+
+    static Run vigil(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = VigilCommand.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    static void clip(Path file, int from, int to) throws Exception {
+        Files.createDirectories(file.getParent());
+        try (VideoWriter writer = VideoWriter.open(file, W, H, 10)) {
+            for (int i = from; i < to; i++) {
+                writer.write(SCENE.frame(i));
+            }
+        }
+    }
+
+    @BeforeAll
+    static void footage() throws Exception {
+        // a clips dataset: two normal training clips, one test clip where a vehicle crosses in frames 130..144
+        Path clips = dir.resolve("clips");
+        clip(clips.resolve("train/a.mp4"), 0, 60);
+        clip(clips.resolve("train/b.mp4"), 60, 110);
+        clip(clips.resolve("test/t1.mp4"), 110, 160);
+        StringBuilder labels = new StringBuilder();
+        for (int i = 110; i < 160; i++) {
+            labels.append(i == 110 ? "" : ",").append(SCENE.isAnomalous(i) ? 1 : 0);
+            boolean[] mask = SCENE.anomalyMask(i);
+            byte[] px = new byte[W * H * 3];
+            for (int p = 0; p < mask.length; p++) {
+                if (mask[p]) {
+                    px[3 * p] = px[3 * p + 1] = px[3 * p + 2] = (byte) 255;
+                }
+            }
+            Path gt = clips.resolve("test/t1_gt").resolve(String.format("%03d.png", i - 110));
+            Files.createDirectories(gt.getParent());
+            ImageFiles.write(gt, new RgbImage(W, H, px));
+        }
+        Files.writeString(clips.resolve("test/labels.json"),
+                "{\"clips\": {\"t1\": {\"frames\": 50, \"labels\": [" + labels + "]}}}");
+        // an mvtec dataset of still frames; one anomalous image has no mask
+        Path mvtec = dir.resolve("mvtec");
+        for (int i = 0; i < 60; i++) {
+            write(mvtec.resolve(String.format("train/good/%03d.png", i)), SCENE.frame(i));
+        }
+        for (int i : new int[]{111, 115, 120, 125}) {
+            write(mvtec.resolve(String.format("test/good/%03d.png", i)), SCENE.frame(i));
+        }
+        for (int i : new int[]{132, 137, 142}) {
+            write(mvtec.resolve(String.format("test/vehicle/%03d.png", i)), SCENE.frame(i));
+            if (i != 142) {
+                boolean[] mask = SCENE.anomalyMask(i);
+                byte[] px = new byte[W * H * 3];
+                for (int p = 0; p < mask.length; p++) {
+                    px[3 * p] = px[3 * p + 1] = px[3 * p + 2] = (byte) (mask[p] ? 255 : 0);
+                }
+                write(mvtec.resolve(String.format("ground_truth/vehicle/%03d_mask.png", i)), new RgbImage(W, H, px));
+            }
+        }
+    }
+
+    private static void write(Path file, RgbImage image) throws Exception {
+        Files.createDirectories(file.getParent());
+        ImageFiles.write(file, image);
+    }
+
+    @Test
+    void trainWritesAModelThatModelInfoDescribes() {
+        Path model = dir.resolve("models/cam.vgm");
+        Run train = vigil("train", "--backbone", BACKBONE, "--input", dir.resolve("clips/train").toString(),
+                "--out", model.toString(), "--features", "50", "--size", W + "x" + H, "--seed", "4", "--label", "cam-1");
+        assertThat(train.exit()).as(train.toString()).isZero();
+        assertThat(train.out()).contains("wrote " + model).contains("d=50").contains("99 frames fitted");
+        Run info = vigil("model", "info", "--verify", model.toString());
+        assertThat(info.exit()).as(info.toString()).isZero();
+        assertThat(info.out()).contains("\"features\" : 50").contains("\"label\" : \"cam-1\"")
+                .contains("\"input_size\" : \"160x128\"").contains("\"verified\" : true");
+    }
+
+    @Test
+    void evalOnClipsReportsThePapersMetricsForEveryFrame() throws Exception {
+        Path report = dir.resolve("report-clips");
+        Run eval = vigil("eval", "--backbone", BACKBONE, "--dataset", dir.resolve("clips").toString(),
+                "--layout", "clips", "--size", W + "x" + H, "--features", "50", "--report", report.toString());
+        assertThat(eval.exit()).as(eval.toString()).isZero();
+        JsonNode r = new ObjectMapper().readTree(report.resolve("report.json").toFile());
+        for (String key : List.of("image_auroc", "pixel_auroc", "pro", "test_images", "backbone", "features",
+                "fit_seconds", "score_images_per_second", "scores")) {
+            assertThat(r.has(key)).as("report has %s", key).isTrue();
+        }
+        assertThat(r.get("test_images").asInt()).isEqualTo(50);
+        assertThat(r.get("image_auroc").asDouble()).isGreaterThan(0.95);
+        assertThat(r.get("pixel_auroc").asDouble()).isGreaterThan(0.9);
+        assertThat(r.get("scores")).hasSize(50);
+        JsonNode first = r.get("scores").get(0);
+        assertThat(first.get("clip").asText()).isEqualTo("t1");
+        assertThat(first.get("frame").asInt()).isZero();
+        assertThat(r.get("scores").get(25).get("label").asInt()).isEqualTo(1);
+        for (String figure : List.of("roc.png", "overlays_highest.png", "overlays_lowest.png", "summary.md")) {
+            assertThat(report.resolve(figure)).isNotEmptyFile();
+        }
+    }
+
+    @Test
+    void evalOnMvtecSaysWhichAnomaliesLackAMask() throws Exception {
+        Path report = dir.resolve("report-mvtec");
+        Run eval = vigil("eval", "--backbone", BACKBONE, "--dataset", dir.resolve("mvtec").toString(),
+                "--layout", "mvtec", "--size", W + "x" + H, "--features", "50", "--report", report.toString());
+        assertThat(eval.exit()).as(eval.toString()).isZero();
+        JsonNode r = new ObjectMapper().readTree(report.resolve("report.json").toFile());
+        assertThat(r.get("test_images").asInt()).isEqualTo(7);
+        assertThat(r.get("anomalous_without_mask").asInt()).isEqualTo(1);
+        assertThat(r.get("pixel_metric_images").asInt()).isEqualTo(6);
+        assertThat(r.get("scores").get(0).get("path").asText()).isEqualTo("test/good/111.png");
+        assertThat(Files.readString(report.resolve("summary.md"))).contains("1 anomalous test images have no mask");
+    }
+
+    @Test
+    void aMissingInputIsNamedAndNothingIsWritten() {
+        Path model = dir.resolve("never.vgm");
+        Run run = vigil("train", "--backbone", BACKBONE, "--input", dir.resolve("nothing-here.mp4").toString(),
+                "--out", model.toString());
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err()).contains("nothing-here.mp4").contains("does not exist");
+        assertThat(model).doesNotExist();
+    }
+
+    @Test
+    void aDamagedModelIsRefusedWithItsPathAndTheFailedCheck() throws Exception {
+        Path model = dir.resolve("damaged.vgm");
+        Run train = vigil("train", "--backbone", BACKBONE, "--input", dir.resolve("clips/train/a.mp4").toString(),
+                "--out", model.toString(), "--features", "20", "--size", W + "x" + H);
+        assertThat(train.exit()).as(train.toString()).isZero();
+        byte[] bytes = Files.readAllBytes(model);
+        bytes[bytes.length - 100] ^= 0x55;
+        Files.write(model, bytes);
+        Run eval = vigil("eval", "--backbone", BACKBONE, "--dataset", dir.resolve("clips").toString(),
+                "--layout", "clips", "--model", model.toString(), "--report", dir.resolve("r").toString());
+        assertThat(eval.exit()).isEqualTo(1);
+        assertThat(eval.err()).contains(model.toString()).contains("checksum");
+    }
+
+    @Test
+    void aModelOfAnotherBackboneIsRefused() throws Exception {
+        Path model = dir.resolve("mobilenet.vgm");
+        assertThat(vigil("train", "--backbone", BACKBONE, "--input", dir.resolve("clips/train/a.mp4").toString(),
+                "--out", model.toString(), "--features", "20", "--size", W + "x" + H).exit()).isZero();
+        Run eval = vigil("eval", "--backbone", SharedData.backbone("resnet50v2-l123").toString(), "--dataset",
+                dir.resolve("clips").toString(), "--layout", "clips", "--model", model.toString(),
+                "--report", dir.resolve("r2").toString());
+        assertThat(eval.exit()).isEqualTo(1);
+        assertThat(eval.err()).contains(model.toString()).contains("mobilenetv2").contains("resnet50v2");
+    }
+
+    @Test
+    void usageErrorsExplainThemselves() {
+        Run run = vigil("eval", "--backbone", BACKBONE, "--dataset", "x", "--layout", "kitti", "--report", "r");
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err()).contains("unknown layout 'kitti'");
+        Run missing = vigil("train", "--backbone", BACKBONE);
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.err()).contains("--input").contains("--out");
+    }
+}

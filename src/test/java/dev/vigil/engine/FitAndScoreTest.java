@@ -1,0 +1,116 @@
+package dev.vigil.engine;
+
+import dev.vigil.backbone.OnnxBackbone;
+import dev.vigil.backbone.Preprocessing;
+import dev.vigil.media.RgbImage;
+import dev.vigil.media.SyntheticScene;
+import dev.vigil.padim.ModelFile;
+import dev.vigil.padim.PadimModel;
+import dev.vigil.testing.SharedData;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** One fit-and-score loop end to end on a real backbone, as a camera would see it. */
+class FitAndScoreTest {
+    private static final int W = 160;
+    private static final int H = 128;
+    private static final SyntheticScene SCENE = new SyntheticScene(W, H, 5, 200, 215);
+    private static OnnxBackbone backbone;
+    private static PadimModel model;
+
+    @BeforeAll
+    static void fit() throws Exception {
+        backbone = OnnxBackbone.load(SharedData.backbone("mobilenetv2-l123"));
+        List<RgbImage> normal = IntStream.range(0, 150).mapToObj(SCENE::frame).toList();
+        model = new Trainer(backbone, new Preprocessing(Preprocessing.Mode.RESIZE, W, H),
+                new FitOptions(40, 3, 0.01, 16, 10, 500, "test-camera")).fit(normal.iterator());
+    }
+
+    @AfterAll
+    static void close() {
+        model.gaussian().close();
+        backbone.close();
+    }
+
+    @Test
+    void theModelDescribesWhatWasFitted() {
+        var info = model.info();
+        assertThat(info.gridWidth()).isEqualTo(W / 4);
+        assertThat(info.gridHeight()).isEqualTo(H / 4);
+        assertThat(info.features()).isEqualTo(40);
+        assertThat(info.trainingFrames()).isEqualTo(135);
+        assertThat(info.threshold().frames()).isEqualTo(15);
+        assertThat(info.threshold().threshold()).isGreaterThanOrEqualTo(info.threshold().p99());
+        assertThat(info.label()).isEqualTo("test-camera");
+        assertThat(info.backboneSha256()).isEqualTo(backbone.sha256());
+    }
+
+    @Test
+    void anIntruderScoresAboveTheThresholdAndIsLocalisedOnTheMap() {
+        List<Detection> detections = new ArrayList<>();
+        try (Detector detector = new Detector(backbone, model)) {
+            detector.scoreAll(IntStream.range(170, 220).iterator(), 16, SCENE::frame, (i, d) -> detections.add(d));
+        }
+        double threshold = model.info().threshold().threshold();
+        // frames 170..199 normal, 200..214 the vehicle crosses, 215..219 normal again
+        for (int i = 0; i < detections.size(); i++) {
+            Detection d = detections.get(i);
+            assertThat(d.map()).hasSize(W * H);
+            assertThat(d.score()).isEqualTo(dev.vigil.padim.AnomalyMaps.max(d.map()));
+        }
+        double worstIntruder = IntStream.range(30, 45).mapToDouble(i -> detections.get(i).score()).min().orElseThrow();
+        double bestNormal = IntStream.range(0, 30).mapToDouble(i -> detections.get(i).score()).max().orElseThrow();
+        assertThat(worstIntruder).isGreaterThan(threshold).isGreaterThan(bestNormal);
+        // the map's peak lies on the vehicle
+        Detection middle = detections.get(37);
+        boolean[] truth = SCENE.anomalyMask(207);
+        int peak = 0;
+        for (int p = 1; p < middle.map().length; p++) {
+            if (middle.map()[p] > middle.map()[peak]) {
+                peak = p;
+            }
+        }
+        assertThat(truth[peak]).as("peak pixel %d is on the intruder", peak).isTrue();
+    }
+
+    @Test
+    void aSavedAndReloadedModelScoresExactlyLikeTheFittedOne(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("camera.vgm");
+        ModelFile.write(file, model);
+        List<RgbImage> frames = IntStream.of(3, 120, 205).mapToObj(SCENE::frame).toList();
+        List<Float> direct = new ArrayList<>();
+        List<Float> reloaded = new ArrayList<>();
+        try (Detector detector = new Detector(backbone, model)) {
+            detector.scoreAll(frames.iterator(), 8, f -> f, (f, d) -> direct.add(d.score()));
+        }
+        try (Detector detector = Detector.load(backbone, file)) {
+            detector.scoreAll(frames.iterator(), 8, f -> f, (f, d) -> reloaded.add(d.score()));
+            detector.model().gaussian().close();
+        }
+        assertThat(reloaded).containsExactlyElementsOf(direct);
+    }
+
+    @Test
+    void scoresDoNotDependOnTheBatchAFrameIsIn() {
+        List<Float> alone = new ArrayList<>();
+        List<Float> batched = new ArrayList<>();
+        try (Detector detector = new Detector(backbone, model)) {
+            for (int i : new int[]{10, 205}) {
+                detector.scoreAll(List.of(SCENE.frame(i)).iterator(), 1, f -> f, (f, d) -> alone.add(d.score()));
+            }
+            detector.scoreAll(List.of(SCENE.frame(10), SCENE.frame(11), SCENE.frame(205)).iterator(), 3, f -> f,
+                    (f, d) -> batched.add(d.score()));
+        }
+        assertThat(batched.get(0)).isCloseTo(alone.get(0), org.assertj.core.data.Percentage.withPercentage(0.1));
+        assertThat(batched.get(2)).isCloseTo(alone.get(1), org.assertj.core.data.Percentage.withPercentage(0.1));
+    }
+}
