@@ -79,13 +79,19 @@ public final class Benchmark {
                 resetPeaks();
                 t0 = System.nanoTime();
                 Pipeline.run(IntStream.range(0, o.batches()).iterator(), i -> extractor.embedTensor(tensor, b),
-                        (EmbeddingBatch batch) -> acc.add(batch, b));
+                        (EmbeddingBatch batch) -> {
+                            acc.add(batch, b);
+                            extractor.recycle(batch);
+                        });
                 fitRate[r] = rate(o, t0);
                 fitPeakHeap = Math.max(fitPeakHeap, heapPeak());
 
                 t0 = System.nanoTime();
                 Pipeline.run(IntStream.range(0, o.batches()).iterator(), i -> extractor.embedTensor(tensor, b),
-                        detector::score);
+                        (EmbeddingBatch batch) -> {
+                            detector.score(batch);
+                            extractor.recycle(batch);
+                        });
                 pipelineRate[r] = rate(o, t0);
             }
         }

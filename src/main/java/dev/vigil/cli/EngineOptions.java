@@ -30,7 +30,7 @@ public class EngineOptions {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the channel selection (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--batch", paramLabel = "B", defaultValue = "32", description = "Frames per backbone batch (default: ${DEFAULT-VALUE})")
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "64", description = "Frames per backbone batch (default: ${DEFAULT-VALUE})")
     int batch;
 
     @Option(names = "--device", paramLabel = "auto|cpu|cuda", defaultValue = "auto",

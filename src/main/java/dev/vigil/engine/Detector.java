@@ -96,6 +96,7 @@ public final class Detector implements AutoCloseable {
             return new Embedded<>(batch, extractor.embed(images));
         }, (Embedded<T> embedded) -> {
             List<Detection> detections = score(embedded.batch());
+            extractor.recycle(embedded.batch());
             for (int i = 0; i < detections.size(); i++) {
                 consumer.accept(embedded.items().get(i), detections.get(i));
             }

@@ -19,6 +19,9 @@ public final class FeatureExtractor {
     private final OnnxBackbone backbone;
     private final InputTensor input;
     private final Embeddings embeddings;
+    /** batches handed back by consumers; two cover the pipeline's batch in flight and the one being consumed */
+    private final java.util.concurrent.ArrayBlockingQueue<EmbeddingBatch> spare =
+            new java.util.concurrent.ArrayBlockingQueue<>(2);
 
     public FeatureExtractor(OnnxBackbone backbone, Preprocessing preprocessing, int[] channelIndices) {
         int stride = backbone.manifest().maxStride();
@@ -76,9 +79,20 @@ public final class FeatureExtractor {
     public EmbeddingBatch embedTensor(float[] tensor, int n) {
         OnnxBackbone.Features features = backbone.run(tensor, n, preprocessing().height(), preprocessing().width());
         checkShapes(features);
-        EmbeddingBatch batch = EmbeddingBatch.allocate(embeddings.positions(), embeddings.features(), n);
+        EmbeddingBatch batch = spare.poll();
+        if (batch == null || batch.batch() != n) {
+            batch = EmbeddingBatch.allocate(embeddings.positions(), embeddings.features(), n);
+        }
         embeddings.extract(features.layers(), n, batch);
         return batch;
+    }
+
+    /**
+     * Hands a batch back once its consumer is done with it, for the next {@link #embed} to fill: a batch is tens to
+     * hundreds of MB, and allocating one per call keeps the collector busy.
+     */
+    public void recycle(EmbeddingBatch batch) {
+        spare.offer(batch);
     }
 
     private void checkShapes(OnnxBackbone.Features features) {

@@ -75,6 +75,7 @@ public final class Trainer {
         };
         Pipeline.run(new Batches<>(toFit, options.batchSize()), extractor::embed, (EmbeddingBatch batch) -> {
             accumulator.add(batch, batch.batch());
+            extractor.recycle(batch);
             if (accumulator.count() % (options.batchSize() * 10L) < batch.batch()) {
                 LOG.info("fitted {} frames", accumulator.count());
             }

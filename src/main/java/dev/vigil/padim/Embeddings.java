@@ -100,8 +100,8 @@ public final class Embeddings {
         int batch = out.batch();
         float[] dst = out.values();
         IntStream.range(0, count).parallel().forEach(b -> {
-            float[] planes = new float[d * positions];
-            float[] rows = new float[d * positions];
+            float[] planes = Scratch.array(2, d * positions);
+            float[] rows = Scratch.array(3, d * positions);
             gatherPlanes(outputs, b, planes);
             transpose(planes, d, positions, rows, 0);
             // while the image is in cache, each position's d features go to their place in the batch

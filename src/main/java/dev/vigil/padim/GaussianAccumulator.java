@@ -73,13 +73,14 @@ public final class GaussianAccumulator {
         int block = batch.tileStride(images);
         float[] x = batch.values();
         int stride = batch.batch();
-        float[] centred = new float[TILE * block];
-        float[] centre = new float[TILE * d];
+        float[] centred = Scratch.array(0, TILE * block);
+        float[] centre = Scratch.array(1, TILE * d);
         double[] batchMean = new double[TILE * d];
         float[] product = new float[PackedTriangle.size(d)];
-        try (FloatPointer xc = new FloatPointer((long) TILE * block);
-             FloatPointer dense = new FloatPointer((long) d * d);
-             FloatPointer packed = new FloatPointer(product.length)) {
+        FloatPointer xc = Scratch.floats(0, (long) TILE * block);
+        FloatPointer dense = Scratch.floats(1, (long) d * d);
+        FloatPointer packed = Scratch.floats(2, product.length);
+        {
             for (int p0 = from; p0 < to; p0 += TILE) {
                 int tile = Math.min(TILE, to - p0);
                 java.util.Arrays.fill(batchMean, 0);

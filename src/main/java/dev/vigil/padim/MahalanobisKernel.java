@@ -48,12 +48,13 @@ final class MahalanobisKernel {
         int tri = model.triangle();
         int block = batch.tileStride(images);
         float[] mean = model.mean();
-        float[] centred = new float[TILE * block];
-        float[] centre = new float[TILE * d];
+        float[] centred = Scratch.array(0, TILE * block);
+        float[] centre = Scratch.array(1, TILE * d);
         // a cursor over the model's factors: moved, never closed (closing would free the model's memory)
         FloatPointer factor = new FloatPointer(model.factors());
-        try (FloatPointer dense = new FloatPointer((long) d * d);
-             FloatPointer z = new FloatPointer((long) TILE * block)) {
+        FloatPointer dense = Scratch.floats(0, (long) d * d);
+        FloatPointer z = Scratch.floats(1, (long) TILE * block);
+        {
             for (int p0 = from; p0 < to; p0 += TILE) {
                 int tile = Math.min(TILE, to - p0);
                 System.arraycopy(mean, p0 * d, centre, 0, tile * d);

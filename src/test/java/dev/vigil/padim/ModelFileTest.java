@@ -81,7 +81,7 @@ class ModelFileTest {
     }
 
     private Path written() throws IOException {
-        Path file = dir.resolve("camera.vpdm");
+        Path file = dir.resolve("camera.vgm");
         ModelFile.write(file, smallModel());
         return file;
     }
@@ -154,7 +154,7 @@ class ModelFileTest {
     @Test
     void roundTripPreservesEveryFieldAndEveryFloat() throws IOException {
         PadimModel model = smallModel();
-        Path file = dir.resolve("camera.vpdm");
+        Path file = dir.resolve("camera.vgm");
         ModelFile.write(file, model);
 
         PadimModel back = track(ModelFile.read(file));
@@ -167,7 +167,7 @@ class ModelFileTest {
     void unsetThresholdAndMissingLabelRoundTrip() throws IOException {
         PadimModel model = randomModel(2, 5, 3, ThresholdStats.none().withThreshold(Double.POSITIVE_INFINITY),
                 null, 7);
-        Path file = dir.resolve("none.vpdm");
+        Path file = dir.resolve("none.vgm");
         ModelFile.write(file, model);
 
         ModelInfo back = ModelFile.readInfo(file);
@@ -208,7 +208,7 @@ class ModelFileTest {
     @Test
     void aFailedWriteLeavesNoTemporaryFile() throws IOException {
         // a non-empty folder under the model's name makes the final rename fail after the data is written
-        Path blocker = Files.createDirectory(dir.resolve("blocked.vpdm"));
+        Path blocker = Files.createDirectory(dir.resolve("blocked.vgm"));
         Files.writeString(blocker.resolve("keep"), "x");
 
         assertThatThrownBy(() -> ModelFile.write(blocker, smallModel())).isInstanceOf(IOException.class);
@@ -223,7 +223,7 @@ class ModelFileTest {
         long payloadStart = 14 + headerLength(file) + 4;
         for (long offset : new long[]{payloadStart, payloadStart + 4L * W * H * D + 5, Files.size(file) - 5,
                 Files.size(file) - 1}) {
-            Path copy = dir.resolve("flip-" + offset + ".vpdm");
+            Path copy = dir.resolve("flip-" + offset + ".vgm");
             Files.copy(file, copy);
             flip(copy, offset);
             ModelFileException e = refusal(copy, false);
@@ -239,7 +239,7 @@ class ModelFileTest {
         Path file = written();
         int h = headerLength(file);
         for (long offset : new long[]{14, 14 + h / 2, 14 + h - 1, 14 + h + 2}) {
-            Path copy = dir.resolve("header-" + offset + ".vpdm");
+            Path copy = dir.resolve("header-" + offset + ".vgm");
             Files.copy(file, copy);
             flip(copy, offset);
             assertRefused(copy, Check.HEADER_CHECKSUM, "header checksum mismatch");
@@ -255,12 +255,12 @@ class ModelFileTest {
         long[] cuts = {0, 5, 8, 13, 14, 14 + h / 2, 14 + h, 14 + h + 2, payloadStart, payloadStart + 1,
                 payloadStart + 4L * W * H * D, size - 4, size - 1};
         for (long cut : cuts) {
-            Path copy = dir.resolve("cut-" + cut + ".vpdm");
+            Path copy = dir.resolve("cut-" + cut + ".vgm");
             Files.copy(file, copy);
             cut(copy, cut);
             assertRefused(copy, Check.TRUNCATED, "truncated: expected");
         }
-        Path copy = dir.resolve("cut-payload.vpdm");
+        Path copy = dir.resolve("cut-payload.vgm");
         Files.copy(file, copy);
         cut(copy, size - 10);
         assertRefused(copy, Check.TRUNCATED, "truncated: expected " + ModelFile.payloadBytes(W * H, D)
@@ -270,7 +270,7 @@ class ModelFileTest {
     @Test
     void aWrongMagicIsRefused() throws IOException {
         Path file = written();
-        Path copy = dir.resolve("magic.vpdm");
+        Path copy = dir.resolve("magic.vgm");
         Files.copy(file, copy);
         flip(copy, 3);
         assertRefused(copy, Check.MAGIC, "is not a Vigil model (bad magic)");
@@ -285,7 +285,7 @@ class ModelFileTest {
         Path file = written();
         byte[] b = Files.readAllBytes(file);
         ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putShort(8, (short) 7);
-        Path copy = dir.resolve("future.vpdm");
+        Path copy = dir.resolve("future.vgm");
         Files.write(copy, b);
         assertRefused(copy, Check.VERSION, "format version 7 is newer than this Vigil supports (1)");
     }
@@ -293,7 +293,7 @@ class ModelFileTest {
     @Test
     void trailingBytesAreRefused() throws IOException {
         Path file = written();
-        Path copy = dir.resolve("trailing.vpdm");
+        Path copy = dir.resolve("trailing.vgm");
         Files.copy(file, copy);
         Files.write(copy, new byte[]{0, 1, 2}, java.nio.file.StandardOpenOption.APPEND);
         assertRefused(copy, Check.TRAILING_DATA, "has 3 bytes of trailing data");
@@ -311,7 +311,7 @@ class ModelFileTest {
         crc.update(bad);
         ByteBuffer out = ByteBuffer.allocate(b.length).order(ByteOrder.LITTLE_ENDIAN);
         out.put(b, 0, 14).put(bad).putInt((int) crc.getValue()).put(b, 14 + h + 4, b.length - 14 - h - 4);
-        Path copy = dir.resolve("contradiction.vpdm");
+        Path copy = dir.resolve("contradiction.vgm");
         Files.write(copy, out.array());
         assertRefused(copy, Check.HEADER, "header field 'features' (8) is inconsistent with channel_indices");
     }
@@ -325,12 +325,12 @@ class ModelFileTest {
         ModelFileException sha = catchThrowableOfType(ModelFileException.class, () -> ModelFile.checkCompatible(
                 file, info, "resnet18", "0".repeat(64), "resize-crop", 16, 12));
         assertThat(sha.check()).isEqualTo(Check.MISMATCH);
-        assertThat(sha.getMessage()).contains("camera.vpdm", "backbone sha256 " + SHA).doesNotContain("input size");
+        assertThat(sha.getMessage()).contains("camera.vgm", "backbone sha256 " + SHA).doesNotContain("input size");
 
         ModelFileException size = catchThrowableOfType(ModelFileException.class, () -> ModelFile.checkCompatible(
                 file, info, "resnet18", SHA, "resize-crop", 224, 224));
         assertThat(size.check()).isEqualTo(Check.MISMATCH);
-        assertThat(size.getMessage()).contains("camera.vpdm", "input size 16x12, not 224x224")
+        assertThat(size.getMessage()).contains("camera.vgm", "input size 16x12, not 224x224")
                 .doesNotContain("sha256");
 
         ModelFileException all = catchThrowableOfType(ModelFileException.class, () -> ModelFile.checkCompatible(
@@ -344,7 +344,7 @@ class ModelFileTest {
         PadimModel model = smallModel();
         ModelInfo noSha = new ModelInfo("resnet18", null, model.info().layerChannels(), "resize", 16, 12, W, H,
                 model.info().channelIndices(), 1, 0.01, 10, ThresholdStats.none(), Instant.now(), null);
-        Path file = dir.resolve("nosha.vpdm");
+        Path file = dir.resolve("nosha.vgm");
         assertThatThrownBy(() -> ModelFile.write(file, new PadimModel(noSha, model.gaussian())))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'backbone_sha256' is missing");
         assertThat(file).doesNotExist();
@@ -368,7 +368,7 @@ class ModelFileTest {
             g.setFactor(p, tri);
         }
         PadimModel model = track(new PadimModel(info(56, 56, d, ThresholdStats.none(), "big"), g));
-        Path file = dir.resolve("big.vpdm");
+        Path file = dir.resolve("big.vgm");
         ModelFile.write(file, model);
 
         long size = Files.size(file);
