@@ -76,11 +76,7 @@ public final class OnnxBackbone implements AutoCloseable {
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try {
-            OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            options.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
-            // no spinning: the Java side (Mahalanobis, maps) shares these cores between backbone runs
-            options.addConfigEntry("session.intra_op.allow_spinning", "0");
+            OrtSession.SessionOptions options = cpuOptions();
             String provider = "CPU";
             boolean cudaBuilt = OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
             if (device == Device.CUDA && !cudaBuilt) {
@@ -97,7 +93,20 @@ public final class OnnxBackbone implements AutoCloseable {
                     LOG.warn("CUDA execution provider unavailable ({}), running on the CPU", e.getMessage());
                 }
             }
-            OrtSession session = env.createSession(file.toString(), options);
+            OrtSession session;
+            try {
+                session = env.createSession(file.toString(), options);
+            } catch (OrtException e) {
+                if (!provider.equals("CUDA") || device == Device.CUDA) {
+                    throw e;
+                }
+                // the CUDA provider registered but the session could not start on it (driver, cuDNN): use the CPU
+                LOG.warn("CUDA session for {} failed ({}), running on the CPU", manifest.name(), e.getMessage());
+                options.close();
+                options = cpuOptions();
+                provider = "CPU";
+                session = env.createSession(file.toString(), options);
+            }
             OnnxBackbone backbone = new OnnxBackbone(manifest, digest, env, session, provider);
             backbone.checkSignature();
             LOG.info("backbone {} ({}) on {} execution provider", manifest.name(), file.getFileName(), provider);
@@ -106,6 +115,15 @@ public final class OnnxBackbone implements AutoCloseable {
             throw new IOException("backbone " + manifest.name() + ": ONNX Runtime cannot load " + file + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    private static OrtSession.SessionOptions cpuOptions() throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        options.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
+        // no spinning: the Java side (Mahalanobis, maps) shares these cores between backbone runs
+        options.addConfigEntry("session.intra_op.allow_spinning", "0");
+        return options;
     }
 
     private void checkSignature() throws OrtException, IOException {

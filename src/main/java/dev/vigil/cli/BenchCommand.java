@@ -41,7 +41,7 @@ public class BenchCommand implements Callable<Integer> {
         try (OnnxBackbone backbone = engine.loadBackbone()) {
             int d = engine.features != null ? engine.features
                     : FitOptions.defaultFeatures(backbone.manifest().totalChannels());
-            result = Benchmark.run(backbone, new Benchmark.Options(engine.preprocessing(), d, engine.batch, batches,
+            result = Benchmark.run(backbone, new Benchmark.Options(engine.preprocessing(backbone.manifest()), d, engine.batch, batches,
                     rounds, engine.seed));
         }
         if (json.toAbsolutePath().getParent() != null) {

@@ -61,9 +61,10 @@ public class DemoCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         Path normal = streams.resolve("walkway-normal.mp4");
         Path intruder = streams.resolve("walkway-intruder.mp4");
-        // one scene: the intruder clip continues the normal one (frames 300-419), a vehicle crossing in 360-389
-        generate(normal, 0, 300, -1, -1, stdout);
-        generate(intruder, 300, 120, 360, 390, stdout);
+        // one scene: the intruder clip continues the normal one (scene frames 600-719), a vehicle crossing in 660-689;
+        // a minute of normal footage lets every pedestrian wrap around the scene once
+        generate(normal, 0, 600, -1, -1, stdout);
+        generate(intruder, 600, 120, 660, 690, stdout);
         Files.createDirectories(out);
         Path modelFile = out.resolve("walkway.vgm");
         Preprocessing pre = new Preprocessing(Preprocessing.Mode.RESIZE, WIDTH, HEIGHT);

@@ -19,7 +19,8 @@ public class EngineOptions {
             description = "Embedding channels kept (default: 100, or 550 for backbones of 1000+ channels)")
     Integer features;
 
-    @Option(names = "--size", paramLabel = "WxH", description = "Backbone input size (default: 224x224)")
+    @Option(names = "--size", paramLabel = "WxH",
+            description = "Backbone input size (default: the manifest's recommended_size, else 224x224)")
     String size;
 
     @Option(names = "--resize-crop",
@@ -47,8 +48,11 @@ public class EngineOptions {
         return OnnxBackbone.load(BackboneManifest.read(backbone), d);
     }
 
-    Preprocessing preprocessing() {
-        int[] wh = Preprocessing.parseSize(size == null ? "224x224" : size);
+    /** --size, else the manifest's recommended size, else 224x224. */
+    Preprocessing preprocessing(BackboneManifest manifest) {
+        int[] recommended = manifest.input().recommendedSize();
+        int[] wh = size != null ? Preprocessing.parseSize(size)
+                : recommended != null && recommended.length == 2 ? recommended : new int[]{224, 224};
         return new Preprocessing(resizeCrop ? Preprocessing.Mode.RESIZE_CROP : Preprocessing.Mode.RESIZE, wh[0], wh[1]);
     }
 

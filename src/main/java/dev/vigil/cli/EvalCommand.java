@@ -41,7 +41,7 @@ public class EvalCommand implements Callable<Integer> {
         Map<String, Object> r;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
             r = Evaluation.run(backbone, new Evaluation.Options(dataset, Layout.parse(layout), model,
-                    engine.preprocessing(), engine.fitOptions(backbone, null), report));
+                    engine.preprocessing(backbone.manifest()), engine.fitOptions(backbone, null), report));
         }
         spec.commandLine().getOut().printf(
                 "%s: image AUROC %s, pixel AUROC %s, PRO %s over %s test images (%s, d=%s); report in %s%n",

@@ -49,7 +49,7 @@ public class TrainCommand implements Callable<Integer> {
         PadimModel model;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
             Iterator<SourceFrame> frames = MediaInputs.frames(files);
-            model = new Trainer(backbone, engine.preprocessing(), engine.fitOptions(backbone, label))
+            model = new Trainer(backbone, engine.preprocessing(backbone.manifest()), engine.fitOptions(backbone, label))
                     .fit(new Iterator<RgbImage>() {
                         public boolean hasNext() {
                             return frames.hasNext();

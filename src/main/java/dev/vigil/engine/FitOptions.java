@@ -7,7 +7,8 @@ package dev.vigil.engine;
  * @param seed          seed of the channel selection
  * @param eps           added to each covariance's diagonal
  * @param batchSize     frames per backbone batch
- * @param holdOutEvery  every n-th frame is held back from the fit to learn the threshold (0: none)
+ * @param holdOutEvery  n: every n-th block of n consecutive frames is held back from the fit to learn the threshold
+ *                      (0: none); whole blocks, because neighbouring video frames are near copies of each other
  * @param maxHeldOut    at most this many held-back frames are kept (later ones go to the fit)
  * @param label         camera id or free label stored in the model
  */

@@ -10,8 +10,9 @@ import java.util.function.Function;
 
 /**
  * Two stages, one batch apart: while the consumer works on batch k (Mahalanobis, maps, or the fit), the producer
- * already runs batch k + 1 (decode, preprocessing, backbone). On a GPU the two overlap fully; on a CPU the consumer
- * fills the gaps the backbone leaves between its parallel operators.
+ * already runs batch k + 1 (the backbone and the embedding; for scoring also preprocessing). Taking the next input
+ * (decoding frames) happens on the calling thread before batch k is consumed. On a GPU the stages overlap fully; on
+ * a CPU the consumer fills the gaps the backbone leaves between its parallel operators.
  */
 public final class Pipeline {
     private Pipeline() {

@@ -19,8 +19,9 @@ import java.util.Iterator;
 import java.util.List;
 
 /**
- * Fits a PaDiM model on normal frames in one streaming pass: memory holds the accumulator and two batches, never
- * the training set. Every n-th frame is held back and scored by the fitted model to learn the default threshold.
+ * Fits a PaDiM model on normal frames in one streaming pass: memory holds the accumulator, two batches and the
+ * held-back frames (at most {@link FitOptions#maxHeldOut()}), never the training set. Every n-th block of n frames
+ * is held back and scored by the fitted model to learn the default threshold.
  */
 public final class Trainer {
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
@@ -49,9 +50,10 @@ public final class Trainer {
             private RgbImage advance() {
                 while (frames.hasNext()) {
                     RgbImage frame = extractor.prepare(frames.next());
+                    int n = options.holdOutEvery();
+                    // frames 90-99, 190-199, ... for n = 10: a held-back frame's neighbours are mostly unseen too
+                    boolean holdOut = n > 0 && (seen[0] / n) % n == n - 1 && heldOut.size() < options.maxHeldOut();
                     seen[0]++;
-                    boolean holdOut = options.holdOutEvery() > 0 && seen[0] % options.holdOutEvery() == 0
-                            && heldOut.size() < options.maxHeldOut();
                     if (holdOut) {
                         heldOut.add(frame);
                     } else {
@@ -99,6 +101,9 @@ public final class Trainer {
 
     private ThresholdStats threshold(PadimModel model, List<RgbImage> heldOut) {
         if (heldOut.isEmpty()) {
+            LOG.warn("too few training frames to hold any back (the first block is frames {}-{}): the model has no "
+                    + "default threshold; set one with --threshold", options.holdOutEvery() * (options.holdOutEvery() - 1),
+                    options.holdOutEvery() * options.holdOutEvery() - 1);
             return ThresholdStats.none();
         }
         double[] scores = new double[heldOut.size()];

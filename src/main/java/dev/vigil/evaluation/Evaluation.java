@@ -49,7 +49,7 @@ public final class Evaluation {
                           Path report) {
     }
 
-    /** What was scored for one test item. */
+    /** What was scored for one test item; mask is null for items outside the pixel metrics. */
     private record Scored(TestItem item, float score, float[] map, boolean[] mask) {
     }
 
@@ -114,7 +114,7 @@ public final class Evaluation {
                     mask = item.mask() == null ? new boolean[detection.width() * detection.height()]
                             : readMask(geometry, item.mask(), pair.getValue());
                 }
-                scored.add(new Scored(item, detection.score(), item.inPixelMetrics() ? detection.map() : null, mask));
+                scored.add(new Scored(item, detection.score(), detection.map(), mask));
             });
         }
         double scoreSeconds = (System.nanoTime() - scoreStart) / 1e9;
@@ -144,7 +144,7 @@ public final class Evaluation {
         List<float[]> maps = new ArrayList<>();
         List<boolean[]> masks = new ArrayList<>();
         for (Scored s : scored) {
-            if (s.map() != null) {
+            if (s.mask() != null) {
                 maps.add(s.map());
                 masks.add(s.mask());
             }
@@ -162,7 +162,6 @@ public final class Evaluation {
         Double pixelAuroc = anyAnomalousPixel ? AnomalyMetrics.pixelAuroc(maps, masks) : null;
         Double pro = anyAnomalousPixel ? AnomalyMetrics.pro(maps, masks, width, height, PRO_MAX_FPR) : null;
         int pixelImages = maps.size();
-        maps.clear();
 
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("image_auroc", imageAuroc);
@@ -241,12 +240,8 @@ public final class Evaluation {
     /** Overlays of the highest- and lowest-scored test items, frames re-read from their files. */
     private static void writeOverlays(Path dir, Dataset dataset, PadimModel model, List<Scored> scored)
             throws IOException {
-        List<Scored> withMaps = scored.stream().filter(s -> s.map() != null).toList();
-        if (withMaps.isEmpty()) {
-            return;
-        }
-        // one colour scale for all tiles: from the lowest to the highest score shown
-        List<Scored> byScore = withMaps.stream().sorted(Comparator.comparingDouble(Scored::score).reversed()).toList();
+        // one colour scale for all tiles: from 0 to the highest score shown
+        List<Scored> byScore = scored.stream().sorted(Comparator.comparingDouble(Scored::score).reversed()).toList();
         List<Scored> highest = byScore.subList(0, Math.min(OVERLAYS, byScore.size()));
         List<Scored> lowest = byScore.subList(Math.max(0, byScore.size() - OVERLAYS), byScore.size());
         float vmin = 0f;

@@ -24,8 +24,8 @@ final class Summary {
         }
         md.append('\n');
         if (!dataset.withoutMask().isEmpty()) {
-            md.append("**Pixel metrics** use the ").append(r.get("pixel_metric_images"))
-                    .append(" test images that have a ground-truth mask, plus all normal ones: ")
+            md.append("**Pixel metrics** use ").append(r.get("pixel_metric_images"))
+                    .append(" test images: the anomalous ones that have a ground-truth mask and all normal ones. ")
                     .append(dataset.withoutMask().size())
                     .append(" anomalous test images have no mask and count only in the image AUROC.\n\n");
         }

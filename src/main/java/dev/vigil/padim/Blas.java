@@ -19,8 +19,4 @@ final class Blas {
     static void init() {
         // class initialisation does the work
     }
-
-    static int threads() {
-        return Math.max(1, Runtime.getRuntime().availableProcessors());
-    }
 }

@@ -105,8 +105,19 @@ public final class ModelFile {
         syncDirectory(dir);
     }
 
+    /** A missing or unreadable path gets a message saying so, not just the bare path of the JDK's exception. */
+    private static void requireFile(Path file) throws IOException {
+        if (!java.nio.file.Files.exists(file)) {
+            throw new java.nio.file.NoSuchFileException(file.toString(), null, "model file does not exist");
+        }
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            throw new IOException("model file " + file + " is not a regular file");
+        }
+    }
+
     /** Reads and verifies a whole model (all checks of docs/model-format.md). */
     public static PadimModel read(Path file) throws IOException {
+        requireFile(file);
         try (FileChannel ch = FileChannel.open(file, READ)) {
             Header h = readHeader(ch, file);
             GaussianModel g = GaussianModel.allocate(h.positions(), h.features());
@@ -141,6 +152,7 @@ public final class ModelFile {
      * the file length, but not the payload checksum.
      */
     public static ModelInfo readInfo(Path file) throws IOException {
+        requireFile(file);
         try (FileChannel ch = FileChannel.open(file, READ)) {
             return readHeader(ch, file).info();
         }

@@ -109,7 +109,7 @@ class CommandLineTest {
         Run train = vigil("train", "--backbone", BACKBONE, "--input", dir.resolve("clips/train").toString(),
                 "--out", model.toString(), "--features", "50", "--size", W + "x" + H, "--seed", "4", "--label", "cam-1");
         assertThat(train.exit()).as(train.toString()).isZero();
-        assertThat(train.out()).contains("wrote " + model).contains("d=50").contains("99 frames fitted");
+        assertThat(train.out()).contains("wrote " + model).contains("d=50").contains("100 frames fitted");
         Run info = vigil("model", "info", "--verify", model.toString());
         assertThat(info.exit()).as(info.toString()).isZero();
         assertThat(info.out()).contains("\"features\" : 50").contains("\"label\" : \"cam-1\"")

@@ -47,8 +47,8 @@ class FitAndScoreTest {
         assertThat(info.gridWidth()).isEqualTo(W / 4);
         assertThat(info.gridHeight()).isEqualTo(H / 4);
         assertThat(info.features()).isEqualTo(40);
-        assertThat(info.trainingFrames()).isEqualTo(135);
-        assertThat(info.threshold().frames()).isEqualTo(15);
+        assertThat(info.trainingFrames()).isEqualTo(140);
+        assertThat(info.threshold().frames()).isEqualTo(10);
         assertThat(info.threshold().threshold()).isGreaterThanOrEqualTo(info.threshold().p99());
         assertThat(info.label()).isEqualTo("test-camera");
         assertThat(info.backboneSha256()).isEqualTo(backbone.sha256());
