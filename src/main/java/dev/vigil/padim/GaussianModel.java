@@ -64,7 +64,10 @@ public final class GaussianModel implements AutoCloseable {
     /** A read-write view of position p's packed factor (native byte order), positioned at 0. */
     public FloatBuffer factorBuffer(int p) {
         checkPosition(p);
-        return new FloatPointer(factors).position((long) p * triangle).limit((long) (p + 1) * triangle).asBuffer();
+        // a pointer at the position's own address: a buffer view through a large position would overflow JavaCPP's
+        // int byte offsets once the factor set passes 2 GiB (d = 550 on an 84 x 56 grid is 2.85 GB)
+        FloatPointer at = factors.getPointer(FloatPointer.class, (long) p * triangle);
+        return at.capacity(triangle).asBuffer();
     }
 
     public float[] factor(int p) {

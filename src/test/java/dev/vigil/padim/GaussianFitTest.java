@@ -107,4 +107,20 @@ class GaussianFitTest {
             }
         }
     }
+
+    @Test
+    void factorsBeyondTwoGibibytesStayAddressable() {
+        // 3600 positions x d = 550 is 2.18 GB of factors: offsets past 2^31 bytes (only two positions are touched)
+        try (GaussianModel model = GaussianModel.allocate(3600, 550)) {
+            float[] last = new float[PackedTriangle.size(550)];
+            for (int i = 0; i < last.length; i++) {
+                last[i] = i * 0.5f;
+            }
+            model.setFactor(3599, last);
+            model.setFactor(0, last);
+            assertThat(model.factor(3599)).containsExactly(last);
+            assertThat(model.factorBuffer(3599).get(last.length - 1)).isEqualTo(last[last.length - 1]);
+            assertThat(model.bytes()).isGreaterThan(1L << 31);
+        }
+    }
 }
