@@ -27,8 +27,9 @@ import java.util.stream.IntStream;
 
 /**
  * Throughput of the backbone alone, of fitting and of scoring, measured in one run on one input so their ratios
- * hold on any machine. Each measure is repeated in interleaved rounds and the median kept, so a slow spell of the
- * machine hits all three alike.
+ * hold on any machine. The three are measured back to back in each of several rounds; a ratio is taken within each
+ * round and the median over rounds reported, so a slow spell of a shared machine, which may last a whole
+ * measurement, moves a round's three figures together rather than one ratio.
  */
 public final class Benchmark {
     /**
@@ -99,6 +100,12 @@ public final class Benchmark {
         double backboneIps = median(backboneRate);
         double pipelineIps = median(pipelineRate);
         double fitIps = median(fitRate);
+        double[] pipelineRatio = new double[o.rounds()];
+        double[] fitRatio = new double[o.rounds()];
+        for (int r = 0; r < o.rounds(); r++) {
+            pipelineRatio[r] = pipelineRate[r] / backboneRate[r];
+            fitRatio[r] = fitRate[r] / backboneRate[r];
+        }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("backbone", backbone.manifest().name());
         out.put("execution_provider", backbone.provider());
@@ -112,8 +119,11 @@ public final class Benchmark {
         out.put("backbone_images_per_second", backboneIps);
         out.put("pipeline_images_per_second", pipelineIps);
         out.put("fit_images_per_second", fitIps);
-        out.put("pipeline_to_backbone", pipelineIps / backboneIps);
-        out.put("fit_to_backbone", fitIps / backboneIps);
+        // medians of the per-round ratios
+        out.put("pipeline_to_backbone", median(pipelineRatio));
+        out.put("fit_to_backbone", median(fitRatio));
+        out.put("rounds_pipeline_to_backbone", pipelineRatio);
+        out.put("rounds_fit_to_backbone", fitRatio);
         out.put("rounds_backbone_images_per_second", backboneRate);
         out.put("rounds_pipeline_images_per_second", pipelineRate);
         out.put("rounds_fit_images_per_second", fitRate);

@@ -28,8 +28,9 @@ public class BenchCommand implements Callable<Integer> {
     @Option(names = "--batches", defaultValue = "8", paramLabel = "N", description = "Batches per measurement (default: ${DEFAULT-VALUE})")
     int batches;
 
-    @Option(names = "--rounds", defaultValue = "3", paramLabel = "R",
-            description = "Interleaved rounds; the median is reported (default: ${DEFAULT-VALUE})")
+    @Option(names = "--rounds", defaultValue = "5", paramLabel = "R",
+            description = "Rounds of the three measurements; medians are reported, ratios per round "
+                    + "(default: ${DEFAULT-VALUE})")
     int rounds;
 
     @Spec

@@ -11,6 +11,10 @@ import picocli.CommandLine.Command;
 public class VigilCommand {
 
     public static void main(String[] args) {
+        // Native memory is the models' and the kernels' scratch, sized by what is loaded, not by the heap: without
+        // this JavaCPP caps it at -Xmx (a 1.9 GB model under -Xmx1g) and reads /proc on every allocation.
+        System.setProperty("org.bytedeco.javacpp.maxBytes", "0");
+        System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");
         System.exit(run(args));
     }
 

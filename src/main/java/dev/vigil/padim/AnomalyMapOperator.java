@@ -71,23 +71,21 @@ public final class AnomalyMapOperator implements AutoCloseable {
             throw new IllegalArgumentException("expected " + images + " grids of " + gh + "x" + gw);
         }
         float[][] maps = new float[images][];
-        try (FloatPointer g = new FloatPointer((long) images * gh * gw);
-             FloatPointer t = new FloatPointer((long) images * gh * width)) {
-            g.put(grids, 0, images * gh * gw);
-            // all images at once: [images * gh][gw] x Mx^T -> [images * gh][width]
-            openblas.cblas_sgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasTrans,
-                    images * gh, width, gw, 1f, g, gw, cols, gw, 0f, t, width);
-            IntStream.range(0, images).parallel().forEach(b -> {
-                try (FloatPointer out = new FloatPointer((long) height * width)) {
-                    FloatPointer tb = new FloatPointer(t).position((long) b * gh * width);
-                    openblas.cblas_sgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasNoTrans,
-                            height, width, gh, 1f, rows, gh, tb, width, 0f, out, width);
-                    float[] map = new float[height * width];
-                    out.get(map);
-                    maps[b] = map;
-                }
-            });
-        }
+        FloatPointer g = Scratch.floats(3, (long) images * gh * gw);
+        FloatPointer t = Scratch.floats(4, (long) images * gh * width);
+        g.put(grids, 0, images * gh * gw);
+        // all images at once: [images * gh][gw] x Mx^T -> [images * gh][width]
+        openblas.cblas_sgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasTrans,
+                images * gh, width, gw, 1f, g, gw, cols, gw, 0f, t, width);
+        IntStream.range(0, images).parallel().forEach(b -> {
+            FloatPointer out = Scratch.floats(5, (long) height * width);
+            FloatPointer tb = t.getPointer(FloatPointer.class, (long) b * gh * width);
+            openblas.cblas_sgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasNoTrans,
+                    height, width, gh, 1f, rows, gh, tb, width, 0f, out, width);
+            float[] map = new float[height * width];
+            out.get(map);
+            maps[b] = map;
+        });
         return maps;
     }
 

@@ -11,14 +11,14 @@ import org.bytedeco.javacpp.FloatPointer;
 final class Scratch {
     private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
 
-    private final FloatPointer[] floats = new FloatPointer[3];
+    private final FloatPointer[] floats = new FloatPointer[6];
     private final float[][] arrays = new float[4][];
     private DoublePointer doubles;
 
     private Scratch() {
     }
 
-    /** Native float buffer {@code slot} (0..2) of this thread, room for at least {@code size} values, at position 0. */
+    /** Native float buffer {@code slot} (0..2 the kernels, 3..5 the anomaly maps) of this thread, room for at least {@code size} values, at position 0. */
     static FloatPointer floats(int slot, long size) {
         Scratch s = LOCAL.get();
         FloatPointer p = s.floats[slot];
