@@ -8,7 +8,6 @@ import dev.vigil.engine.FitOptions;
 import dev.vigil.engine.Trainer;
 import dev.vigil.evaluation.Figures;
 import dev.vigil.media.MediaInputs;
-import dev.vigil.media.RgbImage;
 import dev.vigil.media.SourceFrame;
 import dev.vigil.media.SyntheticScene;
 import dev.vigil.media.VideoWriter;
@@ -24,7 +23,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -69,18 +67,9 @@ public class DemoCommand implements Callable<Integer> {
         Path modelFile = out.resolve("walkway.vgm");
         Preprocessing pre = new Preprocessing(Preprocessing.Mode.RESIZE, WIDTH, HEIGHT);
         try (OnnxBackbone bb = OnnxBackbone.load(BackboneManifest.read(backbone), OnnxBackbone.Device.AUTO)) {
-            Iterator<SourceFrame> frames = MediaInputs.frames(List.of(normal));
             PadimModel model = new Trainer(bb, pre, new FitOptions(100, 1, FitOptions.DEFAULT_EPS, 16,
                     FitOptions.DEFAULT_HOLD_OUT_EVERY, FitOptions.DEFAULT_MAX_HELD_OUT, "walkway"))
-                    .fit(new Iterator<RgbImage>() {
-                        public boolean hasNext() {
-                            return frames.hasNext();
-                        }
-
-                        public RgbImage next() {
-                            return frames.next().image();
-                        }
-                    });
+                    .fit(MediaInputs.images(MediaInputs.frames(List.of(normal))));
             ModelFile.write(modelFile, model);
             double threshold = model.info().threshold().threshold();
             stdout.printf("learnt %s from %d normal frames; threshold %.2f%n", modelFile,

@@ -3,8 +3,6 @@ package dev.vigil.cli;
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.engine.Trainer;
 import dev.vigil.media.MediaInputs;
-import dev.vigil.media.RgbImage;
-import dev.vigil.media.SourceFrame;
 import dev.vigil.padim.ModelFile;
 import dev.vigil.padim.PadimModel;
 import picocli.CommandLine.Command;
@@ -15,7 +13,6 @@ import picocli.CommandLine.Spec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -48,17 +45,8 @@ public class TrainCommand implements Callable<Integer> {
         long start = System.nanoTime();
         PadimModel model;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
-            Iterator<SourceFrame> frames = MediaInputs.frames(files);
             model = new Trainer(backbone, engine.preprocessing(backbone.manifest()), engine.fitOptions(backbone, label))
-                    .fit(new Iterator<RgbImage>() {
-                        public boolean hasNext() {
-                            return frames.hasNext();
-                        }
-
-                        public RgbImage next() {
-                            return frames.next().image();
-                        }
-                    });
+                    .fit(MediaInputs.images(MediaInputs.frames(files)));
         }
         if (threshold != null) {
             model = new PadimModel(model.info().withThreshold(model.info().threshold().withThreshold(threshold)),

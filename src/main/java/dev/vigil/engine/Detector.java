@@ -41,10 +41,15 @@ public final class Detector implements AutoCloseable {
 
     /** Loads a model file and checks it was fitted with this backbone. */
     public static Detector load(OnnxBackbone backbone, Path modelFile) throws IOException {
+        return new Detector(backbone, loadModel(backbone, modelFile));
+    }
+
+    /** Reads a model file, refusing it before its payload is read when it was fitted with another backbone. */
+    public static PadimModel loadModel(OnnxBackbone backbone, Path modelFile) throws IOException {
         ModelInfo info = ModelFile.readInfo(modelFile);
         ModelFile.checkCompatible(modelFile, info, backbone.manifest().name(), backbone.sha256(),
                 info.preprocessing(), info.inputWidth(), info.inputHeight());
-        return new Detector(backbone, ModelFile.read(modelFile));
+        return ModelFile.read(modelFile);
     }
 
     public PadimModel model() {

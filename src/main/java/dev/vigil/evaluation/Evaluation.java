@@ -14,7 +14,6 @@ import dev.vigil.media.RgbImage;
 import dev.vigil.media.SourceFrame;
 import dev.vigil.media.VideoFrame;
 import dev.vigil.media.VideoFrames;
-import dev.vigil.padim.ModelFile;
 import dev.vigil.padim.PadimModel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,21 +66,11 @@ public final class Evaluation {
         PadimModel model;
         int trainFrames;
         if (options.model() != null) {
-            model = ModelFile.read(options.model());
-            ModelFile.checkCompatible(options.model(), model.info(), backbone.manifest().name(), backbone.sha256(),
-                    model.info().preprocessing(), model.info().inputWidth(), model.info().inputHeight());
+            model = Detector.loadModel(backbone, options.model());
             trainFrames = (int) model.info().trainingFrames();
         } else {
-            Iterator<SourceFrame> frames = MediaInputs.frames(dataset.train());
-            model = new Trainer(backbone, options.preprocessing(), options.fit()).fit(new Iterator<>() {
-                public boolean hasNext() {
-                    return frames.hasNext();
-                }
-
-                public RgbImage next() {
-                    return frames.next().image();
-                }
-            });
+            model = new Trainer(backbone, options.preprocessing(), options.fit())
+                    .fit(MediaInputs.images(MediaInputs.frames(dataset.train())));
             trainFrames = (int) model.info().trainingFrames() + model.info().threshold().frames();
         }
         double fitSeconds = options.model() != null ? 0.0 : (System.nanoTime() - fitStart) / 1e9;

@@ -112,4 +112,19 @@ public final class MediaInputs {
             }
         };
     }
+
+    /** The images alone of a stream of frames. */
+    public static Iterator<RgbImage> images(Iterator<SourceFrame> frames) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return frames.hasNext();
+            }
+
+            @Override
+            public RgbImage next() {
+                return frames.next().image();
+            }
+        };
+    }
 }
