@@ -12,7 +12,7 @@ import java.util.function.Function;
  * Two stages, one batch apart: while the consumer works on batch k (Mahalanobis, maps, or the fit), the producer
  * already runs batch k + 1 (the backbone and the embedding; for scoring also preprocessing). Taking the next input
  * (decoding frames) happens on the calling thread before batch k is consumed. On a GPU the stages overlap fully; on
- * a CPU the consumer fills the gaps the backbone leaves between its parallel operators.
+ * a small CPU both stages already use every core, and the overlap gains little (docs/results.md).
  */
 public final class Pipeline {
     private Pipeline() {
