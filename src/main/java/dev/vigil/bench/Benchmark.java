@@ -4,6 +4,7 @@ import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.backbone.Preprocessing;
 import dev.vigil.engine.Detector;
 import dev.vigil.engine.FeatureExtractor;
+import dev.vigil.engine.FitStage;
 import dev.vigil.engine.Pipeline;
 import dev.vigil.media.SyntheticScene;
 import dev.vigil.padim.ChannelSelection;
@@ -67,6 +68,7 @@ public final class Benchmark {
         double[] pipelineRate = new double[o.rounds()];
         double[] fitRate = new double[o.rounds()];
         long fitPeakHeap = 0;
+        int fitGroup = 1;
         try (Detector detector = new Detector(backbone, new PadimModel(info, gaussian))) {
             detector.score(extractor.embedTensor(tensor, b));
             for (int r = 0; r < o.rounds(); r++) {
@@ -79,11 +81,10 @@ public final class Benchmark {
                 GaussianAccumulator acc = new GaussianAccumulator(e.positions(), o.features());
                 resetPeaks();
                 t0 = System.nanoTime();
-                Pipeline.run(IntStream.range(0, o.batches()).iterator(), i -> extractor.embedTensor(tensor, b),
-                        (EmbeddingBatch batch) -> {
-                            acc.add(batch, b);
-                            extractor.recycle(batch);
-                        });
+                FitStage stage = new FitStage(acc, extractor, b);
+                fitGroup = stage.group();
+                Pipeline.run(IntStream.range(0, o.batches()).iterator(), i -> extractor.embedTensor(tensor, b), stage);
+                stage.flush();
                 fitRate[r] = rate(o, t0);
                 fitPeakHeap = Math.max(fitPeakHeap, heapPeak());
 
@@ -127,6 +128,7 @@ public final class Benchmark {
         out.put("rounds_backbone_images_per_second", backboneRate);
         out.put("rounds_pipeline_images_per_second", pipelineRate);
         out.put("rounds_fit_images_per_second", fitRate);
+        out.put("fit_batches_per_merge", fitGroup);
         out.put("fit_finish_seconds", finishSeconds);
         out.put("fit_peak_heap_bytes", fitPeakHeap);
         out.put("model_bytes", gaussian.bytes());

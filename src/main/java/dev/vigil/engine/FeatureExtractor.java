@@ -19,9 +19,10 @@ public final class FeatureExtractor {
     private final OnnxBackbone backbone;
     private final InputTensor input;
     private final Embeddings embeddings;
-    /** batches handed back by consumers; two cover the pipeline's batch in flight and the one being consumed */
+    /** batches kept for reuse: the pipeline's two, and the groups a fit merges together ({@link FitStage}) */
+    static final int SPARE_BATCHES = 8;
     private final java.util.concurrent.ArrayBlockingQueue<EmbeddingBatch> spare =
-            new java.util.concurrent.ArrayBlockingQueue<>(2);
+            new java.util.concurrent.ArrayBlockingQueue<>(SPARE_BATCHES);
 
     public FeatureExtractor(OnnxBackbone backbone, Preprocessing preprocessing, int[] channelIndices) {
         int stride = backbone.manifest().maxStride();

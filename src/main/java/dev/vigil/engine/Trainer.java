@@ -19,9 +19,9 @@ import java.util.Iterator;
 import java.util.List;
 
 /**
- * Fits a PaDiM model on normal frames in one streaming pass: memory holds the accumulator, two batches and the
- * held-back frames (at most {@link FitOptions#maxHeldOut()}), never the training set. Every n-th block of n frames
- * is held back and scored by the fitted model to learn the default threshold.
+ * Fits a PaDiM model on normal frames in one streaming pass: memory holds the accumulator, a few batches
+ * ({@link FitStage}) and the held-back frames (at most {@link FitOptions#maxHeldOut()}), never the training set.
+ * Every n-th block of n frames is held back and scored by the fitted model to learn the default threshold.
  */
 public final class Trainer {
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
@@ -75,13 +75,16 @@ public final class Trainer {
                 return out;
             }
         };
+        FitStage stage = new FitStage(accumulator, extractor, options.batchSize());
+        long[] logged = {0};
         Pipeline.run(new Batches<>(toFit, options.batchSize()), extractor::embed, (EmbeddingBatch batch) -> {
-            accumulator.add(batch, batch.batch());
-            extractor.recycle(batch);
-            if (accumulator.count() % (options.batchSize() * 10L) < batch.batch()) {
+            stage.accept(batch);
+            if (accumulator.count() >= logged[0] + options.batchSize() * 10L) {
+                logged[0] = accumulator.count();
                 LOG.info("fitted {} frames", accumulator.count());
             }
         });
+        stage.flush();
         if (accumulator.count() < 2) {
             throw new IllegalArgumentException("fitting needs at least 2 normal frames, got " + accumulator.count()
                     + " (plus " + heldOut.size() + " held back)");

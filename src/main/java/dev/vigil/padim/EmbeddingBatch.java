@@ -45,13 +45,20 @@ public record EmbeddingBatch(int positions, int features, int batch, float[] val
      * Every read and write is a run of d consecutive floats.
      */
     public void gatherCentred(int images, int p0, int tile, float[] centre, float[] out) {
+        gatherCentred(images, p0, tile, centre, out, tileStride(images), 0);
+    }
+
+    /**
+     * As {@link #gatherCentred(int, int, int, float[], float[])}, into blocks {@code block} floats apart, starting
+     * at row {@code row} of each block: several batches gathered into one matrix per position.
+     */
+    public void gatherCentred(int images, int p0, int tile, float[] centre, float[] out, int block, int row) {
         int d = features;
-        int block = tileStride(images);
         for (int t = 0; t < tile; t++) {
             int c = t * d;
             for (int b = 0; b < images; b++) {
                 int src = ((p0 + t) * batch + b) * d;
-                int dst = t * block + b * d;
+                int dst = t * block + (row + b) * d;
                 for (int k = 0; k < d; k++) {
                     out[dst + k] = values[src + k] - centre[c + k];
                 }

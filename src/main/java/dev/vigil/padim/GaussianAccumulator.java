@@ -3,6 +3,7 @@ package dev.vigil.padim;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas;
 
+import java.util.List;
 import java.util.stream.IntStream;
 
 /**
@@ -49,30 +50,45 @@ public final class GaussianAccumulator {
 
     /** Adds the first {@code images} images of a batch, in parallel over positions. */
     public void add(EmbeddingBatch batch, int images) {
-        if (batch.positions() != positions || batch.features() != features) {
-            throw new IllegalArgumentException("batch has " + batch.positions() + " positions x " + batch.features()
-                    + " features, the fit expects " + positions + " x " + features);
+        add(List.of(batch), new int[]{images});
+    }
+
+    /**
+     * Adds several batches as one: per position, one co-moment product over all their images and one merge into the
+     * float64 totals. Merging reads and writes every position's d(d+1)/2 doubles (3.8 GB at 56 x 56, d = 550), so
+     * merging once per several backbone batches is what keeps fitting close to the backbone's speed.
+     *
+     * @param images how many images of each batch to add
+     */
+    public void add(List<EmbeddingBatch> batches, int[] images) {
+        int total = 0;
+        for (int i = 0; i < batches.size(); i++) {
+            EmbeddingBatch batch = batches.get(i);
+            if (batch.positions() != positions || batch.features() != features) {
+                throw new IllegalArgumentException("batch has " + batch.positions() + " positions x "
+                        + batch.features() + " features, the fit expects " + positions + " x " + features);
+            }
+            if (images[i] > batch.batch() || images[i] < 0) {
+                throw new IllegalArgumentException(images[i] + " images asked of a batch of " + batch.batch());
+            }
+            total += images[i];
         }
-        if (images > batch.batch()) {
-            throw new IllegalArgumentException(images + " images asked of a batch of " + batch.batch());
-        }
-        if (images <= 0) {
+        if (total <= 0) {
             return;
         }
         Blas.init();
+        int n = total;
         int tasks = (positions + POSITIONS_PER_TASK - 1) / POSITIONS_PER_TASK;
         IntStream.range(0, tasks).parallel().forEach(task -> {
             int from = task * POSITIONS_PER_TASK;
-            addPositions(batch, images, from, Math.min(positions, from + POSITIONS_PER_TASK));
+            addPositions(batches, images, n, from, Math.min(positions, from + POSITIONS_PER_TASK));
         });
-        count += images;
+        count += total;
     }
 
-    private void addPositions(EmbeddingBatch batch, int images, int from, int to) {
+    private void addPositions(List<EmbeddingBatch> batches, int[] images, int total, int from, int to) {
         int d = features;
-        int block = batch.tileStride(images);
-        float[] x = batch.values();
-        int stride = batch.batch();
+        int block = total * d + 32;
         float[] centred = Scratch.array(0, TILE * block);
         float[] centre = Scratch.array(1, TILE * d);
         double[] batchMean = new double[TILE * d];
@@ -80,34 +96,40 @@ public final class GaussianAccumulator {
         FloatPointer xc = Scratch.floats(0, (long) TILE * block);
         FloatPointer dense = Scratch.floats(1, (long) d * d);
         FloatPointer packed = Scratch.floats(2, product.length);
-        {
-            for (int p0 = from; p0 < to; p0 += TILE) {
-                int tile = Math.min(TILE, to - p0);
-                java.util.Arrays.fill(batchMean, 0);
+        for (int p0 = from; p0 < to; p0 += TILE) {
+            int tile = Math.min(TILE, to - p0);
+            java.util.Arrays.fill(batchMean, 0);
+            for (int j = 0; j < batches.size(); j++) {
+                EmbeddingBatch batch = batches.get(j);
+                float[] x = batch.values();
                 for (int t = 0; t < tile; t++) {
-                    for (int b = 0; b < images; b++) {
-                        int src = ((p0 + t) * stride + b) * d;
+                    for (int b = 0; b < images[j]; b++) {
+                        int src = ((p0 + t) * batch.batch() + b) * d;
                         for (int k = 0; k < d; k++) {
                             batchMean[t * d + k] += x[src + k];
                         }
                     }
                 }
-                for (int i = 0; i < tile * d; i++) {
-                    batchMean[i] /= images;
-                    // centring on the float-rounded mean: its offset from the exact mean is ~1e-7 relative, far
-                    // below float32 rounding of the product itself
-                    centre[i] = (float) batchMean[i];
-                }
-                batch.gatherCentred(images, p0, tile, centre, centred);
-                xc.position(0).put(centred, 0, tile * block);
-                for (int t = 0; t < tile; t++) {
-                    // lower triangle of Xc^T Xc, row-major; repacked natively (row-major lower == column-major upper)
-                    openblas.cblas_ssyrk(openblas.CblasRowMajor, openblas.CblasLower, openblas.CblasTrans, d, images,
-                            1f, xc.position((long) t * block), d, 0f, dense, d);
-                    openblas.LAPACKE_strttp_work(openblas.LAPACK_COL_MAJOR, (byte) 'U', d, dense, d, packed);
-                    packed.position(0).get(product);
-                    mergeBatch(p0 + t, product, batchMean, t * d, images);
-                }
+            }
+            for (int i = 0; i < tile * d; i++) {
+                batchMean[i] /= total;
+                // centring on the float-rounded mean: its offset from the exact mean is ~1e-7 relative, far
+                // below float32 rounding of the product itself
+                centre[i] = (float) batchMean[i];
+            }
+            int row = 0;
+            for (int j = 0; j < batches.size(); j++) {
+                batches.get(j).gatherCentred(images[j], p0, tile, centre, centred, block, row);
+                row += images[j];
+            }
+            xc.position(0).put(centred, 0, tile * block);
+            for (int t = 0; t < tile; t++) {
+                // lower triangle of Xc^T Xc, row-major; repacked natively (row-major lower == column-major upper)
+                openblas.cblas_ssyrk(openblas.CblasRowMajor, openblas.CblasLower, openblas.CblasTrans, d, total,
+                        1f, xc.position((long) t * block), d, 0f, dense, d);
+                openblas.LAPACKE_strttp_work(openblas.LAPACK_COL_MAJOR, (byte) 'U', d, dense, d, packed);
+                packed.position(0).get(product);
+                mergeBatch(p0 + t, product, batchMean, t * d, total);
             }
         }
     }

@@ -123,4 +123,18 @@ class GaussianFitTest {
             assertThat(model.bytes()).isGreaterThan(1L << 31);
         }
     }
+
+    @Test
+    void batchesAddedTogetherGiveTheSameFitAsOneByOne() {
+        GaussianAccumulator oneByOne = fit(7, 15, N);
+        GaussianAccumulator together = new GaussianAccumulator(P, D);
+        JsonNode samples = VECTORS.get("samples");
+        together.add(java.util.List.of(batch(samples, 0, 7), batch(samples, 7, 15), batch(samples, 15, N)),
+                new int[]{7, 8, N - 15});
+        assertThat(together.count()).isEqualTo(N);
+        for (int p = 0; p < P; p++) {
+            assertThat(together.mean(p)).containsExactly(oneByOne.mean(p), within(1e-9));
+            assertThat(together.covariance(p, EPS)).containsExactly(oneByOne.covariance(p, EPS), within(1e-5));
+        }
+    }
 }
