@@ -1,0 +1,64 @@
+package dev.vigil.stream;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * The registry of Vigil's topics, used by every producer, consumer and topology and by the tests. All are keyed by
+ * camera id and share one partition count, so that a camera's frames, model, maps and alerts meet on the same
+ * partition number (docs/topics.md).
+ */
+public final class Topics {
+    public static final int PARTITIONS = 6;
+
+    /** JPEG/PNG frames from ingest and replay. */
+    public static final Topic FRAMES = new Topic("vigil.frames", PARTITIONS,
+            Map.of("retention.ms", String.valueOf(24 * 3600 * 1000L), "max.message.bytes", String.valueOf(8 << 20)));
+    /** Model files in chunks; compacted, so the newest version of every chunk of every camera stays. */
+    public static final Topic MODELS = new Topic("vigil.models", PARTITIONS,
+            Map.of("cleanup.policy", "compact", "max.message.bytes", String.valueOf(8 << 20)));
+    /** One anomaly map per scored frame. */
+    public static final Topic ANOMALY_MAPS = new Topic("vigil.anomaly-maps", PARTITIONS,
+            Map.of("retention.ms", String.valueOf(7 * 24 * 3600 * 1000L)));
+    /** Alert lifecycle records: new, update, end. */
+    public static final Topic ALERTS = new Topic("vigil.alerts", PARTITIONS,
+            Map.of("retention.ms", String.valueOf(30L * 24 * 3600 * 1000)));
+    /** Camera online/offline; compacted to each camera's latest state. */
+    public static final Topic CAMERA_STATUS = new Topic("vigil.camera-status", PARTITIONS,
+            Map.of("cleanup.policy", "compact"));
+    /** Inputs that could not be processed, with the reason. */
+    public static final Topic DEAD_LETTERS = new Topic("vigil.dead-letters", PARTITIONS,
+            Map.of("retention.ms", String.valueOf(30L * 24 * 3600 * 1000), "max.message.bytes", String.valueOf(8 << 20)));
+
+    public static final List<Topic> ALL = List.of(FRAMES, MODELS, ANOMALY_MAPS, ALERTS, CAMERA_STATUS, DEAD_LETTERS);
+
+    private Topics() {
+    }
+
+    /** Creates the topics that do not exist yet (with {@code replication} replicas); returns the names created. */
+    public static List<String> ensure(Admin admin, short replication) throws InterruptedException, ExecutionException {
+        Set<String> existing = admin.listTopics().names().get();
+        List<NewTopic> missing = new ArrayList<>();
+        for (Topic topic : ALL) {
+            if (!existing.contains(topic.name())) {
+                missing.add(new NewTopic(topic.name(), topic.partitions(), replication).configs(topic.configs()));
+            }
+        }
+        try {
+            admin.createTopics(missing).all().get();
+        } catch (ExecutionException e) {
+            // another instance created one meanwhile: fine
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw e;
+            }
+        }
+        return missing.stream().map(NewTopic::name).toList();
+    }
+}

@@ -1,0 +1,79 @@
+package dev.vigil.broker;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+class EmbeddedBrokerTest {
+
+    @Test
+    void aRecordProducedToTheEmbeddedBrokerIsConsumedBackAndSurvivesARestart(@TempDir Path data) throws Exception {
+        try (EmbeddedBroker broker = EmbeddedBroker.start(data, 0)) {
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap()))) {
+                admin.createTopics(List.of(new NewTopic("t", 2, (short) 1))).all().get();
+            }
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap(),
+                    ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true), new StringSerializer(), new StringSerializer())) {
+                producer.send(new ProducerRecord<>("t", "cam-1", "hello")).get();
+            }
+            assertThat(consumeAll(broker.bootstrap())).containsExactly("cam-1=hello");
+        }
+        // same data directory: the topic and its record are still there
+        try (EmbeddedBroker broker = EmbeddedBroker.start(data, 0)) {
+            assertThat(consumeAll(broker.bootstrap())).containsExactly("cam-1=hello");
+        }
+    }
+
+    @Test
+    void vigilsTopicsAreCreatedOnceWithTheirConfigs(@TempDir Path data) throws Exception {
+        try (EmbeddedBroker broker = EmbeddedBroker.start(data, 0);
+             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap()))) {
+            assertThat(dev.vigil.stream.Topics.ensure(admin, (short) 1)).hasSize(dev.vigil.stream.Topics.ALL.size());
+            assertThat(dev.vigil.stream.Topics.ensure(admin, (short) 1)).isEmpty();
+            var models = new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, dev.vigil.stream.Topics.MODELS.name());
+            var config = admin.describeConfigs(List.of(models)).all().get().get(models);
+            assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");
+            var frames = admin.describeTopics(List.of(dev.vigil.stream.Topics.FRAMES.name())).allTopicNames().get()
+                    .get(dev.vigil.stream.Topics.FRAMES.name());
+            assertThat(frames.partitions()).hasSize(dev.vigil.stream.Topics.PARTITIONS);
+        }
+    }
+
+    private static List<String> consumeAll(String bootstrap) {
+        List<String> seen = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG, "test-" + System.nanoTime(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new StringDeserializer())) {
+            consumer.subscribe(List.of("t"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    seen.add(r.key() + "=" + r.value());
+                }
+                return !seen.isEmpty();
+            });
+        }
+        return seen;
+    }
+}
