@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "model", mixinStandardHelpOptions = true, description = "Inspect model files.",
-        subcommands = {ModelCommand.Info.class})
+        subcommands = {ModelCommand.Info.class, ModelCommand.Publish.class})
 public class ModelCommand {
 
     @Command(name = "info", mixinStandardHelpOptions = true,
@@ -58,6 +58,39 @@ public class ModelCommand {
             out.put("label", info.label());
             spec.commandLine().getOut().println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                     .writeValueAsString(out));
+            return 0;
+        }
+    }
+
+    @Command(name = "publish", mixinStandardHelpOptions = true,
+            description = "Verify a model file and put it on the models topic, in chunks, for a camera.")
+    static class Publish implements Callable<Integer> {
+        @Option(names = "--camera", required = true, paramLabel = "<id>", description = "Camera id")
+        String camera;
+
+        @Option(names = "--model", required = true, paramLabel = "<model>", description = "Model file")
+        Path model;
+
+        @Option(names = "--bootstrap", paramLabel = "host:port", defaultValue = "localhost:9092",
+                description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}, the embedded broker)")
+        String bootstrap;
+
+        @Option(names = "--chunk-bytes", paramLabel = "N", defaultValue = "1000000",
+                description = "Chunk size, under the broker's record limit (default: ${DEFAULT-VALUE})")
+        int chunkBytes;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            // a damaged file is refused here, with the check that failed, before anything is published
+            var m = ModelFile.read(model);
+            m.gaussian().close();
+            long version = System.currentTimeMillis();
+            int chunks = dev.vigil.stream.ModelPublisher.publish(bootstrap, camera, model, version, chunkBytes);
+            spec.commandLine().getOut().printf("published %s for camera %s as version %d: %d chunks on %s%n",
+                    model, camera, version, chunks, dev.vigil.stream.Topics.MODELS.name());
             return 0;
         }
     }

@@ -200,4 +200,26 @@ class CommandLineTest {
         assertThat(missing.exit()).isEqualTo(2);
         assertThat(missing.err()).contains("--input").contains("--out");
     }
+
+    @Test
+    void modelPublishVerifiesTheFileThenPutsItOnTheModelsTopic() throws Exception {
+        Path model = dir.resolve("publish.vgm");
+        assertThat(vigil("train", "--backbone", BACKBONE, "--input", dir.resolve("clips/train/a.mp4").toString(),
+                "--out", model.toString(), "--features", "20", "--size", W + "x" + H).exit()).isZero();
+        try (dev.vigil.broker.EmbeddedBroker broker = dev.vigil.broker.EmbeddedBroker.start(dir.resolve("kafka"), 0)) {
+            Run ok = vigil("model", "publish", "--camera", "gate-1", "--model", model.toString(),
+                    "--bootstrap", broker.bootstrap(), "--chunk-bytes", "500000");
+            assertThat(ok.exit()).as(ok.toString()).isZero();
+            long size = Files.size(model);
+            assertThat(ok.out()).contains("for camera gate-1").contains(((size + 499_999) / 500_000) + " chunks");
+            Path damaged = dir.resolve("damaged-publish.vgm");
+            byte[] bytes = Files.readAllBytes(model);
+            bytes[bytes.length / 2] ^= 0x10;
+            Files.write(damaged, bytes);
+            Run refused = vigil("model", "publish", "--camera", "gate-1", "--model", damaged.toString(),
+                    "--bootstrap", broker.bootstrap());
+            assertThat(refused.exit()).isEqualTo(1);
+            assertThat(refused.err()).contains(damaged.toString()).contains("checksum");
+        }
+    }
 }

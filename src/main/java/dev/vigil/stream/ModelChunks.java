@@ -1,0 +1,46 @@
+package dev.vigil.stream;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.function.Consumer;
+
+/** Splits a model file into {@link ModelChunk}s. */
+public final class ModelChunks {
+    /** Under Kafka's default 1 MiB record limit with room for the headers. */
+    public static final int DEFAULT_CHUNK_BYTES = 1000 * 1000;
+
+    private ModelChunks() {
+    }
+
+    /** Reads the file twice (digest, then chunks) so that no more than one chunk is in memory. */
+    public static void split(Path file, String camera, long version, int chunkBytes, Consumer<ModelChunk> out)
+            throws IOException {
+        if (chunkBytes <= 0) {
+            throw new IllegalArgumentException("chunk size must be positive, got " + chunkBytes);
+        }
+        long total = Files.size(file);
+        String sha256 = sha256(file);
+        int count = (int) Math.max(1, (total + chunkBytes - 1) / chunkBytes);
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int i = 0; i < count; i++) {
+                byte[] data = in.readNBytes((int) Math.min(chunkBytes, total - (long) i * chunkBytes));
+                out.accept(new ModelChunk(camera, version, i, count, chunkBytes, total, sha256, data));
+            }
+        }
+    }
+
+    public static String sha256(Path file) throws IOException {
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package dev.vigil.stream;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.utils.Utils;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Model chunks as records of {@link Topics#MODELS} (docs/topics.md): key {@code <camera>#<index>} (one key per
+ * chunk, so compaction keeps the newest version of each), value the chunk's bytes, and the rest in headers that
+ * any Kafka client can print. Every chunk goes to the camera's partition, the one its frames go to.
+ */
+public final class ModelRecords {
+    static final String CAMERA = "vigil.camera";
+    static final String VERSION = "vigil.model.version";
+    static final String INDEX = "vigil.chunk.index";
+    static final String COUNT = "vigil.chunk.count";
+    static final String CHUNK_BYTES = "vigil.chunk.bytes";
+    static final String TOTAL_BYTES = "vigil.model.bytes";
+    static final String SHA256 = "vigil.model.sha256";
+
+    private ModelRecords() {
+    }
+
+    /** The partition of a camera's records: Kafka's default partitioner applied to the camera id. */
+    public static int partitionFor(String camera, int partitions) {
+        return Utils.toPositive(Utils.murmur2(camera.getBytes(StandardCharsets.UTF_8))) % partitions;
+    }
+
+    public static ProducerRecord<String, byte[]> toRecord(ModelChunk chunk, int partitions) {
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(CAMERA, bytes(chunk.camera()));
+        headers.add(VERSION, bytes(Long.toString(chunk.version())));
+        headers.add(INDEX, bytes(Integer.toString(chunk.index())));
+        headers.add(COUNT, bytes(Integer.toString(chunk.count())));
+        headers.add(CHUNK_BYTES, bytes(Integer.toString(chunk.chunkBytes())));
+        headers.add(TOTAL_BYTES, bytes(Long.toString(chunk.totalBytes())));
+        headers.add(SHA256, bytes(chunk.sha256()));
+        return new ProducerRecord<>(Topics.MODELS.name(), partitionFor(chunk.camera(), partitions), null,
+                chunk.camera() + "#" + chunk.index(), chunk.data(), headers);
+    }
+
+    /** @throws IllegalArgumentException naming the missing or malformed header */
+    public static ModelChunk fromRecord(ConsumerRecord<String, byte[]> record) {
+        if (record.value() == null) {
+            throw new IllegalArgumentException("model record " + record.key() + " is a tombstone");
+        }
+        try {
+            return new ModelChunk(header(record, CAMERA), Long.parseLong(header(record, VERSION)),
+                    Integer.parseInt(header(record, INDEX)), Integer.parseInt(header(record, COUNT)),
+                    Integer.parseInt(header(record, CHUNK_BYTES)), Long.parseLong(header(record, TOTAL_BYTES)),
+                    header(record, SHA256), record.value());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("model record " + record.key() + " has a malformed header: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static String header(ConsumerRecord<?, ?> record, String name) {
+        Header h = record.headers().lastHeader(name);
+        if (h == null || h.value() == null) {
+            throw new IllegalArgumentException("model record " + record.key() + " lacks header " + name);
+        }
+        return new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}
