@@ -7,19 +7,15 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import dev.vigil.integrity.FileDigests;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +65,7 @@ public final class OnnxBackbone implements AutoCloseable {
         if (!Files.isRegularFile(file)) {
             throw new IOException("backbone " + manifest.name() + ": ONNX file " + file + " does not exist");
         }
-        String digest = sha256(file);
+        String digest = FileDigests.sha256(file);
         if (manifest.sha256() != null && !manifest.sha256().equalsIgnoreCase(digest)) {
             throw new IOException("backbone " + manifest.name() + ": ONNX file " + file + " has sha256 " + digest
                     + " but the manifest expects " + manifest.sha256());
@@ -142,15 +138,6 @@ public final class OnnxBackbone implements AutoCloseable {
                 throw new IOException("backbone " + manifest.name() + ": output '" + name
                         + "' is not a feature map [N][C][H][W]");
             }
-        }
-    }
-
-    public static String sha256(Path file) throws IOException {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

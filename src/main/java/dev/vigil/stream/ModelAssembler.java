@@ -1,5 +1,7 @@
 package dev.vigil.stream;
 
+import dev.vigil.integrity.FileDigests;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -67,7 +69,7 @@ public final class ModelAssembler {
             return Optional.empty();
         }
         pending.remove(camera);
-        String actual = ModelChunks.sha256(p.part());
+        String actual = FileDigests.sha256(p.part());
         if (!actual.equalsIgnoreCase(p.sha256())) {
             Files.deleteIfExists(p.part());
             throw new IOException("model for camera " + camera + " version " + p.version()

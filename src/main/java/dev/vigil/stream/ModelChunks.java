@@ -1,13 +1,11 @@
 package dev.vigil.stream;
 
+import dev.vigil.integrity.FileDigests;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.function.Consumer;
 
 /** Splits a model file into {@link ModelChunk}s. */
@@ -25,22 +23,13 @@ public final class ModelChunks {
             throw new IllegalArgumentException("chunk size must be positive, got " + chunkBytes);
         }
         long total = Files.size(file);
-        String sha256 = sha256(file);
+        String sha256 = FileDigests.sha256(file);
         int count = (int) Math.max(1, (total + chunkBytes - 1) / chunkBytes);
         try (InputStream in = Files.newInputStream(file)) {
             for (int i = 0; i < count; i++) {
                 byte[] data = in.readNBytes((int) Math.min(chunkBytes, total - (long) i * chunkBytes));
                 out.accept(new ModelChunk(camera, version, i, count, chunkBytes, total, sha256, data));
             }
-        }
-    }
-
-    public static String sha256(Path file) throws IOException {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }
