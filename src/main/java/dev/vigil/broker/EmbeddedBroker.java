@@ -58,6 +58,9 @@ public final class EmbeddedBroker implements AutoCloseable {
         props.put("log.dirs", logDir);
         // one node: every internal topic has one replica
         props.put("offsets.topic.replication.factor", "1");
+        // one node: the 50 partitions of the default offsets and transaction topics only slow the first group join
+        props.put("offsets.topic.num.partitions", "1");
+        props.put("transaction.state.log.num.partitions", "1");
         props.put("transaction.state.log.replication.factor", "1");
         props.put("transaction.state.log.min.isr", "1");
         props.put("share.coordinator.state.topic.replication.factor", "1");

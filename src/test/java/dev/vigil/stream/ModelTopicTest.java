@@ -98,7 +98,11 @@ class ModelTopicTest {
                 ConsumerConfig.GROUP_ID_CONFIG, "model-test",
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(),
                 new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(Topics.MODELS.name()));
+            // read the topic directly, without a consumer group: the test is about the records
+            List<org.apache.kafka.common.TopicPartition> partitions = consumer.partitionsFor(Topics.MODELS.name()).stream()
+                    .map(i -> new org.apache.kafka.common.TopicPartition(i.topic(), i.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
             await().atMost(Duration.ofSeconds(60)).until(() -> {
                 consumer.poll(Duration.ofMillis(200)).forEach(seen::add);
                 return seen.size() >= expected;

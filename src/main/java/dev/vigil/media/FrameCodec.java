@@ -1,0 +1,78 @@
+package dev.vigil.media;
+
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Locale;
+
+/**
+ * How frames travel as bytes: {@code jpeg:Q} (quality 1-100; compact, lossy) or {@code png} (lossless, so a frame
+ * scored from Kafka has exactly the pixels an offline evaluation sees).
+ *
+ * @param format  "jpeg" or "png"
+ * @param quality JPEG quality 1..100 (ignored for PNG)
+ */
+public record FrameCodec(String format, int quality) {
+    public static final FrameCodec DEFAULT = new FrameCodec("jpeg", 90);
+
+    public static FrameCodec parse(String spec) {
+        String s = spec.trim().toLowerCase(Locale.ROOT);
+        if (s.equals("png")) {
+            return new FrameCodec("png", 0);
+        }
+        if (s.equals("jpeg") || s.equals("jpg")) {
+            return DEFAULT;
+        }
+        if (s.startsWith("jpeg:") || s.startsWith("jpg:")) {
+            try {
+                int q = Integer.parseInt(s.substring(s.indexOf(':') + 1));
+                if (q >= 1 && q <= 100) {
+                    return new FrameCodec("jpeg", q);
+                }
+            } catch (NumberFormatException ignored) {
+                // reported below
+            }
+        }
+        throw new IllegalArgumentException("frame codec must be jpeg:Q (Q in 1..100) or png, got '" + spec + "'");
+    }
+
+    public byte[] encode(RgbImage image) throws IOException {
+        BufferedImage img = ImageFiles.toBufferedImage(image);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(image.width() * image.height() / 2);
+        if (format.equals("png")) {
+            ImageIO.write(img, "png", out);
+            return out.toByteArray();
+        }
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+        try (MemoryCacheImageOutputStream stream = new MemoryCacheImageOutputStream(out)) {
+            writer.setOutput(stream);
+            ImageWriteParam param = writer.getDefaultWriteParam();
+            param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+            param.setCompressionQuality(quality / 100f);
+            writer.write(null, new IIOImage(img, null, null), param);
+        } finally {
+            writer.dispose();
+        }
+        return out.toByteArray();
+    }
+
+    /** Decodes a frame of either format; an undecodable one throws, naming why. */
+    public static RgbImage decode(byte[] bytes) throws IOException {
+        BufferedImage img = ImageIO.read(new ByteArrayInputStream(bytes));
+        if (img == null) {
+            throw new MediaException("frame of " + bytes.length + " bytes is neither a JPEG nor a PNG image");
+        }
+        return ImageFiles.fromBufferedImage(img);
+    }
+
+    @Override
+    public String toString() {
+        return format.equals("png") ? "png" : "jpeg:" + quality;
+    }
+}
