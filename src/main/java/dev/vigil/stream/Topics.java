@@ -59,6 +59,27 @@ public final class Topics {
                 throw e;
             }
         }
-        return missing.stream().map(NewTopic::name).toList();
+        List<String> created = missing.stream().map(NewTopic::name).toList();
+        awaitLeaders(admin, created);
+        return created;
+    }
+
+    /**
+     * Waits (up to 30 s) until every partition of the new topics has a leader: an idempotent producer that writes
+     * to a partition whose leadership is still settling gets NOT_LEADER, then OUT_OF_ORDER_SEQUENCE on every retry.
+     */
+    private static void awaitLeaders(Admin admin, List<String> topics) throws InterruptedException, ExecutionException {
+        if (topics.isEmpty()) {
+            return;
+        }
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (true) {
+            boolean ready = admin.describeTopics(topics).allTopicNames().get().values().stream()
+                    .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+            if (ready || System.nanoTime() > deadline) {
+                return;
+            }
+            Thread.sleep(50);
+        }
     }
 }
