@@ -1,14 +1,10 @@
 package dev.vigil.ingest;
 
+import dev.vigil.stream.Producers;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Live ingest of several cameras into Kafka: one {@link CameraIngest} thread per camera sharing one idempotent
@@ -24,16 +20,7 @@ public final class Ingestor implements AutoCloseable {
     }
 
     public static Ingestor start(String bootstrap, List<CameraIngest.Settings> settings) {
-        Map<String, Object> config = new HashMap<>();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        config.put(ProducerConfig.ACKS_CONFIG, "all");
-        config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 << 20);
-        // with several requests in flight, the embedded KRaft 4.1.1 broker answered the cameras' interleaved status
-        // records (compacted topic) with OUT_OF_ORDER_SEQUENCE on every retry; one in flight keeps idempotence and order
-        config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
-        Ingestor ingestor = new Ingestor(new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer()));
+        Ingestor ingestor = new Ingestor(Producers.create(bootstrap, 8 << 20));
         for (CameraIngest.Settings s : settings) {
             CameraIngest camera = new CameraIngest(s, ingestor.producer);
             Thread thread = new Thread(camera, "vigil-ingest-" + s.camera());

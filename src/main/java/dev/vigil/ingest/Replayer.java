@@ -4,16 +4,13 @@ import dev.vigil.media.FrameCodec;
 import dev.vigil.media.VideoFrame;
 import dev.vigil.media.VideoFrames;
 import dev.vigil.stream.FrameRecords;
+import dev.vigil.stream.Producers;
 import dev.vigil.stream.Topics;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.io.IOException;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -34,12 +31,6 @@ public final class Replayer {
      */
     public static long replay(String bootstrap, String camera, String source, FrameCodec codec, double speed)
             throws IOException, InterruptedException {
-        Map<String, Object> config = new HashMap<>();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        config.put(ProducerConfig.ACKS_CONFIG, "all");
-        config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 << 20);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             Topics.ensure(admin, (short) 1);
         } catch (ExecutionException e) {
@@ -51,8 +42,7 @@ public final class Replayer {
         long startMillis = System.currentTimeMillis();
         long startNanos = System.nanoTime();
         try (VideoFrames frames = VideoFrames.open(source);
-             KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config, new StringSerializer(),
-                     new ByteArraySerializer())) {
+             KafkaProducer<String, byte[]> producer = Producers.create(bootstrap, 8 << 20)) {
             VideoFrame frame;
             while ((frame = frames.read()) != null && failure.get() == null) {
                 long offsetMicros = frame.timestampMicros();

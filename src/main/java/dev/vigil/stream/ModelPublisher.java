@@ -3,14 +3,10 @@ package dev.vigil.stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 
@@ -22,18 +18,12 @@ public final class ModelPublisher {
     /** @return the number of chunks written */
     public static int publish(String bootstrap, String camera, Path model, long version, int chunkBytes)
             throws IOException, InterruptedException {
-        Map<String, Object> config = new HashMap<>();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        config.put(ProducerConfig.ACKS_CONFIG, "all");
-        config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, chunkBytes + 64 * 1024);
         int[] sent = {0};
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             Topics.ensure(admin, (short) 1);
             int partitions = admin.describeTopics(java.util.List.of(Topics.MODELS.name())).allTopicNames().get()
                     .get(Topics.MODELS.name()).partitions().size();
-            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config, new StringSerializer(),
-                    new ByteArraySerializer())) {
+            try (KafkaProducer<String, byte[]> producer = Producers.create(bootstrap, chunkBytes + 64 * 1024)) {
                 ModelChunks.split(model, camera, version, chunkBytes, chunk -> {
                     producer.send(ModelRecords.toRecord(chunk, partitions));
                     sent[0]++;
