@@ -2,11 +2,11 @@ package dev.vigil.cli;
 
 import dev.vigil.ingest.CameraIngest;
 import dev.vigil.ingest.Ingestor;
-import dev.vigil.media.FrameCodec;
 import dev.vigil.stream.Topics;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -30,25 +30,23 @@ public class IngestCommand implements Callable<Integer> {
             description = "Frames per second kept (0: every frame; default: ${DEFAULT-VALUE})")
     double fps;
 
-    @Option(names = "--frame-codec", paramLabel = "jpeg:Q|png", defaultValue = "jpeg:90",
-            description = "How frames are encoded (default: ${DEFAULT-VALUE}; png is lossless)")
-    String codec;
+    @Mixin
+    FrameCodecOptions frameCodec;
 
-    @Option(names = "--bootstrap", paramLabel = "host:port", defaultValue = "localhost:9092",
-            description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}, the embedded broker)")
-    String bootstrap;
+    @Mixin
+    KafkaOptions kafka;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap))) {
             Topics.ensure(admin, (short) 1);
         }
-        CameraIngest.Settings settings = new CameraIngest.Settings(camera, source, fps, FrameCodec.parse(codec),
+        CameraIngest.Settings settings = new CameraIngest.Settings(camera, source, fps, frameCodec.codec(),
                 Duration.ofSeconds(1), Duration.ofSeconds(30));
-        Ingestor ingestor = Ingestor.start(bootstrap, List.of(settings));
+        Ingestor ingestor = Ingestor.start(kafka.bootstrap, List.of(settings));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 ingestor.close();

@@ -15,7 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "model", mixinStandardHelpOptions = true, description = "Inspect model files.",
+@Command(name = "model", mixinStandardHelpOptions = true, description = "Inspect model files and publish them to Kafka.",
         subcommands = {ModelCommand.Info.class, ModelCommand.Publish.class})
 public class ModelCommand {
 
@@ -71,9 +71,8 @@ public class ModelCommand {
         @Option(names = "--model", required = true, paramLabel = "<model>", description = "Model file")
         Path model;
 
-        @Option(names = "--bootstrap", paramLabel = "host:port", defaultValue = "localhost:9092",
-                description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}, the embedded broker)")
-        String bootstrap;
+        @picocli.CommandLine.Mixin
+        KafkaOptions kafka;
 
         @Option(names = "--chunk-bytes", paramLabel = "N", defaultValue = "1000000",
                 description = "Chunk size, under the broker's record limit (default: ${DEFAULT-VALUE})")
@@ -88,7 +87,7 @@ public class ModelCommand {
             var m = ModelFile.read(model);
             m.gaussian().close();
             long version = System.currentTimeMillis();
-            int chunks = dev.vigil.stream.ModelPublisher.publish(bootstrap, camera, model, version, chunkBytes);
+            int chunks = dev.vigil.stream.ModelPublisher.publish(kafka.bootstrap, camera, model, version, chunkBytes);
             spec.commandLine().getOut().printf("published %s for camera %s as version %d: %d chunks on %s%n",
                     model, camera, version, chunks, dev.vigil.stream.Topics.MODELS.name());
             return 0;

@@ -4,6 +4,7 @@ import dev.vigil.ingest.Replayer;
 import dev.vigil.media.FrameCodec;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -31,13 +32,11 @@ public class ReplayCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true)
     Pace pace;
 
-    @Option(names = "--frame-codec", paramLabel = "jpeg:Q|png", defaultValue = "jpeg:90",
-            description = "How frames are encoded (default: ${DEFAULT-VALUE}; png is lossless)")
-    String codec;
+    @Mixin
+    FrameCodecOptions frameCodec;
 
-    @Option(names = "--bootstrap", paramLabel = "host:port", defaultValue = "localhost:9092",
-            description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}, the embedded broker)")
-    String bootstrap;
+    @Mixin
+    KafkaOptions kafka;
 
     @Spec
     CommandSpec spec;
@@ -51,10 +50,10 @@ public class ReplayCommand implements Callable<Integer> {
         if (speed < 0) {
             throw new IllegalArgumentException("--speed must be positive, got " + speed);
         }
-        FrameCodec frameCodec = FrameCodec.parse(codec);
-        long n = Replayer.replay(bootstrap, camera, file.toString(), frameCodec, speed);
+        FrameCodec codec = frameCodec.codec();
+        long n = Replayer.replay(kafka.bootstrap, camera, file.toString(), codec, speed);
         spec.commandLine().getOut().printf("replayed %d frames of %s as camera %s (%s) to %s%n", n, file, camera,
-                frameCodec, bootstrap);
+                codec, kafka.bootstrap);
         return 0;
     }
 }
