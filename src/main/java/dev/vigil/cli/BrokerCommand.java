@@ -2,8 +2,6 @@ package dev.vigil.cli;
 
 import dev.vigil.broker.EmbeddedBroker;
 import dev.vigil.stream.Topics;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -11,7 +9,6 @@ import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "broker", mixinStandardHelpOptions = true,
@@ -32,10 +29,7 @@ public class BrokerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         EmbeddedBroker broker = EmbeddedBroker.start(dataDir, port);
         Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "vigil-broker-shutdown"));
-        List<String> created;
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap()))) {
-            created = Topics.ensure(admin, (short) 1);
-        }
+        List<String> created = Topics.ensure(broker.bootstrap());
         spec.commandLine().getOut().printf("Kafka broker on %s (data in %s); topics created: %s; Ctrl-C stops it%n",
                 broker.bootstrap(), dataDir, created.isEmpty() ? "none, all existed" : String.join(", ", created));
         spec.commandLine().getOut().flush();

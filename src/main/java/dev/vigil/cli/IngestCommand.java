@@ -2,9 +2,6 @@ package dev.vigil.cli;
 
 import dev.vigil.ingest.CameraIngest;
 import dev.vigil.ingest.Ingestor;
-import dev.vigil.stream.Topics;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -13,7 +10,6 @@ import picocli.CommandLine.Spec;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "ingest", mixinStandardHelpOptions = true,
@@ -41,9 +37,6 @@ public class IngestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap))) {
-            Topics.ensure(admin, (short) 1);
-        }
         CameraIngest.Settings settings = new CameraIngest.Settings(camera, source, fps, frameCodec.codec(),
                 Duration.ofSeconds(1), Duration.ofSeconds(30));
         Ingestor ingestor = Ingestor.start(kafka.bootstrap, List.of(settings));

@@ -1,8 +1,10 @@
 package dev.vigil.ingest;
 
 import dev.vigil.stream.Producers;
+import dev.vigil.stream.Topics;
 import org.apache.kafka.clients.producer.KafkaProducer;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,7 +21,9 @@ public final class Ingestor implements AutoCloseable {
         this.producer = producer;
     }
 
-    public static Ingestor start(String bootstrap, List<CameraIngest.Settings> settings) {
+    public static Ingestor start(String bootstrap, List<CameraIngest.Settings> settings)
+            throws IOException, InterruptedException {
+        Topics.ensure(bootstrap);
         Ingestor ingestor = new Ingestor(Producers.create(bootstrap, 8 << 20));
         for (CameraIngest.Settings s : settings) {
             CameraIngest camera = new CameraIngest(s, ingestor.producer);

@@ -6,13 +6,9 @@ import dev.vigil.media.VideoFrames;
 import dev.vigil.stream.FrameRecords;
 import dev.vigil.stream.Producers;
 import dev.vigil.stream.Topics;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 
 import java.io.IOException;
-import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -31,11 +27,7 @@ public final class Replayer {
      */
     public static long replay(String bootstrap, String camera, String source, FrameCodec codec, double speed)
             throws IOException, InterruptedException {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            Topics.ensure(admin, (short) 1);
-        } catch (ExecutionException e) {
-            throw new IOException("cannot reach Kafka at " + bootstrap + ": " + e.getCause().getMessage(), e);
-        }
+        Topics.ensure(bootstrap);
         AtomicReference<Exception> failure = new AtomicReference<>();
         AtomicLong acked = new AtomicLong();
         long seq = 0;

@@ -1,9 +1,11 @@
 package dev.vigil.stream;
 
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +42,16 @@ public final class Topics {
     public static final List<Topic> ALL = List.of(FRAMES, MODELS, ANOMALY_MAPS, ALERTS, CAMERA_STATUS, DEAD_LETTERS);
 
     private Topics() {
+    }
+
+    /** {@link #ensure(Admin, short)} with one replica through a short-lived admin client (the embedded broker's case). */
+    public static List<String> ensure(String bootstrap) throws IOException, InterruptedException {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            return ensure(admin, (short) 1);
+        } catch (ExecutionException e) {
+            throw new IOException("cannot create Vigil's topics on Kafka at " + bootstrap + ": "
+                    + e.getCause().getMessage(), e);
+        }
     }
 
     /** Creates the topics that do not exist yet (with {@code replication} replicas); returns the names created. */

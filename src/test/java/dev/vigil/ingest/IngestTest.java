@@ -32,9 +32,6 @@ class IngestTest {
         Path clip = dir.resolve("gate.mp4");
         VideoWriter.write(clip, SyntheticScene.generate(96, 64, 40, 8, -1, -1), 10);
         try (EmbeddedBroker broker = EmbeddedBroker.start(dir.resolve("kafka"), 0)) {
-            var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", broker.bootstrap()));
-            Topics.ensure(admin, (short) 1);
-            admin.close();
             FrameCodec jpeg = FrameCodec.parse("jpeg:85");
             List<CameraIngest.Settings> cameras = List.of(
                     new CameraIngest.Settings("dead", "rtsp://127.0.0.1:1/none", 5, jpeg, Duration.ofMillis(50),
