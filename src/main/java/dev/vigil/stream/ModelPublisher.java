@@ -4,6 +4,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** Puts a model file on {@link Topics#MODELS} in chunks, idempotently, all acknowledged before it returns. */
 public final class ModelPublisher {
@@ -14,14 +15,24 @@ public final class ModelPublisher {
     public static int publish(String bootstrap, String camera, Path model, long version, int chunkBytes)
             throws IOException, InterruptedException {
         int[] sent = {0};
+        AtomicReference<Exception> failure = new AtomicReference<>();
         Topics.ensure(bootstrap);
         try (KafkaProducer<String, byte[]> producer = Producers.create(bootstrap, chunkBytes + 64 * 1024)) {
             int partitions = producer.partitionsFor(Topics.MODELS.name()).size();
             ModelChunks.split(model, camera, version, chunkBytes, chunk -> {
-                producer.send(ModelRecords.toRecord(chunk, partitions));
+                producer.send(ModelRecords.toRecord(chunk, partitions), (meta, e) -> {
+                    if (e != null) {
+                        failure.compareAndSet(null, e);
+                    }
+                });
                 sent[0]++;
             });
             producer.flush();
+        }
+        // a chunk the broker did not take leaves the model unusable: say so rather than report success
+        if (failure.get() != null) {
+            throw new IOException("publishing " + model + " for camera " + camera + " to " + bootstrap + " failed: "
+                    + failure.get().getMessage(), failure.get());
         }
         return sent[0];
     }
