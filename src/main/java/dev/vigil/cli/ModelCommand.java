@@ -34,13 +34,7 @@ public class ModelCommand {
         @Override
         public Integer call() throws Exception {
             ModelInfo info;
-            if (verify) {
-                var m = ModelFile.read(model);
-                info = m.info();
-                m.gaussian().close();
-            } else {
-                info = ModelFile.readInfo(model);
-            }
+            info = verify ? ModelFile.verify(model) : ModelFile.readInfo(model);
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("file", model.toString());
             out.put("verified", verify);
@@ -84,8 +78,7 @@ public class ModelCommand {
         @Override
         public Integer call() throws Exception {
             // a damaged file is refused here, with the check that failed, before anything is published
-            var m = ModelFile.read(model);
-            m.gaussian().close();
+            ModelFile.verify(model);
             long version = System.currentTimeMillis();
             int chunks = dev.vigil.stream.ModelPublisher.publish(kafka.bootstrap, camera, model, version, chunkBytes);
             spec.commandLine().getOut().printf("published %s for camera %s as version %d: %d chunks on %s%n",

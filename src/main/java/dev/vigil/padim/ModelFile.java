@@ -148,6 +148,28 @@ public final class ModelFile {
     }
 
     /**
+     * Every check of {@link #read}, the payload checksum included, streaming the payload instead of loading it: for
+     * tools that only need to know a file is sound (a 2 GB model is not allocated).
+     */
+    public static ModelInfo verify(Path file) throws IOException {
+        requireFile(file);
+        try (FileChannel ch = FileChannel.open(file, READ)) {
+            Header h = readHeader(ch, file);
+            ch.position(h.payloadStart());
+            Input in = new Input(ch, (int) Math.min(CHUNK, h.payloadBytes() + 4));
+            try {
+                in.skip(h.payloadBytes());
+                if (in.u32() != in.payloadCrc()) {
+                    throw new ModelFileException(file, Check.PAYLOAD_CHECKSUM, "payload checksum mismatch (damaged)");
+                }
+            } catch (EOFException e) {
+                throw new ModelFileException(file, Check.TRUNCATED, "truncated while reading the payload", e);
+            }
+            return h.info();
+        }
+    }
+
+    /**
      * The description only, without loading the payload: verifies magic, version, header checksum and fields, and
      * the file length, but not the payload checksum.
      */
@@ -601,6 +623,18 @@ public final class ModelFile {
                 d.put(region.asFloatBuffer());
                 crc.update(region);
                 buf.position(buf.position() + 4 * n);
+            }
+        }
+
+        /** Reads {@code bytes} into the checksum only. */
+        void skip(long bytes) throws IOException {
+            long left = bytes;
+            while (left > 0) {
+                fill(1);
+                int n = (int) Math.min(left, buf.remaining());
+                crc.update(buf.slice(buf.position(), n));
+                buf.position(buf.position() + n);
+                left -= n;
             }
         }
 

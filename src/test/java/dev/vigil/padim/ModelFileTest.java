@@ -231,7 +231,11 @@ class ModelFileTest {
             assertThat(e.getMessage()).contains(copy.getFileName().toString(), "payload checksum mismatch");
             // readInfo skips the payload by design: only its length is checked
             assertThat(ModelFile.readInfo(copy).label()).isEqualTo("gate-3");
+            // verify streams the payload and refuses it like read
+            assertThatThrownBy(() -> ModelFile.verify(copy)).isInstanceOfSatisfying(ModelFileException.class,
+                    v -> assertThat(v.check()).isEqualTo(Check.PAYLOAD_CHECKSUM));
         }
+        assertThat(ModelFile.verify(file).label()).isEqualTo("gate-3");
     }
 
     @Test
