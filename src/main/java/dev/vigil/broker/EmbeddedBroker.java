@@ -111,6 +111,11 @@ public final class EmbeddedBroker implements AutoCloseable {
         return bootstrap;
     }
 
+    /** The broker as clients reach it: plaintext, no further settings. */
+    public dev.vigil.stream.KafkaConnection connection() {
+        return dev.vigil.stream.KafkaConnection.plain(bootstrap);
+    }
+
     public Path dataDir() {
         return dataDir;
     }

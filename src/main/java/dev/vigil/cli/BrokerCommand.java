@@ -29,7 +29,7 @@ public class BrokerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         EmbeddedBroker broker = EmbeddedBroker.start(dataDir, port);
         Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "vigil-broker-shutdown"));
-        List<String> created = Topics.ensure(broker.bootstrap());
+        List<String> created = Topics.ensure(broker.connection());
         spec.commandLine().getOut().printf("Kafka broker on %s (data in %s); topics created: %s; Ctrl-C stops it%n",
                 broker.bootstrap(), dataDir, created.isEmpty() ? "none, all existed" : String.join(", ", created));
         spec.commandLine().getOut().flush();

@@ -39,7 +39,7 @@ public class IngestCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CameraIngest.Settings settings = new CameraIngest.Settings(camera, source, fps, frameCodec.codec(),
                 Duration.ofSeconds(1), Duration.ofSeconds(30));
-        Ingestor ingestor = Ingestor.start(kafka.bootstrap, List.of(settings));
+        Ingestor ingestor = Ingestor.start(kafka.connection(), List.of(settings));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 ingestor.close();

@@ -80,7 +80,7 @@ public class ModelCommand {
             // a damaged file is refused here, with the check that failed, before anything is published
             ModelFile.verify(model);
             long version = System.currentTimeMillis();
-            int chunks = dev.vigil.stream.ModelPublisher.publish(kafka.bootstrap, camera, model, version, chunkBytes);
+            int chunks = dev.vigil.stream.ModelPublisher.publish(kafka.connection(), camera, model, version, chunkBytes);
             spec.commandLine().getOut().printf("published %s for camera %s as version %d: %d chunks on %s%n",
                     model, camera, version, chunks, dev.vigil.stream.Topics.MODELS.name());
             return 0;

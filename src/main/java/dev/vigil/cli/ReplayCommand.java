@@ -51,7 +51,7 @@ public class ReplayCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--speed must be positive, got " + speed);
         }
         FrameCodec codec = frameCodec.codec();
-        long n = Replayer.replay(kafka.bootstrap, camera, file.toString(), codec, speed);
+        long n = Replayer.replay(kafka.connection(), camera, file.toString(), codec, speed);
         spec.commandLine().getOut().printf("replayed %d frames of %s as camera %s (%s) to %s%n", n, file, camera,
                 codec, kafka.bootstrap);
         return 0;

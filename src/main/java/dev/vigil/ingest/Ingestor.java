@@ -1,5 +1,6 @@
 package dev.vigil.ingest;
 
+import dev.vigil.stream.KafkaConnection;
 import dev.vigil.stream.Producers;
 import dev.vigil.stream.Topics;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -21,10 +22,10 @@ public final class Ingestor implements AutoCloseable {
         this.producer = producer;
     }
 
-    public static Ingestor start(String bootstrap, List<CameraIngest.Settings> settings)
+    public static Ingestor start(KafkaConnection kafka, List<CameraIngest.Settings> settings)
             throws IOException, InterruptedException {
-        Topics.ensure(bootstrap);
-        Ingestor ingestor = new Ingestor(Producers.create(bootstrap, 8 << 20));
+        Topics.ensure(kafka);
+        Ingestor ingestor = new Ingestor(Producers.create(kafka, 8 << 20));
         for (CameraIngest.Settings s : settings) {
             CameraIngest camera = new CameraIngest(s, ingestor.producer);
             Thread thread = new Thread(camera, "vigil-ingest-" + s.camera());

@@ -4,6 +4,7 @@ import dev.vigil.media.FrameCodec;
 import dev.vigil.media.VideoFrame;
 import dev.vigil.media.VideoFrames;
 import dev.vigil.stream.FrameRecords;
+import dev.vigil.stream.KafkaConnection;
 import dev.vigil.stream.Producers;
 import dev.vigil.stream.Topics;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -25,16 +26,16 @@ public final class Replayer {
      * @param speed playback speed relative to the video's frame times; 0 for as fast as the broker takes frames
      * @return frames published
      */
-    public static long replay(String bootstrap, String camera, String source, FrameCodec codec, double speed)
+    public static long replay(KafkaConnection kafka, String camera, String source, FrameCodec codec, double speed)
             throws IOException, InterruptedException {
-        Topics.ensure(bootstrap);
+        Topics.ensure(kafka);
         AtomicReference<Exception> failure = new AtomicReference<>();
         AtomicLong acked = new AtomicLong();
         long seq = 0;
         long startMillis = System.currentTimeMillis();
         long startNanos = System.nanoTime();
         try (VideoFrames frames = VideoFrames.open(source);
-             KafkaProducer<String, byte[]> producer = Producers.create(bootstrap, 8 << 20)) {
+             KafkaProducer<String, byte[]> producer = Producers.create(kafka, 8 << 20)) {
             VideoFrame frame;
             while ((frame = frames.read()) != null && failure.get() == null) {
                 long offsetMicros = frame.timestampMicros();

@@ -12,12 +12,12 @@ public final class ModelPublisher {
     }
 
     /** @return the number of chunks written */
-    public static int publish(String bootstrap, String camera, Path model, long version, int chunkBytes)
+    public static int publish(KafkaConnection kafka, String camera, Path model, long version, int chunkBytes)
             throws IOException, InterruptedException {
         int[] sent = {0};
         AtomicReference<Exception> failure = new AtomicReference<>();
-        Topics.ensure(bootstrap);
-        try (KafkaProducer<String, byte[]> producer = Producers.create(bootstrap, chunkBytes + 64 * 1024)) {
+        Topics.ensure(kafka);
+        try (KafkaProducer<String, byte[]> producer = Producers.create(kafka, chunkBytes + 64 * 1024)) {
             int partitions = producer.partitionsFor(Topics.MODELS.name()).size();
             ModelChunks.split(model, camera, version, chunkBytes, chunk -> {
                 producer.send(ModelRecords.toRecord(chunk, partitions), (meta, e) -> {
@@ -31,7 +31,7 @@ public final class ModelPublisher {
         }
         // a chunk the broker did not take leaves the model unusable: say so rather than report success
         if (failure.get() != null) {
-            throw new IOException("publishing " + model + " for camera " + camera + " to " + bootstrap + " failed: "
+            throw new IOException("publishing " + model + " for camera " + camera + " to " + kafka + " failed: "
                     + failure.get().getMessage(), failure.get());
         }
         return sent[0];

@@ -5,7 +5,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-import java.util.HashMap;
 import java.util.Map;
 
 /** The one producer configuration of Vigil's writers (frames, camera status, model chunks). */
@@ -19,9 +18,8 @@ public final class Producers {
      * OUT_OF_ORDER_SEQUENCE forever (seen on the embedded KRaft 4.1.1 broker, model and status topics); with one
      * in flight a retry resends only the batch that failed, so order and exactly-once writes hold.
      */
-    public static KafkaProducer<String, byte[]> create(String bootstrap, int maxRequestBytes) {
-        Map<String, Object> config = new HashMap<>();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    public static KafkaProducer<String, byte[]> create(KafkaConnection kafka, int maxRequestBytes) {
+        Map<String, Object> config = kafka.config();
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);

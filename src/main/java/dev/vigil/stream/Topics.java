@@ -1,7 +1,6 @@
 package dev.vigil.stream;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
 
@@ -45,11 +44,11 @@ public final class Topics {
     }
 
     /** {@link #ensure(Admin, short)} with one replica through a short-lived admin client (the embedded broker's case). */
-    public static List<String> ensure(String bootstrap) throws IOException, InterruptedException {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+    public static List<String> ensure(KafkaConnection kafka) throws IOException, InterruptedException {
+        try (Admin admin = Admin.create(kafka.config())) {
             return ensure(admin, (short) 1);
         } catch (ExecutionException e) {
-            throw new IOException("cannot create Vigil's topics on Kafka at " + bootstrap + ": "
+            throw new IOException("cannot create Vigil's topics on Kafka at " + kafka + ": "
                     + e.getCause().getMessage(), e);
         }
     }

@@ -40,7 +40,7 @@ class IngestTest {
                             Duration.ofMillis(200)));
             List<CameraStatus> statuses = new ArrayList<>();
             List<FrameRecords.Frame> frames = new ArrayList<>();
-            try (Ingestor ingestor = Ingestor.start(broker.bootstrap(), cameras);
+            try (Ingestor ingestor = Ingestor.start(broker.connection(), cameras);
                  KafkaConsumer<String, byte[]> consumer = consumer(broker.bootstrap())) {
                 await().atMost(Duration.ofSeconds(60)).until(() -> {
                     for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {

@@ -34,7 +34,7 @@ class ReplayTest {
         VideoWriter.write(clip, SyntheticScene.generate(96, 64, 24, 5, -1, -1), 10);
         List<RgbImage> decoded = VideoFrames.readAll(clip);
         try (EmbeddedBroker broker = EmbeddedBroker.start(dir.resolve("kafka"), 0)) {
-            long n = Replayer.replay(broker.bootstrap(), "lobby", clip.toString(), FrameCodec.parse("png"), 0);
+            long n = Replayer.replay(broker.connection(), "lobby", clip.toString(), FrameCodec.parse("png"), 0);
             assertThat(n).isEqualTo(24);
             List<FrameRecords.Frame> frames = consume(broker.bootstrap(), 24);
             assertThat(frames).extracting(FrameRecords.Frame::seq).containsExactlyElementsOf(

@@ -36,7 +36,7 @@ class ModelTopicTest {
     void aModelPublishedInChunksIsReassembledExactlyOnTheCamerasPartition(@TempDir Path dir) throws Exception {
         Path model = modelLikeFile(dir, 50_001);
         try (EmbeddedBroker broker = EmbeddedBroker.start(dir.resolve("kafka"), 0)) {
-            int chunks = ModelPublisher.publish(broker.bootstrap(), "dock-2", model, 7, 4096);
+            int chunks = ModelPublisher.publish(broker.connection(), "dock-2", model, 7, 4096);
             assertThat(chunks).isEqualTo(13);
             List<ConsumerRecord<String, byte[]>> records = consume(broker.bootstrap(), chunks);
             int partition = ModelRecords.partitionFor("dock-2", Topics.PARTITIONS);
