@@ -71,6 +71,34 @@ public record Preprocessing(Mode mode, int width, int height) {
         return ImageResize.centerCrop(resized, size[0], size[1], width, height);
     }
 
+    /**
+     * Maps a box in input (anomaly-map) pixels back to the frame it came from, clipped to the frame: the inverse of
+     * the resize, and of the centre crop for resize-crop.
+     *
+     * @return {x, y, width, height} in frame pixels
+     */
+    public int[] toFrame(int x, int y, int boxWidth, int boxHeight, int frameWidth, int frameHeight) {
+        double sx;
+        double sy;
+        double left = 0;
+        double top = 0;
+        if (mode == Mode.RESIZE) {
+            sx = (double) frameWidth / width;
+            sy = (double) frameHeight / height;
+        } else {
+            int[] size = resizedSize(frameWidth, frameHeight);
+            sx = (double) frameWidth / size[0];
+            sy = (double) frameHeight / size[1];
+            left = ImageResize.cropOffset(size[0], width);
+            top = ImageResize.cropOffset(size[1], height);
+        }
+        int x0 = (int) Math.max(0, Math.floor((x + left) * sx));
+        int y0 = (int) Math.max(0, Math.floor((y + top) * sy));
+        int x1 = (int) Math.min(frameWidth, Math.ceil((x + boxWidth + left) * sx));
+        int y1 = (int) Math.min(frameHeight, Math.ceil((y + boxHeight + top) * sy));
+        return new int[]{x0, y0, x1 - x0, y1 - y0};
+    }
+
     /** resize-crop: the size before cropping, shorter side {@link #resizeShorterSide()}, aspect kept. */
     private int[] resizedSize(int frameWidth, int frameHeight) {
         int shorter = resizeShorterSide();

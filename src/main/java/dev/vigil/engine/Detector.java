@@ -25,9 +25,18 @@ public final class Detector implements AutoCloseable {
     private final AnomalyMapOperator maps;
 
     public Detector(OnnxBackbone backbone, PadimModel model) {
+        this(new FeatureExtractor(backbone, preprocessing(model.info()), model.info().channelIndices()), model);
+    }
+
+    /** A detector on an extractor that other detectors with the same input and channels may share. */
+    public Detector(FeatureExtractor extractor, PadimModel model) {
         ModelInfo info = model.info();
-        this.extractor = new FeatureExtractor(backbone, new Preprocessing(Preprocessing.Mode.parse(info.preprocessing()),
-                info.inputWidth(), info.inputHeight()), info.channelIndices());
+        this.extractor = extractor;
+        if (!java.util.Arrays.equals(extractor.embeddings().channelIndices(), info.channelIndices())
+                || !extractor.preprocessing().equals(preprocessing(info))) {
+            throw new IllegalArgumentException("extractor (" + extractor.preprocessing() + ") does not match the model ("
+                    + preprocessing(info) + ", its channels)");
+        }
         if (extractor.embeddings().gridWidth() != info.gridWidth()
                 || extractor.embeddings().gridHeight() != info.gridHeight()) {
             throw new IllegalArgumentException("model grid " + info.gridWidth() + "x" + info.gridHeight()
@@ -37,6 +46,11 @@ public final class Detector implements AutoCloseable {
         this.model = model;
         this.maps = AnomalyMapOperator.standard(info.gridHeight(), info.gridWidth(), info.inputHeight(),
                 info.inputWidth());
+    }
+
+    /** The preprocessing a model was fitted with. */
+    public static Preprocessing preprocessing(ModelInfo info) {
+        return new Preprocessing(Preprocessing.Mode.parse(info.preprocessing()), info.inputWidth(), info.inputHeight());
     }
 
     /** Loads a model file and checks it was fitted with this backbone. */
@@ -62,8 +76,12 @@ public final class Detector implements AutoCloseable {
 
     /** Post-processing of an embedded batch: distances, maps, scores. */
     public List<Detection> score(EmbeddingBatch batch) {
-        int n = batch.batch();
-        float[] grids = model.gaussian().mahalanobis(batch, n);
+        return score(batch, 0, batch.batch());
+    }
+
+    /** As {@link #score(EmbeddingBatch)}, for images {@code [first, first + n)} of a batch shared with others. */
+    public List<Detection> score(EmbeddingBatch batch, int first, int n) {
+        float[] grids = model.gaussian().mahalanobis(batch, first, n);
         float[][] m = maps.apply(grids, n);
         List<Detection> out = new ArrayList<>(n);
         for (float[] map : m) {

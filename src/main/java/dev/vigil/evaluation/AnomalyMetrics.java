@@ -1,5 +1,7 @@
 package dev.vigil.evaluation;
 
+import dev.vigil.padim.ConnectedRegions;
+
 import java.util.Arrays;
 import java.util.List;
 

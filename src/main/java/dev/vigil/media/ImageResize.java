@@ -91,7 +91,7 @@ public final class ImageResize {
     }
 
     /** The crop offset {@code round((size - crop) / 2.0)}, rounding halves to even like Python's {@code round}. */
-    static int cropOffset(int size, int crop) {
+    public static int cropOffset(int size, int crop) {
         return (int) Math.rint((size - crop) / 2.0);
     }
 

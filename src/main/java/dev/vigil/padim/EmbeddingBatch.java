@@ -53,11 +53,17 @@ public record EmbeddingBatch(int positions, int features, int batch, float[] val
      * at row {@code row} of each block: several batches gathered into one matrix per position.
      */
     public void gatherCentred(int images, int p0, int tile, float[] centre, float[] out, int block, int row) {
+        gatherCentred(0, images, p0, tile, centre, out, block, row);
+    }
+
+    /** As above, for images {@code [first, first + images)} of the batch. */
+    public void gatherCentred(int first, int images, int p0, int tile, float[] centre, float[] out, int block,
+                              int row) {
         int d = features;
         for (int t = 0; t < tile; t++) {
             int c = t * d;
             for (int b = 0; b < images; b++) {
-                int src = ((p0 + t) * batch + b) * d;
+                int src = ((p0 + t) * batch + first + b) * d;
                 int dst = t * block + (row + b) * d;
                 for (int k = 0; k < d; k++) {
                     out[dst + k] = values[src + k] - centre[c + k];

@@ -72,6 +72,10 @@ public final class Embeddings {
         return channelIndices.length;
     }
 
+    public int[] channelIndices() {
+        return channelIndices.clone();
+    }
+
     public List<LayerShape> layers() {
         return layers;
     }

@@ -112,6 +112,11 @@ public final class GaussianModel implements AutoCloseable {
         return MahalanobisKernel.distances(this, batch, images);
     }
 
+    /** As {@link #mahalanobis(EmbeddingBatch, int)}, for images {@code [first, first + images)} of the batch. */
+    public float[] mahalanobis(EmbeddingBatch batch, int first, int images) {
+        return MahalanobisKernel.distances(this, batch, first, images);
+    }
+
     @Override
     public void close() {
         factors.close();

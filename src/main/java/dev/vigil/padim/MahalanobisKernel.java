@@ -22,14 +22,20 @@ final class MahalanobisKernel {
 
     /** @return {@code [images][positions]} */
     static float[] distances(GaussianModel model, EmbeddingBatch batch, int images) {
+        return distances(model, batch, 0, images);
+    }
+
+    /** Distances of images {@code [first, first + images)}: one camera's frames in a batch shared by several. */
+    static float[] distances(GaussianModel model, EmbeddingBatch batch, int first, int images) {
         int positions = model.positions();
         int d = model.features();
         if (batch.positions() != positions || batch.features() != d) {
             throw new IllegalArgumentException("batch has " + batch.positions() + " positions x " + batch.features()
                     + " features, the model expects " + positions + " x " + d);
         }
-        if (images > batch.batch()) {
-            throw new IllegalArgumentException(images + " images asked of a batch of " + batch.batch());
+        if (first < 0 || images < 0 || first + images > batch.batch()) {
+            throw new IllegalArgumentException("images " + first + ".." + (first + images - 1) + " asked of a batch of "
+                    + batch.batch());
         }
         Blas.init();
         float[] out = new float[images * positions];
@@ -37,12 +43,13 @@ final class MahalanobisKernel {
         IntStream.range(0, tasks).parallel().forEach(task -> {
             int from = task * POSITIONS_PER_TASK;
             int to = Math.min(positions, from + POSITIONS_PER_TASK);
-            run(model, batch, images, out, from, to);
+            run(model, batch, first, images, out, from, to);
         });
         return out;
     }
 
-    private static void run(GaussianModel model, EmbeddingBatch batch, int images, float[] out, int from, int to) {
+    private static void run(GaussianModel model, EmbeddingBatch batch, int first, int images, float[] out, int from,
+                            int to) {
         int positions = model.positions();
         int d = model.features();
         int tri = model.triangle();
@@ -58,7 +65,7 @@ final class MahalanobisKernel {
             for (int p0 = from; p0 < to; p0 += TILE) {
                 int tile = Math.min(TILE, to - p0);
                 System.arraycopy(mean, p0 * d, centre, 0, tile * d);
-                batch.gatherCentred(images, p0, tile, centre, centred);
+                batch.gatherCentred(first, images, p0, tile, centre, centred, block, 0);
                 z.position(0).put(centred, 0, tile * block);
                 for (int t = 0; t < tile; t++) {
                     // row-major lower packed == column-major upper packed: unpack W without a transpose (the

@@ -3,6 +3,7 @@ package dev.vigil.stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 import java.nio.charset.StandardCharsets;
@@ -18,6 +19,7 @@ public final class FrameRecords {
     static final String HEIGHT = "vigil.height";
     static final String SOURCE = "vigil.source";
     static final String SOURCE_FRAME = "vigil.source.frame";
+    static final String LIVE = "vigil.live";
 
     /**
      * A frame as it travels.
@@ -25,9 +27,15 @@ public final class FrameRecords {
      * @param seq          per-camera sequence number, from 0, without gaps
      * @param captureMillis capture time, epoch milliseconds
      * @param sourceFrame  0-based frame index in the source
+     * @param live         from a live camera (a late frame may be skipped), not recorded footage (every frame counts)
      */
     public record Frame(String camera, long seq, long captureMillis, String codec, int width, int height,
-                        String source, long sourceFrame, byte[] image) {
+                        String source, long sourceFrame, byte[] image, boolean live) {
+        /** A frame of recorded footage. */
+        public Frame(String camera, long seq, long captureMillis, String codec, int width, int height, String source,
+                     long sourceFrame, byte[] image) {
+            this(camera, seq, captureMillis, codec, width, height, source, sourceFrame, image, false);
+        }
     }
 
     private FrameRecords() {
@@ -41,29 +49,76 @@ public final class FrameRecords {
         headers.add(HEIGHT, bytes(Integer.toString(f.height())));
         headers.add(SOURCE, bytes(f.source()));
         headers.add(SOURCE_FRAME, bytes(Long.toString(f.sourceFrame())));
+        if (f.live()) {
+            headers.add(LIVE, bytes("true"));
+        }
         return new ProducerRecord<>(Topics.FRAMES.name(), null, f.captureMillis(), f.camera(), f.image(), headers);
     }
 
     /** @throws IllegalArgumentException naming what is missing or malformed (such a record goes to dead letters) */
     public static Frame fromRecord(ConsumerRecord<String, byte[]> r) {
-        if (r.key() == null || r.value() == null) {
-            throw new IllegalArgumentException("frame record at " + r.topic() + "-" + r.partition() + "@" + r.offset()
-                    + " has no " + (r.key() == null ? "camera key" : "image"));
+        return fromParts(r.key(), r.value(), r.timestamp(), r.headers());
+    }
+
+    /** As {@link #fromRecord}, from a record's parts (Kafka Streams' processor API). */
+    public static Frame fromParts(String key, byte[] value, long timestamp, Headers headers) {
+        if (key == null || value == null) {
+            throw new IllegalArgumentException("frame record has no " + (key == null ? "camera key" : "image"));
         }
         try {
-            return new Frame(r.key(), Long.parseLong(header(r, SEQ)), r.timestamp(), header(r, CODEC),
-                    Integer.parseInt(header(r, WIDTH)), Integer.parseInt(header(r, HEIGHT)), header(r, SOURCE),
-                    Long.parseLong(header(r, SOURCE_FRAME)), r.value());
+            return new Frame(key, Long.parseLong(header(key, headers, SEQ)), timestamp, header(key, headers, CODEC),
+                    Integer.parseInt(header(key, headers, WIDTH)), Integer.parseInt(header(key, headers, HEIGHT)),
+                    header(key, headers, SOURCE), Long.parseLong(header(key, headers, SOURCE_FRAME)), value,
+                    headers.lastHeader(LIVE) != null);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("frame record of camera " + r.key() + " has a malformed header: "
+            throw new IllegalArgumentException("frame record of camera " + key + " has a malformed header: "
                     + e.getMessage(), e);
         }
     }
 
-    private static String header(ConsumerRecord<?, ?> r, String name) {
-        Header h = r.headers().lastHeader(name);
+    /** A frame as bytes for a state store (headers and image in one value). */
+    public static byte[] serialize(Frame f) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(f.image().length + 256);
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            out.writeUTF(f.camera());
+            out.writeLong(f.seq());
+            out.writeLong(f.captureMillis());
+            out.writeUTF(f.codec());
+            out.writeInt(f.width());
+            out.writeInt(f.height());
+            out.writeUTF(f.source());
+            out.writeLong(f.sourceFrame());
+            out.writeBoolean(f.live());
+            out.writeInt(f.image().length);
+            out.write(f.image());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    public static Frame deserialize(byte[] value) {
+        try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(value))) {
+            String camera = in.readUTF();
+            long seq = in.readLong();
+            long capture = in.readLong();
+            String codec = in.readUTF();
+            int width = in.readInt();
+            int height = in.readInt();
+            String source = in.readUTF();
+            long sourceFrame = in.readLong();
+            boolean live = in.readBoolean();
+            byte[] image = in.readNBytes(in.readInt());
+            return new Frame(camera, seq, capture, codec, width, height, source, sourceFrame, image, live);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("stored frame is damaged: " + e.getMessage(), e);
+        }
+    }
+
+    private static String header(String camera, Headers headers, String name) {
+        Header h = headers.lastHeader(name);
         if (h == null || h.value() == null) {
-            throw new IllegalArgumentException("frame record of camera " + r.key() + " lacks header " + name);
+            throw new IllegalArgumentException("frame record of camera " + camera + " lacks header " + name);
         }
         return new String(h.value(), StandardCharsets.UTF_8);
     }

@@ -82,18 +82,7 @@ public final class ModelAssembler {
     }
 
     private static void check(ModelChunk chunk, Pending p) throws IOException {
-        String problem = null;
-        if (chunk.count() != p.count() || chunk.chunkBytes() != p.chunkBytes() || chunk.totalBytes() != p.totalBytes()
-                || !chunk.sha256().equalsIgnoreCase(p.sha256())) {
-            problem = "its header disagrees with the version's other chunks";
-        } else if (chunk.index() < 0 || chunk.index() >= p.count()) {
-            problem = "index " + chunk.index() + " outside 0.." + (p.count() - 1);
-        } else {
-            long expected = Math.min(p.chunkBytes(), p.totalBytes() - (long) chunk.index() * p.chunkBytes());
-            if (chunk.data().length != expected) {
-                problem = "it holds " + chunk.data().length + " bytes, expected " + expected;
-            }
-        }
+        String problem = chunk.problemAgainst(p.count(), p.chunkBytes(), p.totalBytes(), p.sha256());
         if (problem != null) {
             throw new IOException("model chunk " + chunk.index() + " for camera " + chunk.camera() + " version "
                     + chunk.version() + " refused: " + problem);

@@ -15,4 +15,55 @@ package dev.vigil.stream;
  */
 public record ModelChunk(String camera, long version, int index, int count, int chunkBytes, long totalBytes,
                          String sha256, byte[] data) {
+
+    /**
+     * What is wrong with this chunk as part of the version described by the other arguments (taken from any chunk
+     * of it), or null when it fits: a contradicting header, an index out of range, or the wrong number of bytes.
+     */
+    public String problemAgainst(int count, int chunkBytes, long totalBytes, String sha256) {
+        if (this.count != count || this.chunkBytes != chunkBytes || this.totalBytes != totalBytes
+                || !this.sha256.equalsIgnoreCase(sha256)) {
+            return "its header disagrees with the version's other chunks";
+        }
+        if (count < 1 || chunkBytes < 1 || (long) (count - 1) * chunkBytes >= totalBytes && totalBytes > 0
+                || (long) count * chunkBytes < totalBytes) {
+            return count + " chunks of " + chunkBytes + " bytes cannot hold " + totalBytes + " bytes";
+        }
+        if (index < 0 || index >= count) {
+            return "index " + index + " outside 0.." + (count - 1);
+        }
+        long expected = Math.min(chunkBytes, totalBytes - (long) index * chunkBytes);
+        if (data.length != expected) {
+            return "it holds " + data.length + " bytes, expected " + expected;
+        }
+        return null;
+    }
+
+    /** As bytes for a state store: the header fields, then the data. */
+    public byte[] serialize() {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(data.length + 128);
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            out.writeUTF(camera);
+            out.writeLong(version);
+            out.writeInt(index);
+            out.writeInt(count);
+            out.writeInt(chunkBytes);
+            out.writeLong(totalBytes);
+            out.writeUTF(sha256);
+            out.writeInt(data.length);
+            out.write(data);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    public static ModelChunk deserialize(byte[] value) {
+        try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(value))) {
+            return new ModelChunk(in.readUTF(), in.readLong(), in.readInt(), in.readInt(), in.readInt(),
+                    in.readLong(), in.readUTF(), in.readNBytes(in.readInt()));
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("stored model chunk is damaged: " + e.getMessage(), e);
+        }
+    }
 }

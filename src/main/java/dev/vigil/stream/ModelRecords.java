@@ -3,6 +3,7 @@ package dev.vigil.stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Utils;
 
@@ -45,24 +46,29 @@ public final class ModelRecords {
 
     /** @throws IllegalArgumentException naming the missing or malformed header */
     public static ModelChunk fromRecord(ConsumerRecord<String, byte[]> record) {
-        if (record.value() == null) {
-            throw new IllegalArgumentException("model record " + record.key() + " is a tombstone");
+        return fromParts(record.key(), record.value(), record.headers());
+    }
+
+    /** As {@link #fromRecord}, from a record's parts (Kafka Streams' processor API). */
+    public static ModelChunk fromParts(String key, byte[] value, Headers headers) {
+        if (value == null) {
+            throw new IllegalArgumentException("model record " + key + " is a tombstone");
         }
         try {
-            return new ModelChunk(header(record, CAMERA), Long.parseLong(header(record, VERSION)),
-                    Integer.parseInt(header(record, INDEX)), Integer.parseInt(header(record, COUNT)),
-                    Integer.parseInt(header(record, CHUNK_BYTES)), Long.parseLong(header(record, TOTAL_BYTES)),
-                    header(record, SHA256), record.value());
+            return new ModelChunk(header(key, headers, CAMERA), Long.parseLong(header(key, headers, VERSION)),
+                    Integer.parseInt(header(key, headers, INDEX)), Integer.parseInt(header(key, headers, COUNT)),
+                    Integer.parseInt(header(key, headers, CHUNK_BYTES)),
+                    Long.parseLong(header(key, headers, TOTAL_BYTES)), header(key, headers, SHA256), value);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("model record " + record.key() + " has a malformed header: "
+            throw new IllegalArgumentException("model record " + key + " has a malformed header: "
                     + e.getMessage(), e);
         }
     }
 
-    private static String header(ConsumerRecord<?, ?> record, String name) {
-        Header h = record.headers().lastHeader(name);
+    private static String header(String key, Headers headers, String name) {
+        Header h = headers.lastHeader(name);
         if (h == null || h.value() == null) {
-            throw new IllegalArgumentException("model record " + record.key() + " lacks header " + name);
+            throw new IllegalArgumentException("model record " + key + " lacks header " + name);
         }
         return new String(h.value(), StandardCharsets.UTF_8);
     }

@@ -1,5 +1,7 @@
 package dev.vigil.evaluation;
 
+import dev.vigil.padim.ConnectedRegions;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;

@@ -1,4 +1,4 @@
-package dev.vigil.evaluation;
+package dev.vigil.padim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,7 +1,7 @@
-package dev.vigil.evaluation;
+package dev.vigil.padim;
 
 /**
- * The 8-connected regions of a boolean mask, as used by the per-region overlap (PRO) metric.
+ * The 8-connected regions of a boolean mask, as used by the per-region overlap (PRO) metric and by the boxes of alerts.
  *
  * @param count  number of regions
  * @param labels {@code [height * width]} row-major: 0 for background, 1..count for the region of each pixel

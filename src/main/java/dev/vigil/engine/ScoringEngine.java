@@ -1,0 +1,337 @@
+package dev.vigil.engine;
+
+import dev.vigil.backbone.OnnxBackbone;
+import dev.vigil.backbone.Preprocessing;
+import dev.vigil.media.RgbImage;
+import dev.vigil.padim.EmbeddingBatch;
+import dev.vigil.padim.ModelInfo;
+import dev.vigil.padim.PadimModel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Scores the frames of many cameras, each with its own model, in batches shared across cameras: callers submit
+ * single frames from any thread, one scoring thread gathers them into batches (up to {@code batchSize} frames, or
+ * whatever arrived within {@code linger} of the first), runs the backbone once per batch for all frames of models
+ * with the same input size and channels, then each camera's Gaussians on its slice of the batch. The backbone of
+ * batch k + 1 runs while batch k is post-processed. A GPU gets full batches however the cameras
+ * are spread, and the per-frame work is exactly {@link Detector}'s, so streaming and offline scores agree. Unlike
+ * {@link Pipeline}, which pulls its next input before finishing the current batch, a batch here is finished as soon
+ * as it is embedded: a stream's last frames must not wait for frames that may never come.
+ */
+public final class ScoringEngine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ScoringEngine.class);
+
+    /**
+     * A loaded model of one camera. Reference-counted: the registry that hands it out holds one reference, every
+     * submitted frame another, so a model swapped out while frames are in flight is freed after the last of them.
+     */
+    public static final class CameraModel {
+        private final String camera;
+        private final long version;
+        private final Detector detector;
+        private final AtomicInteger refs = new AtomicInteger(1);
+
+        private CameraModel(String camera, long version, Detector detector) {
+            this.camera = camera;
+            this.version = version;
+            this.detector = detector;
+        }
+
+        public String camera() {
+            return camera;
+        }
+
+        public long version() {
+            return version;
+        }
+
+        public ModelInfo info() {
+            return detector.model().info();
+        }
+
+        /** The model's default threshold (NaN when it has none). */
+        public double threshold() {
+            return info().threshold().threshold();
+        }
+
+        public Preprocessing preprocessing() {
+            return detector.extractor().preprocessing();
+        }
+
+        void retain() {
+            if (refs.getAndIncrement() <= 0) {
+                throw new IllegalStateException("model of camera " + camera + " version " + version + " was released");
+            }
+        }
+
+        /** Drops one reference; the last frees the model's native memory. */
+        public void release() {
+            if (refs.decrementAndGet() == 0) {
+                detector.close();
+                detector.model().gaussian().close();
+            }
+        }
+    }
+
+    private record ExtractorKey(Preprocessing preprocessing, List<Integer> channels) {
+    }
+
+    private record Request(CameraModel model, RgbImage frame, CompletableFuture<Detection> result) {
+    }
+
+    /** One backbone run: frames of models sharing an extractor, each model's frames contiguous. */
+    private record Group(FeatureExtractor extractor, List<Request> requests, EmbeddingBatch batch) {
+    }
+
+    private static final Request END = new Request(null, null, null);
+
+    private final OnnxBackbone backbone;
+    private final int batchSize;
+    private final long lingerNanos;
+    private final Map<ExtractorKey, FeatureExtractor> extractors = new ConcurrentHashMap<>();
+    private final BlockingQueue<Request> queue = new LinkedBlockingQueue<>();
+    private final Thread worker;
+    private final Thread post;
+    private final BlockingQueue<List<Group>> handoff = new java.util.concurrent.ArrayBlockingQueue<>(1);
+    private volatile boolean closed;
+    private final AtomicInteger lastBatch = new AtomicInteger();
+
+    public ScoringEngine(OnnxBackbone backbone, int batchSize, Duration linger) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+        }
+        this.backbone = backbone;
+        this.batchSize = batchSize;
+        this.lingerNanos = linger.toNanos();
+        this.worker = new Thread(this::work, "vigil-scoring");
+        worker.setDaemon(true);
+        this.post = new Thread(this::postProcess, "vigil-scoring-post");
+        post.setDaemon(true);
+        worker.start();
+        post.start();
+    }
+
+    /**
+     * Loads a model file for a camera, refusing it when it was fitted with another backbone or is damaged
+     * ({@link dev.vigil.padim.ModelFileException} names the file and the check).
+     */
+    public CameraModel load(String camera, long version, Path file) throws IOException {
+        PadimModel model = Detector.loadModel(backbone, file);
+        ModelInfo info = model.info();
+        Preprocessing pre = Detector.preprocessing(info);
+        FeatureExtractor extractor = extractors.computeIfAbsent(
+                new ExtractorKey(pre, Arrays.stream(info.channelIndices()).boxed().toList()),
+                k -> new FeatureExtractor(backbone, pre, info.channelIndices()));
+        try {
+            return new CameraModel(camera, version, new Detector(extractor, model));
+        } catch (RuntimeException e) {
+            model.gaussian().close();
+            throw new IOException("model " + file + " for camera " + camera + " refused: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Queues one frame (at any size: it is resized as the model was fitted) and returns its detection when its batch
+     * has been scored; the future fails with the reason when scoring it failed.
+     */
+    public CompletableFuture<Detection> submit(CameraModel model, RgbImage frame) {
+        if (closed) {
+            throw new IllegalStateException("scoring engine is closed");
+        }
+        model.retain();
+        CompletableFuture<Detection> result = new CompletableFuture<>();
+        queue.add(new Request(model, frame, result));
+        return result;
+    }
+
+    /** The size of the most recent batch (for metrics and logs). */
+    public int lastBatchSize() {
+        return lastBatch.get();
+    }
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /**
+     * The backbone stage, on the worker thread: batches from the queue, embedded, handed to the post-processing
+     * thread through a one-slot queue, so the backbone runs one batch ahead and no further.
+     */
+    private void work() {
+        BatchIterator batches = new BatchIterator();
+        try {
+            while (batches.hasNext()) {
+                List<Group> groups = embed(batches.next());
+                handoff.put(groups);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.error("scoring thread stopped: {}", e.toString(), e);
+        }
+        try {
+            handoff.put(List.of());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        // anything left when closing fails rather than hangs its caller
+        List<Request> rest = new ArrayList<>();
+        queue.drainTo(rest);
+        for (Request r : rest) {
+            if (r != END) {
+                r.result().completeExceptionally(new IllegalStateException("scoring engine closed"));
+                r.model().release();
+            }
+        }
+    }
+
+    /** The post-processing stage: Gaussians, maps and scores, then the callers' futures complete. */
+    private void postProcess() {
+        try {
+            while (true) {
+                List<Group> groups = handoff.take();
+                if (groups.isEmpty() && closed && queue.isEmpty()) {
+                    return;
+                }
+                score(groups);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Batches from the queue: blocks for a first frame, then takes more until the batch is full or linger ends. */
+    private final class BatchIterator implements Iterator<List<Request>> {
+        private List<Request> next;
+
+        @Override
+        public boolean hasNext() {
+            if (next == null) {
+                next = take();
+            }
+            return !next.isEmpty();
+        }
+
+        @Override
+        public List<Request> next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            List<Request> batch = next;
+            next = null;
+            return batch;
+        }
+
+        private List<Request> take() {
+            List<Request> batch = new ArrayList<>(batchSize);
+            try {
+                Request first = queue.take();
+                if (first == END) {
+                    return batch;
+                }
+                batch.add(first);
+                long deadline = System.nanoTime() + lingerNanos;
+                while (batch.size() < batchSize) {
+                    long wait = deadline - System.nanoTime();
+                    Request r = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
+                    if (r == null) {
+                        break;
+                    }
+                    if (r == END) {
+                        queue.add(END);
+                        break;
+                    }
+                    batch.add(r);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return batch;
+        }
+    }
+
+    /** Backbone stage: one run per extractor, each model's frames kept together and in arrival order. */
+    private List<Group> embed(List<Request> batch) {
+        lastBatch.set(batch.size());
+        Map<FeatureExtractor, Map<CameraModel, List<Request>>> byExtractor = new LinkedHashMap<>();
+        for (Request r : batch) {
+            byExtractor.computeIfAbsent(r.model().detector.extractor(), k -> new LinkedHashMap<>())
+                    .computeIfAbsent(r.model(), k -> new ArrayList<>()).add(r);
+        }
+        List<Group> groups = new ArrayList<>();
+        for (var e : byExtractor.entrySet()) {
+            List<Request> requests = new ArrayList<>();
+            e.getValue().values().forEach(requests::addAll);
+            try {
+                List<RgbImage> prepared = new ArrayList<>(requests.size());
+                for (Request r : requests) {
+                    prepared.add(e.getKey().prepare(r.frame()));
+                }
+                groups.add(new Group(e.getKey(), requests, e.getKey().embed(prepared)));
+            } catch (RuntimeException ex) {
+                fail(requests, ex);
+                requests.forEach(r -> r.model().release());
+            }
+        }
+        return groups;
+    }
+
+    /** Post-processing stage: each model's Gaussians on its slice, then maps and scores. */
+    private void score(List<Group> groups) {
+        for (Group g : groups) {
+            int first = 0;
+            while (first < g.requests().size()) {
+                CameraModel model = g.requests().get(first).model();
+                int n = 0;
+                while (first + n < g.requests().size() && g.requests().get(first + n).model() == model) {
+                    n++;
+                }
+                List<Request> slice = g.requests().subList(first, first + n);
+                try {
+                    List<Detection> detections = model.detector.score(g.batch(), first, n);
+                    for (int i = 0; i < n; i++) {
+                        slice.get(i).result().complete(detections.get(i));
+                    }
+                } catch (RuntimeException e) {
+                    fail(slice, e);
+                }
+                slice.forEach(r -> r.model().release());
+                first += n;
+            }
+            g.extractor().recycle(g.batch());
+        }
+    }
+
+    private static void fail(List<Request> requests, RuntimeException e) {
+        LOG.warn("scoring {} frames failed: {}", requests.size(), e.toString());
+        for (Request r : requests) {
+            r.result().completeExceptionally(e);
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        closed = true;
+        queue.add(END);
+        worker.join(60_000);
+        post.join(60_000);
+    }
+}

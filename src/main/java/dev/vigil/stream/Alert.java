@@ -1,0 +1,68 @@
+package dev.vigil.stream;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+/**
+ * An alert lifecycle record on {@link Topics#ALERTS} (docs/topics.md): key the camera id, value this record as
+ * JSON. One alert is one {@code new}, any number of {@code update}s and one {@code end}, all with the same id, as
+ * in Frigate's event stream; {@code sensor} and {@code analytics_module} carry DeepStream's fields of the same names.
+ *
+ * @param id           stable across the alert's records: {@code <camera>-<start time>}
+ * @param type         "new", "update" or "end"
+ * @param startTime    capture time of the first frame above threshold, epoch milliseconds
+ * @param endTime      capture time of the last frame above threshold; null until the alert ends
+ * @param peakScore    highest frame score so far
+ * @param score        the score of the frame that produced this record
+ * @param frames       frames above threshold so far
+ * @param boxes        the anomalous regions of the frame with the peak score, in that frame's pixels, largest peak first
+ */
+public record Alert(String id, String type, String camera, String label,
+                    @JsonProperty("start_time") long startTime, @JsonProperty("end_time") Long endTime,
+                    @JsonProperty("updated_at") long updatedAt,
+                    @JsonProperty("peak_score") double peakScore, double score, double threshold,
+                    @JsonProperty("model_version") long modelVersion,
+                    @JsonProperty("start_seq") long startSeq, @JsonProperty("last_seq") long lastSeq,
+                    @JsonProperty("peak_seq") long peakSeq, int frames,
+                    @JsonProperty("frame_width") int frameWidth, @JsonProperty("frame_height") int frameHeight,
+                    List<Box> boxes, Sensor sensor, @JsonProperty("analytics_module") AnalyticsModule analyticsModule) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    public static final String LABEL = "anomaly";
+
+    /**
+     * A region of the thresholded map, in frame pixels.
+     *
+     * @param area region area in map pixels above threshold
+     * @param peak the region's highest distance
+     */
+    public record Box(int x, int y, int width, int height, int area, double peak) {
+    }
+
+    /** DeepStream's sensor: the camera. */
+    public record Sensor(String id, String type) {
+    }
+
+    /** DeepStream's analytics module: what raised the alert. */
+    public record AnalyticsModule(String id, String description, String source, String version) {
+    }
+
+    public byte[] toJson() {
+        try {
+            return JSON.writeValueAsBytes(this);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static Alert fromJson(byte[] value) {
+        try {
+            return JSON.readValue(value, Alert.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("alert record is not valid JSON: " + e.getMessage(), e);
+        }
+    }
+}

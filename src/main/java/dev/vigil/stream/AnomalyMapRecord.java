@@ -1,0 +1,104 @@
+package dev.vigil.stream;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Base64;
+
+/**
+ * One scored frame on {@link Topics#ANOMALY_MAPS} (docs/topics.md): key the camera id, record timestamp the capture
+ * time, value this record as JSON. The map travels as an 8-bit grey PNG, base64: pixel value {@code v} stands for
+ * the distance {@code v / 255 * scale}, with {@code scale} the map's maximum (the score), so the map costs a few KB
+ * while {@code score} keeps full precision.
+ *
+ * @param timestamp    capture time, epoch milliseconds
+ * @param threshold    the model's threshold (NaN serialised as null when the model has none)
+ * @param anomalous    score above threshold
+ * @param modelVersion version of the model that scored the frame
+ * @param scoredAt     when the score was emitted, epoch milliseconds (latency = scoredAt - timestamp)
+ */
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record AnomalyMapRecord(String camera, long seq, long timestamp, double score, Double threshold,
+                               boolean anomalous, @JsonProperty("model_version") long modelVersion,
+                               FrameRef frame, @JsonProperty("scored_at") long scoredAt, EncodedMap map) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Where the frame came from. */
+    public record FrameRef(int width, int height, String source, @JsonProperty("source_frame") long sourceFrame,
+                           String codec) {
+    }
+
+    /**
+     * @param encoding "png-gray8"
+     * @param width    map width, the model's input width
+     * @param scale    the distance that grey level 255 stands for
+     * @param data     the PNG, base64
+     */
+    public record EncodedMap(String encoding, int width, int height, double scale, String data) {
+        public static final String PNG_GRAY8 = "png-gray8";
+
+        /** Quantises a map ({@code [height * width]}) to 8 bits against its maximum. */
+        public static EncodedMap encode(float[] map, int width, int height) {
+            float max = 0;
+            for (float v : map) {
+                max = Math.max(max, v);
+            }
+            BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
+            byte[] pixels = ((DataBufferByte) img.getRaster().getDataBuffer()).getData();
+            float k = max > 0 ? 255f / max : 0;
+            for (int i = 0; i < map.length; i++) {
+                pixels[i] = (byte) Math.round(Math.max(0, map[i]) * k);
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+            try {
+                ImageIO.write(img, "png", out);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return new EncodedMap(PNG_GRAY8, width, height, max, Base64.getEncoder().encodeToString(out.toByteArray()));
+        }
+
+        /** The map back as distances, {@code [height * width]} (to within scale / 510). */
+        public float[] decode() throws IOException {
+            if (!PNG_GRAY8.equals(encoding)) {
+                throw new IOException("unknown anomaly map encoding '" + encoding + "'");
+            }
+            BufferedImage img = ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(data)));
+            if (img == null || img.getWidth() != width || img.getHeight() != height) {
+                throw new IOException("anomaly map is not a " + width + "x" + height + " PNG");
+            }
+            float[] map = new float[width * height];
+            var raster = img.getRaster();
+            for (int y = 0; y < height; y++) {
+                for (int x = 0; x < width; x++) {
+                    map[y * width + x] = (float) (raster.getSample(x, y, 0) / 255.0 * scale);
+                }
+            }
+            return map;
+        }
+    }
+
+    public byte[] toJson() {
+        try {
+            return JSON.writeValueAsBytes(this);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static AnomalyMapRecord fromJson(byte[] value) {
+        try {
+            return JSON.readValue(value, AnomalyMapRecord.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("anomaly map record is not valid JSON: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,266 @@
+package dev.vigil.topology;
+
+import dev.vigil.alerting.AlertTracker;
+import dev.vigil.engine.Detection;
+import dev.vigil.engine.ScoringEngine;
+import dev.vigil.engine.ScoringEngine.CameraModel;
+import dev.vigil.media.FrameCodec;
+import dev.vigil.media.RgbImage;
+import dev.vigil.padim.AnomalyRegions;
+import dev.vigil.stream.Alert;
+import dev.vigil.stream.AnomalyMapRecord;
+import dev.vigil.stream.DeadLetters;
+import dev.vigil.stream.FrameRecords;
+import dev.vigil.stream.FrameRecords.Frame;
+import dev.vigil.stream.Topics;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Scores one task's frames: validates and decodes each frame (what fails goes to dead letters with the reason),
+ * hands it to the shared {@link ScoringEngine}, and emits results in arrival order: one anomaly-map record per
+ * frame, and the alert records the frame causes. A frame is kept in a changelogged buffer store from the moment
+ * it is taken until its result is emitted, in the same transaction; so under exactly-once processing a crash
+ * neither loses a frame nor emits one twice, however the engine batches.
+ */
+final class FrameProcessor implements Processor<String, byte[], String, byte[]> {
+    private static final Logger LOG = LoggerFactory.getLogger(FrameProcessor.class);
+    static final String BUFFER = "vigil-frame-buffer";
+    static final String ALERT_STATE = "vigil-alert-state";
+
+    private record Pending(String key, Frame frame, CameraModel model, CompletableFuture<Detection> result) {
+    }
+
+    private final ScoringTopology.Shared shared;
+    private final AlertTracker tracker;
+    private ProcessorContext<String, byte[]> ctx;
+    private KeyValueStore<String, byte[]> buffer;
+    private KeyValueStore<String, byte[]> alertState;
+    private ModelStore models;
+    private final ArrayDeque<Pending> inFlight = new ArrayDeque<>();
+    private final Set<String> cameras = new HashSet<>();
+    private long nextKey;
+
+    FrameProcessor(ScoringTopology.Shared shared) {
+        this.shared = shared;
+        this.tracker = new AlertTracker(shared.settings().alerts(), shared.module());
+    }
+
+    @Override
+    public void init(ProcessorContext<String, byte[]> context) {
+        this.ctx = context;
+        this.buffer = context.getStateStore(BUFFER);
+        this.alertState = context.getStateStore(ALERT_STATE);
+        this.models = new ModelStore(context.getStateStore(ModelStore.CHUNKS), context.getStateStore(ModelStore.ACTIVE),
+                workDir(context));
+        // frames taken but not emitted before a restart or a move of this task: score them first, in order
+        List<KeyValue<String, byte[]>> left = new ArrayList<>();
+        try (KeyValueIterator<String, byte[]> it = buffer.all()) {
+            it.forEachRemaining(left::add);
+        }
+        for (KeyValue<String, byte[]> kv : left) {
+            nextKey = Math.max(nextKey, Long.parseLong(kv.key) + 1);
+            Frame f = FrameRecords.deserialize(kv.value);
+            if (!submit(kv.key, f)) {
+                buffer.delete(kv.key);
+            }
+        }
+        if (!left.isEmpty()) {
+            LOG.info("task {}: resuming {} frames taken before a restart", context.taskId(), left.size());
+        }
+        context.schedule(Duration.ofMillis(10), PunctuationType.WALL_CLOCK_TIME, t -> drain(false));
+    }
+
+    static Path workDir(ProcessorContext<?, ?> context) {
+        return context.stateDir().toPath().resolve("vigil-models");
+    }
+
+    @Override
+    public void process(Record<String, byte[]> record) {
+        Frame f;
+        try {
+            f = FrameRecords.fromParts(record.key(), record.value(), record.timestamp(), record.headers());
+        } catch (IllegalArgumentException e) {
+            deadLetter(record.key(), record.value(), record.timestamp(), record.headers(), e.getMessage());
+            return;
+        }
+        if (f.live() && System.currentTimeMillis() - f.captureMillis() > shared.settings().maxLiveAge().toMillis()) {
+            shared.stats().skippedLate.increment();
+            return;
+        }
+        String key = String.format("%019d", nextKey++);
+        buffer.put(key, FrameRecords.serialize(f));
+        if (!submit(key, f)) {
+            buffer.delete(key);
+        }
+        drain(false);
+        while (inFlight.size() >= shared.settings().maxInFlight()) {
+            drain(true);
+        }
+    }
+
+    /** Decodes and queues a frame; false when it was dealt with at once (dead letter, or no model). */
+    private boolean submit(String key, Frame f) {
+        CameraModel model = modelFor(f.camera());
+        if (model == null) {
+            long n = shared.stats().noModel(f.camera());
+            if (n == 1 || n % 100 == 0) {
+                LOG.warn("camera {}: no model yet, {} frames not scored (publish one with `vigil model publish`)",
+                        f.camera(), n);
+            }
+            return false;
+        }
+        RgbImage image;
+        try {
+            image = FrameCodec.decode(f.image());
+            if (image.width() != f.width() || image.height() != f.height()) {
+                throw new IOException("frame is " + image.width() + "x" + image.height() + " but its header says "
+                        + f.width() + "x" + f.height());
+            }
+        } catch (IOException | RuntimeException e) {
+            deadLetter(f, "undecodable frame " + f.seq() + " of camera " + f.camera() + ": " + e.getMessage());
+            return false;
+        }
+        inFlight.add(new Pending(key, f, model, shared.engine().submit(model, image)));
+        return true;
+    }
+
+    private CameraModel modelFor(String camera) {
+        CameraModel model = shared.models().get(camera);
+        if (model != null) {
+            cameras.add(camera);
+            return model;
+        }
+        long version = models.activeVersion(camera);
+        if (version < 0) {
+            return null;
+        }
+        // restarted, or the camera's partition moved here: the model is in the store, not yet decoded
+        try {
+            Path file = models.assemble(camera, version);
+            try {
+                model = shared.engine().load(camera, version, file);
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException e) {
+            LOG.error("camera {}: stored model version {} cannot be used: {}", camera, version, e.getMessage());
+            return null;
+        }
+        shared.models().activate(model);
+        shared.stats().modelsLoaded.increment();
+        cameras.add(camera);
+        LOG.info("camera {}: model version {} loaded from the state store", camera, version);
+        return model;
+    }
+
+    /** Emits finished frames in order; with {@code block}, waits for the oldest one first. */
+    private void drain(boolean block) {
+        while (!inFlight.isEmpty()) {
+            Pending p = inFlight.peek();
+            if (!p.result().isDone()) {
+                if (!block) {
+                    return;
+                }
+                block = false;
+                try {
+                    p.result().get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (ExecutionException e) {
+                    // emitted as a dead letter below
+                }
+            }
+            inFlight.poll();
+            emit(p);
+            buffer.delete(p.key());
+        }
+    }
+
+    private void emit(Pending p) {
+        Frame f = p.frame();
+        Detection d;
+        try {
+            d = p.result().get();
+        } catch (ExecutionException | InterruptedException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            deadLetter(f, "scoring frame " + f.seq() + " of camera " + f.camera() + " failed: " + cause);
+            return;
+        }
+        CameraModel model = p.model();
+        double threshold = model.threshold();
+        long now = System.currentTimeMillis();
+        AnomalyMapRecord map = new AnomalyMapRecord(f.camera(), f.seq(), f.captureMillis(), d.score(),
+                Double.isNaN(threshold) ? null : threshold, d.score() > threshold, model.version(),
+                new AnomalyMapRecord.FrameRef(f.width(), f.height(), f.source(), f.sourceFrame(), f.codec()), now,
+                AnomalyMapRecord.EncodedMap.encode(d.map(), d.width(), d.height()));
+        ctx.forward(new Record<>(f.camera(), map.toJson(), f.captureMillis()), ScoringTopology.MAPS_SINK);
+        shared.stats().scored.increment();
+        shared.stats().latency(now - f.captureMillis());
+
+        AlertTracker.State state = AlertTracker.State.fromJson(alertState.get(f.camera()));
+        List<Alert> alerts = tracker.observe(state, new AlertTracker.Observation(f.camera(), f.seq(), f.captureMillis(),
+                d.score(), threshold, model.version(), f.width(), f.height()), () -> boxes(d, threshold, model, f));
+        alertState.put(f.camera(), state.toJson());
+        for (Alert a : alerts) {
+            if (a.type().equals("new")) {
+                shared.stats().alertsOpened.increment();
+                LOG.info("camera {}: alert {} opened at frame {} (score {} > threshold {})", a.camera(), a.id(),
+                        f.seq(), String.format("%.2f", a.score()), String.format("%.2f", a.threshold()));
+            }
+            ctx.forward(new Record<>(f.camera(), a.toJson(), f.captureMillis()), ScoringTopology.ALERTS_SINK);
+        }
+    }
+
+    private List<Alert.Box> boxes(Detection d, double threshold, CameraModel model, Frame f) {
+        List<Alert.Box> out = new ArrayList<>();
+        for (AnomalyRegions.Region r : AnomalyRegions.find(d.map(), d.width(), d.height(), threshold,
+                shared.settings().minRegionArea(), shared.settings().maxBoxes())) {
+            int[] b = model.preprocessing().toFrame(r.x(), r.y(), r.width(), r.height(), f.width(), f.height());
+            out.add(new Alert.Box(b[0], b[1], b[2], b[3], r.area(), r.peak()));
+        }
+        return out;
+    }
+
+    private void deadLetter(Frame f, String reason) {
+        var rec = FrameRecords.toRecord(f);
+        deadLetter(f.camera(), f.image(), f.captureMillis(), rec.headers(), reason);
+    }
+
+    private void deadLetter(String key, byte[] value, long timestamp, org.apache.kafka.common.header.Headers headers,
+                            String reason) {
+        var meta = ctx.recordMetadata();
+        LOG.warn("dead letter: {}", reason);
+        ctx.forward(new Record<>(key, value, timestamp, DeadLetters.headers(headers, DeadLetters.Kind.FRAME, reason,
+                meta.map(m -> m.topic()).orElse(Topics.FRAMES.name()), meta.map(m -> m.partition()).orElse(-1),
+                meta.map(m -> m.offset()).orElse(-1L))), ScoringTopology.DEAD_LETTER_SINK);
+        shared.stats().deadLetters.increment();
+    }
+
+    @Override
+    public void close() {
+        // frames still in flight stay in the buffer store: the task's next owner scores them
+        inFlight.clear();
+        cameras.forEach(shared.models()::drop);
+    }
+}

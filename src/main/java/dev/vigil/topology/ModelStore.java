@@ -1,0 +1,187 @@
+package dev.vigil.topology;
+
+import dev.vigil.stream.ModelChunk;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The models of one task's cameras, in two state stores backed by changelog topics (so a restarted or standby
+ * instance has them without re-reading the models topic): every chunk of every version not yet superseded, keyed
+ * {@code <camera>#<version, 19 digits>#<index, 10 digits>} so that one camera's chunks sort by version and index,
+ * and each camera's active version. A new version becomes active only when all its chunks are in, its sha256
+ * matches and the engine accepted it; until then the previous version stays whole in the store.
+ */
+final class ModelStore {
+    static final String CHUNKS = "vigil-model-chunks";
+    static final String ACTIVE = "vigil-model-active";
+
+    /** What became of a chunk. */
+    enum Outcome { STALE, STORED, COMPLETE }
+
+    private static final StringSerializer KEYS = new StringSerializer();
+
+    private final KeyValueStore<String, byte[]> chunks;
+    private final KeyValueStore<String, byte[]> active;
+    private final Path workDir;
+    /** chunks received per pending camera#version, rebuilt from the store after a restart */
+    private final Map<String, BitSet> received = new ConcurrentHashMap<>();
+
+    ModelStore(KeyValueStore<String, byte[]> chunks, KeyValueStore<String, byte[]> active, Path workDir) {
+        this.chunks = chunks;
+        this.active = active;
+        this.workDir = workDir;
+    }
+
+    /** The camera's active version, or -1 when it has none. */
+    long activeVersion(String camera) {
+        byte[] v = active.get(camera);
+        return v == null ? -1 : Long.parseLong(new String(v, java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Stores a chunk of a version newer than the active one.
+     *
+     * @throws IOException naming the camera, version, index and the problem when the chunk contradicts its version
+     */
+    Outcome accept(ModelChunk chunk) throws IOException {
+        String camera = chunk.camera();
+        if (chunk.version() <= activeVersion(camera)) {
+            return Outcome.STALE;
+        }
+        if (camera.contains("#")) {
+            throw refused(chunk, "camera ids may not contain '#'");
+        }
+        String prefix = versionPrefix(camera, chunk.version());
+        BitSet got = received.computeIfAbsent(prefix, this::scan);
+        ModelChunk sibling = got.isEmpty() ? chunk
+                : ModelChunk.deserialize(chunks.get(prefix + String.format("%010d", got.nextSetBit(0))));
+        String problem = chunk.problemAgainst(sibling.count(), sibling.chunkBytes(), sibling.totalBytes(),
+                sibling.sha256());
+        if (problem != null) {
+            throw refused(chunk, problem);
+        }
+        chunks.put(prefix + String.format("%010d", chunk.index()), chunk.serialize());
+        got.set(chunk.index());
+        return got.cardinality() == chunk.count() ? Outcome.COMPLETE : Outcome.STORED;
+    }
+
+    /**
+     * Writes a complete version to a file under the work directory and checks its sha256 against the one its chunks
+     * carry. The caller deletes the file after loading it.
+     *
+     * @throws IOException naming the camera, the version and the failed check; no file is left behind then
+     */
+    Path assemble(String camera, long version) throws IOException {
+        Files.createDirectories(workDir);
+        Path file = Files.createTempFile(workDir, "model-", ".vgm");
+        String expected = null;
+        int count = -1;
+        int seen = 0;
+        try {
+            MessageDigest sha;
+            try {
+                sha = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+            try (OutputStream out = new DigestOutputStream(Files.newOutputStream(file), sha);
+                 KeyValueIterator<String, byte[]> it = chunks.prefixScan(versionPrefix(camera, version), KEYS)) {
+                while (it.hasNext()) {
+                    ModelChunk c = ModelChunk.deserialize(it.next().value);
+                    if (c.index() != seen) {
+                        throw new IOException("model for camera " + camera + " version " + version
+                                + " is incomplete in the state store: chunk " + seen + " missing");
+                    }
+                    expected = c.sha256();
+                    count = c.count();
+                    out.write(c.data());
+                    seen++;
+                }
+            }
+            if (seen == 0 || seen != count) {
+                throw new IOException("model for camera " + camera + " version " + version + " is incomplete in the "
+                        + "state store: " + seen + " of " + (count < 0 ? "?" : count) + " chunks");
+            }
+            String actual = HexFormat.of().formatHex(sha.digest());
+            if (!actual.equalsIgnoreCase(expected)) {
+                throw new IOException("model for camera " + camera + " version " + version
+                        + " refused: checksum mismatch after reassembly (sha256 " + actual + ", expected " + expected
+                        + ")");
+            }
+            return file;
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(file);
+            throw e;
+        }
+    }
+
+    void activate(String camera, long version) {
+        active.put(camera, Long.toString(version).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        deleteRange(camera + "#", versionPrefix(camera, version));
+        received.keySet().removeIf(k -> k.startsWith(camera + "#") && k.compareTo(versionPrefix(camera, version)) <= 0);
+    }
+
+    /** Drops a version that was refused. */
+    void discard(String camera, long version) {
+        String prefix = versionPrefix(camera, version);
+        deleteRange(prefix, versionPrefix(camera, version + 1));
+        received.remove(prefix);
+    }
+
+    /** Chunk counts of versions waiting for more chunks (for logs). */
+    Map<String, Integer> pending() {
+        Map<String, Integer> out = new java.util.TreeMap<>();
+        received.forEach((k, v) -> out.put(k, v.cardinality()));
+        return out;
+    }
+
+    /** Deletes keys in [from, to). */
+    private void deleteRange(String from, String to) {
+        List<String> keys = new ArrayList<>();
+        try (KeyValueIterator<String, byte[]> it = chunks.range(from, to)) {
+            while (it.hasNext()) {
+                KeyValue<String, byte[]> kv = it.next();
+                if (kv.key.compareTo(to) < 0) {
+                    keys.add(kv.key);
+                }
+            }
+        }
+        keys.forEach(chunks::delete);
+    }
+
+    private BitSet scan(String prefix) {
+        BitSet got = new BitSet();
+        try (KeyValueIterator<String, byte[]> it = chunks.prefixScan(prefix, KEYS)) {
+            while (it.hasNext()) {
+                String key = it.next().key;
+                got.set(Integer.parseInt(key.substring(prefix.length())));
+            }
+        }
+        return got;
+    }
+
+    static String versionPrefix(String camera, long version) {
+        return camera + "#" + String.format("%019d", version) + "#";
+    }
+
+    private static IOException refused(ModelChunk chunk, String problem) {
+        return new IOException("model chunk " + chunk.index() + " for camera " + chunk.camera() + " version "
+                + chunk.version() + " refused: " + problem);
+    }
+}

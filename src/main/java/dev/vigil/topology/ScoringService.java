@@ -1,0 +1,118 @@
+package dev.vigil.topology;
+
+import dev.vigil.engine.ScoringEngine;
+import dev.vigil.stream.KafkaConnection;
+import dev.vigil.stream.Topics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * A running scoring instance: the {@link ScoringTopology} in Kafka Streams with exactly-once processing. Instances
+ * with the same application id share the cameras (partitions) between them.
+ *
+ * @see Options
+ */
+public final class ScoringService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ScoringService.class);
+
+    /**
+     * @param applicationId   the Kafka Streams application id, shared by the instances of one deployment
+     * @param stateDir        where this instance keeps its state stores
+     * @param threads         stream threads (tasks are spread over them; scoring itself runs on the engine's thread)
+     * @param standbyReplicas warm copies of each task's stores on other instances, for fast failover
+     * @param exactlyOnce     exactly_once_v2 (default) or at_least_once
+     */
+    public record Options(String applicationId, Path stateDir, int threads, int standbyReplicas, boolean exactlyOnce) {
+        public static Options defaults(Path stateDir) {
+            return new Options("vigil-scorer", stateDir, 1, 0, true);
+        }
+    }
+
+    private final KafkaStreams streams;
+    private final ScoringStats stats;
+
+    private ScoringService(KafkaStreams streams, ScoringStats stats) {
+        this.streams = streams;
+        this.stats = stats;
+    }
+
+    /** Creates the topics if needed and starts the topology; returns at once (see {@link #awaitRunning}). */
+    public static ScoringService start(KafkaConnection kafka, ScoringEngine engine, String backboneName,
+                                       ScoringSettings settings, Options options)
+            throws IOException, InterruptedException {
+        Topics.ensure(kafka);
+        ScoringStats stats = new ScoringStats();
+        KafkaStreams streams = new KafkaStreams(ScoringTopology.build(engine, settings, stats, backboneName),
+                properties(kafka, options));
+        streams.setUncaughtExceptionHandler(e -> {
+            LOG.error("stream thread failed, replacing it: {}", e.toString(), e);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        streams.setStateListener((now, before) -> LOG.info("scoring {} -> {}", before, now));
+        streams.start();
+        return new ScoringService(streams, stats);
+    }
+
+    static Properties properties(KafkaConnection kafka, Options options) {
+        Properties p = new Properties();
+        Map<String, Object> client = kafka.config();
+        p.putAll(client);
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, options.applicationId());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, options.stateDir().toAbsolutePath().toString());
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
+                options.exactlyOnce() ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, options.threads());
+        p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, options.standbyReplicas());
+        // results are emitted by a 10 ms punctuation: an idle poll must not hold the thread longer than that
+        p.put(StreamsConfig.POLL_MS_CONFIG, 10L);
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100L);
+        // frames and model chunks up to 8 MiB travel in records, changelogs included
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), (8 << 20) + (64 << 10));
+        // loading a large model inside a transaction can take tens of seconds
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), 120_000);
+        // a few frames per fetch: a frame is scored in tens of ms, a fetch of 500 would outlive the poll interval
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 100);
+        return p;
+    }
+
+    public ScoringStats stats() {
+        return stats;
+    }
+
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    /** Waits until the instance is running (rebalanced and restored); false on timeout or error. */
+    public boolean awaitRunning(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            KafkaStreams.State s = streams.state();
+            if (s == KafkaStreams.State.RUNNING) {
+                return true;
+            }
+            if (s == KafkaStreams.State.ERROR || s == KafkaStreams.State.NOT_RUNNING) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        return false;
+    }
+
+    @Override
+    public void close() {
+        streams.close(Duration.ofSeconds(30));
+        LOG.info("scoring stopped: {}", stats.summary());
+    }
+}

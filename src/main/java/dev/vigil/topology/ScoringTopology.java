@@ -1,0 +1,69 @@
+package dev.vigil.topology;
+
+import dev.vigil.engine.ScoringEngine;
+import dev.vigil.stream.Alert;
+import dev.vigil.stream.Topics;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+
+import java.util.Map;
+
+/**
+ * The scoring topology (docs/architecture.md): frames and model chunks of the same partition meet in one task,
+ * which holds that partition's cameras' models, scores their frames, and writes anomaly maps, alerts and dead
+ * letters.
+ *
+ * <pre>
+ * vigil.frames ──► score ────────► vigil.anomaly-maps
+ *                    │  └────────► vigil.alerts
+ *                    │ stores: frame buffer, alert state, model chunks, active versions
+ * vigil.models ──► model-loader ─► vigil.dead-letters (and score's refusals)
+ * </pre>
+ */
+public final class ScoringTopology {
+    static final String MAPS_SINK = "anomaly-maps";
+    static final String ALERTS_SINK = "alerts";
+    static final String DEAD_LETTER_SINK = "dead-letters";
+    /** changelog records hold model chunks and frames, up to Vigil's 8 MiB record size */
+    static final Map<String, String> CHANGELOG = Map.of("max.message.bytes", String.valueOf(8 << 20));
+
+    /** What every task of one instance shares. */
+    record Shared(ScoringEngine engine, CameraModels models, ScoringSettings settings, ScoringStats stats,
+                  Alert.AnalyticsModule module) {
+    }
+
+    private ScoringTopology() {
+    }
+
+    public static Topology build(ScoringEngine engine, ScoringSettings settings, ScoringStats stats, String backbone) {
+        Shared shared = new Shared(engine, new CameraModels(), settings, stats, new Alert.AnalyticsModule("vigil-padim",
+                "PaDiM: per-patch Gaussian of normal frames, Mahalanobis distance", backbone, "0.1.0"));
+        Topology t = new Topology();
+        t.addSource("frames", new StringDeserializer(), new ByteArrayDeserializer(), Topics.FRAMES.name());
+        t.addSource("models", new StringDeserializer(), new ByteArrayDeserializer(), Topics.MODELS.name());
+        t.addProcessor("score", () -> new FrameProcessor(shared), "frames");
+        t.addProcessor("model-loader", () -> new ModelProcessor(shared), "models");
+        t.addStateStore(store(Stores.persistentKeyValueStore(ModelStore.CHUNKS)), "score", "model-loader");
+        t.addStateStore(store(Stores.persistentKeyValueStore(ModelStore.ACTIVE)), "score", "model-loader");
+        // frames wait here only while being scored: memory suffices, the changelog restores them after a crash
+        t.addStateStore(store(Stores.inMemoryKeyValueStore(FrameProcessor.BUFFER)), "score");
+        t.addStateStore(store(Stores.persistentKeyValueStore(FrameProcessor.ALERT_STATE)), "score");
+        t.addSink(MAPS_SINK, Topics.ANOMALY_MAPS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
+        t.addSink(ALERTS_SINK, Topics.ALERTS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
+        t.addSink(DEAD_LETTER_SINK, Topics.DEAD_LETTERS.name(), new StringSerializer(), new ByteArraySerializer(),
+                "score", "model-loader");
+        return t;
+    }
+
+    private static StoreBuilder<KeyValueStore<String, byte[]>> store(KeyValueBytesStoreSupplier supplier) {
+        return Stores.keyValueStoreBuilder(supplier, Serdes.String(), Serdes.ByteArray()).withLoggingEnabled(CHANGELOG);
+    }
+}
