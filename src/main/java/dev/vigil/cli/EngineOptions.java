@@ -39,13 +39,16 @@ public class EngineOptions {
     String device;
 
     OnnxBackbone loadBackbone() throws IOException {
-        OnnxBackbone.Device d = switch (device.toLowerCase()) {
+        return OnnxBackbone.load(BackboneManifest.read(backbone), device(device));
+    }
+
+    static OnnxBackbone.Device device(String device) {
+        return switch (device.toLowerCase()) {
             case "auto" -> OnnxBackbone.Device.AUTO;
             case "cpu" -> OnnxBackbone.Device.CPU;
             case "cuda", "gpu" -> OnnxBackbone.Device.CUDA;
             default -> throw new IllegalArgumentException("--device must be auto, cpu or cuda, got '" + device + "'");
         };
-        return OnnxBackbone.load(BackboneManifest.read(backbone), d);
     }
 
     /** --size, else the manifest's recommended size, else 224x224. */

@@ -1,0 +1,134 @@
+package dev.vigil.cli;
+
+import dev.vigil.alerting.AlertPolicy;
+import dev.vigil.backbone.BackboneManifest;
+import dev.vigil.backbone.OnnxBackbone;
+import dev.vigil.engine.ScoringEngine;
+import dev.vigil.topology.ScoringService;
+import dev.vigil.topology.ScoringSettings;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Run the scoring topology: frames in, anomaly maps, alerts and dead letters out, each camera "
+                + "scored with its published model. Instances with the same --application-id share the cameras.")
+public class ServeCommand implements Callable<Integer> {
+    @Option(names = "--backbone", paramLabel = "<manifest>",
+            defaultValue = "${env:VIGIL_BACKBONE:-../shared/backbones/mobilenetv2-l123.json}",
+            description = "Backbone manifest the models were fitted with (default: ${DEFAULT-VALUE})")
+    Path backbone;
+
+    @Option(names = "--device", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
+            description = "Execution provider (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "16",
+            description = "Most frames per backbone batch, across cameras (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--linger-ms", paramLabel = "MS", defaultValue = "20",
+            description = "How long a batch waits for more frames after its first (default: ${DEFAULT-VALUE})")
+    long lingerMs;
+
+    @Option(names = "--state-dir", paramLabel = "<dir>", defaultValue = "target/vigil-state",
+            description = "This instance's state stores (default: ${DEFAULT-VALUE})")
+    Path stateDir;
+
+    @Option(names = "--application-id", paramLabel = "<id>", defaultValue = "vigil-scorer",
+            description = "Kafka Streams application id; instances sharing it share the cameras (default: ${DEFAULT-VALUE})")
+    String applicationId;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
+            description = "Stream threads (default: ${DEFAULT-VALUE})")
+    int threads;
+
+    @Option(names = "--standby-replicas", paramLabel = "N", defaultValue = "0",
+            description = "Warm copies of each camera's state on other instances (default: ${DEFAULT-VALUE})")
+    int standbyReplicas;
+
+    @Option(names = "--at-least-once",
+            description = "at_least_once instead of the default exactly_once_v2 (faster commits, duplicates after a crash)")
+    boolean atLeastOnce;
+
+    @Option(names = "--max-in-flight", paramLabel = "N", defaultValue = "64",
+            description = "Frames a partition may have queued for scoring before it waits (default: ${DEFAULT-VALUE})")
+    int maxInFlight;
+
+    @Option(names = "--max-live-age", paramLabel = "DURATION", defaultValue = "PT10S",
+            description = "Live frames older than this on arrival are skipped and counted; replayed footage never is "
+                    + "(ISO-8601, default: ${DEFAULT-VALUE})")
+    Duration maxLiveAge;
+
+    @Option(names = "--open-after", paramLabel = "K", defaultValue = "3",
+            description = "Consecutive frames above threshold that open an alert (default: ${DEFAULT-VALUE})")
+    int openAfter;
+
+    @Option(names = "--close-after", paramLabel = "M", defaultValue = "5",
+            description = "Consecutive frames below threshold that end it (default: ${DEFAULT-VALUE})")
+    int closeAfter;
+
+    @Option(names = "--cooldown", paramLabel = "FRAMES", defaultValue = "10",
+            description = "Frames after an alert ends before another may open (default: ${DEFAULT-VALUE})")
+    int cooldown;
+
+    @Option(names = "--update-every", paramLabel = "FRAMES", defaultValue = "25",
+            description = "An open alert sends an update at least this often, and on every new peak (default: ${DEFAULT-VALUE})")
+    int updateEvery;
+
+    @Option(names = "--min-region-area", paramLabel = "PIXELS", defaultValue = "16",
+            description = "Smallest anomalous region that gets a box, in map pixels (default: ${DEFAULT-VALUE})")
+    int minRegionArea;
+
+    @Option(names = "--stats-every", paramLabel = "DURATION", defaultValue = "PT10S",
+            description = "How often a stats line is printed (default: ${DEFAULT-VALUE})")
+    Duration statsEvery;
+
+    @Mixin
+    KafkaOptions kafka;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        ScoringSettings settings = new ScoringSettings(maxInFlight, maxLiveAge,
+                new AlertPolicy(openAfter, closeAfter, cooldown, updateEvery, AlertPolicy.DEFAULT.peakRise()),
+                minRegionArea, ScoringSettings.DEFAULT.maxBoxes());
+        CountDownLatch stopped = new CountDownLatch(1);
+        CountDownLatch closed = new CountDownLatch(1);
+        try (OnnxBackbone bb = OnnxBackbone.load(BackboneManifest.read(backbone), EngineOptions.device(device));
+             ScoringEngine engine = new ScoringEngine(bb, batch, Duration.ofMillis(lingerMs));
+             ScoringService service = ScoringService.start(kafka.connection(), engine, bb.manifest().name(), settings,
+                     new ScoringService.Options(applicationId, stateDir, threads, standbyReplicas, !atLeastOnce))) {
+            // on SIGTERM: let this thread close everything in order (a clean close commits what was scored)
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                stopped.countDown();
+                try {
+                    closed.await(60, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "vigil-serve-shutdown"));
+            out.printf("scoring on %s as %s (state in %s, %s, batch %d, linger %d ms); Ctrl-C stops%n", kafka.bootstrap,
+                    applicationId, stateDir, atLeastOnce ? "at_least_once" : "exactly_once_v2", batch, lingerMs);
+            out.flush();
+            while (!stopped.await(statsEvery.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                out.printf("%s: %s%n", service.state(), service.stats().summary());
+                out.flush();
+            }
+        } finally {
+            closed.countDown();
+        }
+        return 0;
+    }
+}
