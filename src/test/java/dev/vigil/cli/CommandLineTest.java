@@ -16,7 +16,9 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -152,6 +154,35 @@ class CommandLineTest {
         assertThat(r.get("pixel_metric_images").asInt()).isEqualTo(6);
         assertThat(r.get("scores").get(0).get("path").asText()).isEqualTo("test/good/111.png");
         assertThat(Files.readString(report.resolve("summary.md"))).contains("1 anomalous test images have no mask");
+    }
+
+    @Test
+    void evalWithPngScoresExactlyAsWithoutACodecWhileJpegChangesThePixels() throws Exception {
+        Map<String, JsonNode> reports = new LinkedHashMap<>();
+        for (String codec : List.of("png", "none", "jpeg:90")) {
+            Path report = dir.resolve("report-codec-" + codec.replace(':', '-'));
+            Run eval = vigil("eval", "--backbone", BACKBONE, "--dataset", dir.resolve("mvtec").toString(),
+                    "--layout", "mvtec", "--size", W + "x" + H, "--features", "50", "--frame-codec", codec,
+                    "--report", report.toString());
+            assertThat(eval.exit()).as(eval.toString()).isZero();
+            assertThat(eval.out()).contains("frame codec " + codec);
+            JsonNode r = new ObjectMapper().readTree(report.resolve("report.json").toFile());
+            assertThat(r.get("frame_codec").asText()).isEqualTo(codec);
+            reports.put(codec, r);
+        }
+        // png is lossless: fitting and scoring see the very pixels that none reads, so every score is equal
+        assertThat(scores(reports.get("png"))).isEqualTo(scores(reports.get("none")));
+        assertThat(scores(reports.get("jpeg:90"))).hasSize(7).isNotEqualTo(scores(reports.get("none")));
+        Run bad = vigil("eval", "--backbone", BACKBONE, "--dataset", dir.resolve("mvtec").toString(), "--layout",
+                "mvtec", "--frame-codec", "webp", "--report", dir.resolve("never").toString());
+        assertThat(bad.exit()).isEqualTo(1);
+        assertThat(bad.err()).contains("frame codec must be jpeg:Q (Q in 1..100), png or none, got 'webp'");
+    }
+
+    private static List<Double> scores(JsonNode report) {
+        List<Double> scores = new ArrayList<>();
+        report.get("scores").forEach(s -> scores.add(s.get("score").asDouble()));
+        return scores;
     }
 
     @Test
