@@ -186,6 +186,59 @@ class CommandLineTest {
     }
 
     @Test
+    void ingestReadsEveryEnabledCameraOfACameraFile() throws Exception {
+        Path cameras = dir.resolve("cameras.yaml");
+        Files.writeString(cameras, String.join("\n",
+                "defaults:",
+                "  fps: 0",
+                "cameras:",
+                "  - id: a",
+                "    source: " + dir.resolve("clips/train/a.mp4"),
+                "  - id: b",
+                "    source: " + dir.resolve("clips/train/b.mp4"),
+                "    frame_codec: png",
+                "  - id: spare",
+                "    source: rtsp://USER:PASSWORD@192.0.2.10/stream1",
+                "    enabled: false",
+                ""));
+        try (dev.vigil.broker.EmbeddedBroker broker =
+                     dev.vigil.broker.EmbeddedBroker.start(dir.resolve("kafka-ingest"), 0)) {
+            Run run = vigil("ingest", "--config", cameras.toString(), "--bootstrap", broker.bootstrap());
+            assertThat(run.exit()).as(run.toString()).isZero();
+            assertThat(run.out()).contains("camera a: 60 frames from " + dir.resolve("clips/train/a.mp4"))
+                    .contains("camera b: 50 frames from " + dir.resolve("clips/train/b.mp4"))
+                    .doesNotContain("spare").doesNotContain("not delivered");
+        }
+    }
+
+    @Test
+    void ingestSaysWhichCamerasAreMeantAndWhatIsWrongWithThem() throws Exception {
+        Run half = vigil("ingest", "--camera", "gate");
+        assertThat(half.exit()).isEqualTo(2);
+        assertThat(half.err()).contains("--camera needs --source").contains("Usage: vigil ingest");
+        Run both = vigil("ingest", "--camera", "gate", "--source", "x.mp4", "--config", "cameras.yaml");
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.err()).contains("--config cannot be combined with --camera and --source");
+        Path cameras = dir.resolve("one-camera.yaml");
+        Files.writeString(cameras, "cameras:\n  - id: a\n    source: " + dir.resolve("clips/train/a.mp4") + "\n");
+        Run fps = vigil("ingest", "--config", cameras.toString(), "--fps", "2");
+        assertThat(fps.exit()).isEqualTo(2);
+        assertThat(fps.err()).contains("--fps applies to --camera; with a camera file set fps per camera");
+        Path bad = dir.resolve("bad-cameras.yaml");
+        Files.writeString(bad, "cameras:\n  - id: a\n    source: a.mp4\n    fps: -2\n");
+        Run refused = vigil("ingest", "--config", bad.toString());
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.err()).contains("vigil ingest: camera file " + bad + ", cameras[0] (id a): fps must be");
+        Run negative = vigil("ingest", "--camera", "gate", "--source", "x.mp4", "--fps", "-1");
+        assertThat(negative.exit()).isEqualTo(2);
+        assertThat(negative.err()).contains("--fps must be a number of frames per second >= 0");
+        Path nothing = dir.resolve("nothing.mp4");
+        Run missing = vigil("ingest", "--camera", "gate", "--source", nothing.toString());
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).contains("camera gate: source file " + nothing + " does not exist");
+    }
+
+    @Test
     void aMissingInputIsNamedAndNothingIsWritten() {
         Path model = dir.resolve("never.vgm");
         Run run = vigil("train", "--backbone", BACKBONE, "--input", dir.resolve("nothing-here.mp4").toString(),
