@@ -3,6 +3,7 @@ package dev.vigil.cli;
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.evaluation.Evaluation;
 import dev.vigil.evaluation.Layout;
+import dev.vigil.media.FrameCodec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,6 +30,12 @@ public class EvalCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "<model>", description = "Use this fitted model instead of fitting")
     Path model;
 
+    @Option(names = "--frame-codec", paramLabel = "jpeg:Q|png|none", defaultValue = "jpeg:90",
+            description = "Every frame is encoded and decoded with this codec before fitting and scoring, as a frame "
+                    + "through Kafka is (default: ${DEFAULT-VALUE}, as ingest and replay send; png is lossless; none: "
+                    + "the decoded pixels as read)")
+    String frameCodec;
+
     @Option(names = "--report", required = true, paramLabel = "<dir>",
             description = "Folder for report.json, summary.md and figures")
     Path report;
@@ -38,15 +45,20 @@ public class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // checked before the backbone loads: a typo should not cost a model load
+        FrameCodec codec = FrameCodec.parseOrNone(frameCodec).orElse(null);
+        Layout datasetLayout = Layout.parse(layout);
         Map<String, Object> r;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
-            r = Evaluation.run(backbone, new Evaluation.Options(dataset, Layout.parse(layout), model,
-                    engine.preprocessing(backbone.manifest()), engine.fitOptions(backbone, null), report));
+            r = Evaluation.run(backbone, new Evaluation.Options(dataset, datasetLayout, model,
+                    engine.preprocessing(backbone.manifest()), engine.fitOptions(backbone, null), report, codec));
         }
         spec.commandLine().getOut().printf(
-                "%s: image AUROC %s, pixel AUROC %s, PRO %s over %s test images (%s, d=%s); report in %s%n",
+                "%s: image AUROC %s, pixel AUROC %s, PRO %s over %s test images (%s, d=%s, frame codec %s); report in "
+                        + "%s%n",
                 dataset.getFileName(), fmt(r.get("image_auroc")), fmt(r.get("pixel_auroc")), fmt(r.get("pro")),
-                r.get("test_images"), r.get("backbone"), r.get("features"), report.resolve("report.json"));
+                r.get("test_images"), r.get("backbone"), r.get("features"), r.get("frame_codec"),
+                report.resolve("report.json"));
         return 0;
     }
 

@@ -8,6 +8,7 @@ import dev.vigil.engine.Detection;
 import dev.vigil.engine.Detector;
 import dev.vigil.engine.FitOptions;
 import dev.vigil.engine.Trainer;
+import dev.vigil.media.FrameCodec;
 import dev.vigil.media.ImageFiles;
 import dev.vigil.media.MediaInputs;
 import dev.vigil.media.RgbImage;
@@ -20,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,9 +45,22 @@ public final class Evaluation {
      * @param model         a fitted model to use instead of fitting, or null
      * @param preprocessing used when fitting (a given model carries its own)
      * @param fit           fit options (features, seed, batch size)
+     * @param frameCodec    every training and test frame goes through this codec's encode and decode before it is
+     *                      fitted or scored, so the evaluation sees the pixels a frame through Kafka has; null for
+     *                      the decoded pixels as read
      */
     public record Options(Path dataset, Layout layout, Path model, Preprocessing preprocessing, FitOptions fit,
-                          Path report) {
+                          Path report, FrameCodec frameCodec) {
+        /** Options that score the decoded pixels as read, with no codec (the quality figures of docs/results.md). */
+        public Options(Path dataset, Layout layout, Path model, Preprocessing preprocessing, FitOptions fit,
+                       Path report) {
+            this(dataset, layout, model, preprocessing, fit, report, null);
+        }
+
+        /** As report.json records it: {@code jpeg:Q}, {@code png} or {@code none}. */
+        public String frameCodecLabel() {
+            return frameCodec == null ? FrameCodec.NONE : frameCodec.toString();
+        }
     }
 
     /** What was scored for one test item; mask is null for items outside the pixel metrics. */
@@ -57,9 +72,9 @@ public final class Evaluation {
 
     public static Map<String, Object> run(OnnxBackbone backbone, Options options) throws IOException {
         Dataset dataset = Dataset.open(options.dataset(), options.layout());
-        LOG.info("dataset {} ({}): {} training files, {} test items, {} anomalous without a mask",
+        LOG.info("dataset {} ({}): {} training files, {} test items, {} anomalous without a mask; frame codec {}",
                 dataset.root(), dataset.layout().label(), dataset.train().size(), dataset.test().size(),
-                dataset.withoutMask().size());
+                dataset.withoutMask().size(), options.frameCodecLabel());
         Files.createDirectories(options.report());
 
         long fitStart = System.nanoTime();
@@ -70,7 +85,8 @@ public final class Evaluation {
             trainFrames = (int) model.info().trainingFrames();
         } else {
             model = new Trainer(backbone, options.preprocessing(), options.fit())
-                    .fit(MediaInputs.images(MediaInputs.frames(dataset.train())));
+                    .fit(throughCodec(options.frameCodec(),
+                            MediaInputs.images(MediaInputs.frames(dataset.train()))));
             trainFrames = (int) model.info().trainingFrames() + model.info().threshold().frames();
         }
         double fitSeconds = options.model() != null ? 0.0 : (System.nanoTime() - fitStart) / 1e9;
@@ -93,7 +109,7 @@ public final class Evaluation {
                         throw new IllegalStateException("decoding " + item.source() + " gave frame " + frame.index()
                                 + " where frame " + item.frame() + " was expected");
                     }
-                    return Map.entry(item, frame.image());
+                    return Map.entry(item, throughCodec(options.frameCodec(), frame.image()));
                 }
             };
             detector.scoreAll(pairs, options.fit().batchSize(), Map.Entry::getValue, (pair, detection) -> {
@@ -108,6 +124,37 @@ public final class Evaluation {
         }
         double scoreSeconds = (System.nanoTime() - scoreStart) / 1e9;
         return report(backbone, options, dataset, model, scored, trainFrames, fitSeconds, scoreSeconds);
+    }
+
+    /** The frames as {@link #throughCodec(FrameCodec, RgbImage)} gives them, lazily. */
+    private static Iterator<RgbImage> throughCodec(FrameCodec codec, Iterator<RgbImage> images) {
+        if (codec == null) {
+            return images;
+        }
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return images.hasNext();
+            }
+
+            @Override
+            public RgbImage next() {
+                return throughCodec(codec, images.next());
+            }
+        };
+    }
+
+    /** The image after the codec's encode and decode, as a frame from Kafka has it; itself when codec is null. */
+    private static RgbImage throughCodec(FrameCodec codec, RgbImage image) {
+        if (codec == null) {
+            return image;
+        }
+        try {
+            return codec.roundTrip(image);
+        } catch (IOException e) {
+            throw new UncheckedIOException("frame codec " + codec + " could not encode and decode a frame: "
+                    + e.getMessage(), e);
+        }
     }
 
     private static boolean[] readMask(Preprocessing geometry, Path maskFile, RgbImage frame) {
@@ -169,6 +216,7 @@ public final class Evaluation {
         report.put("preprocessing", model.info().preprocessing());
         report.put("input_size", width + "x" + height);
         report.put("grid_size", model.info().gridWidth() + "x" + model.info().gridHeight());
+        report.put("frame_codec", options.frameCodecLabel());
         report.put("dataset", dataset.root().toString());
         report.put("layout", dataset.layout().label());
         report.put("model", options.model() == null ? null : options.model().toString());
@@ -200,7 +248,7 @@ public final class Evaluation {
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("report.json").toFile(), report);
         Figures.writeRocCurve(dir.resolve("roc.png"), AnomalyMetrics.roc(scores, labels),
                 "Image ROC: " + dataset.root().getFileName() + ", " + backbone.manifest().name(), imageAuroc);
-        writeOverlays(dir, dataset, model, scored);
+        writeOverlays(dir, dataset, model, scored, options.frameCodec());
         Files.writeString(dir.resolve("summary.md"), Summary.markdown(report, dataset));
         return report;
     }
@@ -227,8 +275,8 @@ public final class Evaluation {
     }
 
     /** Overlays of the highest- and lowest-scored test items, frames re-read from their files. */
-    private static void writeOverlays(Path dir, Dataset dataset, PadimModel model, List<Scored> scored)
-            throws IOException {
+    private static void writeOverlays(Path dir, Dataset dataset, PadimModel model, List<Scored> scored,
+                                      FrameCodec codec) throws IOException {
         // one colour scale for all tiles: from 0 to the highest score shown
         List<Scored> byScore = scored.stream().sorted(Comparator.comparingDouble(Scored::score).reversed()).toList();
         List<Scored> highest = byScore.subList(0, Math.min(OVERLAYS, byScore.size()));
@@ -237,16 +285,17 @@ public final class Evaluation {
         float vmax = highest.get(0).score();
         Preprocessing geometry = new Preprocessing(Preprocessing.Mode.parse(model.info().preprocessing()),
                 model.info().inputWidth(), model.info().inputHeight());
-        writeStrip(dir.resolve("overlays_highest.png"), highest, geometry, vmin, vmax, dataset);
-        writeStrip(dir.resolve("overlays_lowest.png"), lowest, geometry, vmin, vmax, dataset);
+        writeStrip(dir.resolve("overlays_highest.png"), highest, geometry, vmin, vmax, dataset, codec);
+        writeStrip(dir.resolve("overlays_lowest.png"), lowest, geometry, vmin, vmax, dataset, codec);
     }
 
     private static void writeStrip(Path png, List<Scored> items, Preprocessing geometry, float vmin, float vmax,
-                                   Dataset dataset) throws IOException {
+                                   Dataset dataset, FrameCodec codec) throws IOException {
         List<BufferedImage> tiles = new ArrayList<>();
         List<String> captions = new ArrayList<>();
         for (Scored s : items) {
-            RgbImage frame = geometry.apply(readFrame(s.item()));
+            // shown as scored: after the codec, then resize or crop
+            RgbImage frame = geometry.apply(throughCodec(codec, readFrame(s.item())));
             boolean[] mask = s.item().mask() == null ? null : s.mask();
             tiles.add(Figures.overlay(frame, s.map(), geometry.width(), geometry.height(), mask, vmin, vmax));
             String where = dataset.layout() == Layout.CLIPS ? s.item().clip() + " #" + s.item().frame()

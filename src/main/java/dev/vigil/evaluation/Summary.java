@@ -18,8 +18,8 @@ final class Summary {
         md.append(row("PRO (FPR <= " + r.get("pro_max_fpr") + ")", r.get("pro")));
         md.append("\n| setting | value |\n| --- | --- |\n");
         for (String key : List.of("backbone", "execution_provider", "features", "seed", "preprocessing", "input_size",
-                "grid_size", "train_images", "fitted_frames", "test_images", "test_anomalous", "pixel_metric_images",
-                "fit_seconds", "score_images_per_second")) {
+                "grid_size", "frame_codec", "train_images", "fitted_frames", "test_images", "test_anomalous",
+                "pixel_metric_images", "fit_seconds", "score_images_per_second")) {
             md.append(row(key.replace('_', ' '), r.get(key)));
         }
         md.append('\n');

@@ -5,7 +5,9 @@ import dev.vigil.media.MediaInputs;
 import dev.vigil.media.VideoFrame;
 import dev.vigil.media.VideoFrames;
 import dev.vigil.stream.FrameRecords;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,43 +15,79 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One camera's ingest loop: decode its source with FFmpeg, keep frames at the target rate, and produce them to the
  * frames topic. A source that fails to open, or drops, is reported offline on the camera-status topic and retried
  * with exponential back-off (initial delay doubling up to the maximum), for as long as the loop runs. A file source
  * ends at its last frame. Runs on its own thread, so one camera's failure never stops another's.
+ *
+ * <p>Every send is acknowledged through a callback: {@link #published()} counts the frames the broker acknowledged,
+ * {@link #failed()} those it did not. The source is logged and published with its credentials hidden
+ * ({@link SourceRedaction}).
  */
 public final class CameraIngest implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(CameraIngest.class);
     /** FFmpeg options for network sources: TCP for RTSP, and a socket timeout so a dead camera is noticed */
     private static final Map<String, String> NETWORK_OPTIONS = Map.of("rtsp_transport", "tcp", "timeout", "5000000",
             "rw_timeout", "5000000");
+    /** The back-off of {@code vigil ingest}: 1 s after a failure, doubling up to 30 s. */
+    public static final Duration INITIAL_BACKOFF = Duration.ofSeconds(1);
+    public static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    /** after the first failed frame, one in this many is logged: a broker outage fails every frame */
+    static final int FAILURE_LOG_EVERY = 100;
 
     /**
+     * @param source    what FFmpeg reads: a URL (its userinfo may hold credentials) or a file path
      * @param targetFps frames per second kept (0: every frame)
      */
     public record Settings(String camera, String source, double targetFps, FrameCodec codec, Duration initialBackoff,
                            Duration maxBackoff) {
+        /** The source as it may be shown: URL credentials hidden. */
+        public String redactedSource() {
+            return SourceRedaction.redact(source);
+        }
+
+        @Override
+        public String toString() {
+            // records print every component; the source's credentials must not reach a log this way either
+            return "Settings[camera=" + camera + ", source=" + redactedSource() + ", targetFps=" + targetFps
+                    + ", codec=" + codec + ", initialBackoff=" + initialBackoff + ", maxBackoff=" + maxBackoff + "]";
+        }
     }
 
     private final Settings settings;
+    private final String shownSource;
     private final Producer<String, byte[]> producer;
     private volatile boolean running = true;
     private long seq;
-    private long published;
+    private final AtomicLong published = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final Callback frameAcknowledged = this::frameAcknowledged;
 
     public CameraIngest(Settings settings, Producer<String, byte[]> producer) {
         this.settings = settings;
+        this.shownSource = settings.redactedSource();
         this.producer = producer;
+    }
+
+    public Settings settings() {
+        return settings;
     }
 
     public void stop() {
         running = false;
     }
 
+    /** Frames the broker acknowledged. */
     public long published() {
-        return published;
+        return published.get();
+    }
+
+    /** Frames whose send failed (not acknowledged: broker unreachable, record refused, ...). */
+    public long failed() {
+        return failed.get();
     }
 
     @Override
@@ -70,15 +108,18 @@ public final class CameraIngest implements Runnable {
                 }
                 status("offline", "stream ended", 1);
             } catch (IOException e) {
-                LOG.warn("camera {}: {} (attempt {}, retrying in {} ms)", settings.camera(), e.getMessage(), attempt,
+                // the decoder's message names the URL it could not open, credentials included
+                String reason = SourceRedaction.redact(e.getMessage());
+                LOG.warn("camera {}: {} (attempt {}, retrying in {} ms)", settings.camera(), reason, attempt,
                         backoff);
-                status("offline", e.getMessage(), attempt);
+                status("offline", reason, attempt);
                 if (file && e.getMessage() != null && e.getMessage().contains("file not found")) {
                     return;
                 }
             } catch (RuntimeException e) {
-                LOG.warn("camera {}: {}", settings.camera(), e.toString());
-                status("offline", e.toString(), attempt);
+                String reason = SourceRedaction.redact(e.toString());
+                LOG.warn("camera {}: {}", settings.camera(), reason);
+                status("offline", reason, attempt);
             }
             if (!sleep(backoff)) {
                 return;
@@ -100,16 +141,34 @@ public final class CameraIngest implements Runnable {
             nextDue = frame.timestampMicros() + interval - interval / 10;
             FrameRecords.Frame f = new FrameRecords.Frame(settings.camera(), seq++,
                     start + frame.timestampMicros() / 1000, settings.codec().toString(), frame.image().width(),
-                    frame.image().height(), settings.source(), frame.index(), settings.codec().encode(frame.image()));
-            producer.send(FrameRecords.toRecord(f));
-            published++;
+                    frame.image().height(), shownSource, frame.index(), settings.codec().encode(frame.image()));
+            producer.send(FrameRecords.toRecord(f), frameAcknowledged);
         }
+        // every callback has run when flush returns, so published() is final for a file once the loop ends
         producer.flush();
     }
 
+    private void frameAcknowledged(RecordMetadata metadata, Exception e) {
+        if (e == null) {
+            published.incrementAndGet();
+            return;
+        }
+        long n = failed.incrementAndGet();
+        if (n == 1 || n % FAILURE_LOG_EVERY == 0) {
+            LOG.warn("camera {}: frame not delivered ({} failed so far, {} delivered): {}", settings.camera(), n,
+                    published.get(), SourceRedaction.redact(e.toString()));
+        }
+    }
+
     private void status(String state, String reason, int attempt) {
-        producer.send(new CameraStatus(settings.camera(), state, settings.source(), reason, attempt,
-                System.currentTimeMillis()).toRecord());
+        producer.send(new CameraStatus(settings.camera(), state, shownSource, reason, attempt,
+                System.currentTimeMillis()).toRecord(), (metadata, e) -> {
+            if (e != null) {
+                // rare (one per state change or connection attempt), so each is logged
+                LOG.warn("camera {}: status '{}' not delivered: {}", settings.camera(), state,
+                        SourceRedaction.redact(e.toString()));
+            }
+        });
     }
 
     private boolean sleep(long millis) {

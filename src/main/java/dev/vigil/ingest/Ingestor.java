@@ -4,6 +4,8 @@ import dev.vigil.stream.KafkaConnection;
 import dev.vigil.stream.Producers;
 import dev.vigil.stream.Topics;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -14,6 +16,7 @@ import java.util.List;
  * producer. Closing stops every camera, then flushes and closes the producer.
  */
 public final class Ingestor implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Ingestor.class);
     private final KafkaProducer<String, byte[]> producer;
     private final List<CameraIngest> cameras = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
@@ -27,6 +30,8 @@ public final class Ingestor implements AutoCloseable {
         Topics.ensure(kafka);
         Ingestor ingestor = new Ingestor(Producers.create(kafka, 8 << 20));
         for (CameraIngest.Settings s : settings) {
+            LOG.info("camera {}: {} at {} fps as {} to {}", s.camera(), s.redactedSource(),
+                    s.targetFps() > 0 ? s.targetFps() : "every frame's", s.codec(), kafka);
             CameraIngest camera = new CameraIngest(s, ingestor.producer);
             Thread thread = new Thread(camera, "vigil-ingest-" + s.camera());
             thread.setDaemon(true);
@@ -44,8 +49,19 @@ public final class Ingestor implements AutoCloseable {
         }
     }
 
+    /** Frames acknowledged by the broker, all cameras together. */
     public long published() {
         return cameras.stream().mapToLong(CameraIngest::published).sum();
+    }
+
+    /** Frames whose send failed, all cameras together. */
+    public long failed() {
+        return cameras.stream().mapToLong(CameraIngest::failed).sum();
+    }
+
+    /** Each camera's loop, in the order given, for its own counts. */
+    public List<CameraIngest> cameras() {
+        return List.copyOf(cameras);
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * How frames travel as bytes: {@code jpeg:Q} (quality 1-100; compact, lossy) or {@code png} (lossless, so a frame
@@ -20,9 +21,17 @@ import java.util.Locale;
  */
 public record FrameCodec(String format, int quality) {
     public static final FrameCodec DEFAULT = new FrameCodec("jpeg", 90);
+    /** What {@link #parseOrNone} reads as no codec: the decoded pixels as they are. */
+    public static final String NONE = "none";
 
+    /** A codec frames can travel in: {@code jpeg:Q}, {@code jpeg} (quality 90) or {@code png}. */
     public static FrameCodec parse(String spec) {
         String s = spec.trim().toLowerCase(Locale.ROOT);
+        if (s.equals(NONE)) {
+            // only an offline evaluation can skip the codec; a frame on Kafka is always encoded
+            throw new IllegalArgumentException("frame codec 'none' applies to eval only: frames travel through Kafka "
+                    + "as jpeg:Q (Q in 1..100) or png");
+        }
         if (s.equals("png")) {
             return new FrameCodec("png", 0);
         }
@@ -40,6 +49,30 @@ public record FrameCodec(String format, int quality) {
             }
         }
         throw new IllegalArgumentException("frame codec must be jpeg:Q (Q in 1..100) or png, got '" + spec + "'");
+    }
+
+    /**
+     * {@link #parse} or, for {@code none}, no codec: where frames are read from files rather than from Kafka and the
+     * codec's loss is to be skipped.
+     */
+    public static Optional<FrameCodec> parseOrNone(String spec) {
+        if (spec.trim().equalsIgnoreCase(NONE)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(parse(spec));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("frame codec must be jpeg:Q (Q in 1..100), png or none, got '" + spec
+                    + "'", e);
+        }
+    }
+
+    /**
+     * The image as a consumer of the frames topic gets it from a producer that used this codec:
+     * {@code decode(encode(image))}.
+     */
+    public RgbImage roundTrip(RgbImage image) throws IOException {
+        return decode(encode(image));
     }
 
     public byte[] encode(RgbImage image) throws IOException {

@@ -16,7 +16,9 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -152,6 +154,88 @@ class CommandLineTest {
         assertThat(r.get("pixel_metric_images").asInt()).isEqualTo(6);
         assertThat(r.get("scores").get(0).get("path").asText()).isEqualTo("test/good/111.png");
         assertThat(Files.readString(report.resolve("summary.md"))).contains("1 anomalous test images have no mask");
+    }
+
+    @Test
+    void evalWithPngScoresExactlyAsWithoutACodecWhileJpegChangesThePixels() throws Exception {
+        Map<String, JsonNode> reports = new LinkedHashMap<>();
+        for (String codec : List.of("png", "none", "jpeg:90")) {
+            Path report = dir.resolve("report-codec-" + codec.replace(':', '-'));
+            Run eval = vigil("eval", "--backbone", BACKBONE, "--dataset", dir.resolve("mvtec").toString(),
+                    "--layout", "mvtec", "--size", W + "x" + H, "--features", "50", "--frame-codec", codec,
+                    "--report", report.toString());
+            assertThat(eval.exit()).as(eval.toString()).isZero();
+            assertThat(eval.out()).contains("frame codec " + codec);
+            JsonNode r = new ObjectMapper().readTree(report.resolve("report.json").toFile());
+            assertThat(r.get("frame_codec").asText()).isEqualTo(codec);
+            reports.put(codec, r);
+        }
+        // png is lossless: fitting and scoring see the very pixels that none reads, so every score is equal
+        assertThat(scores(reports.get("png"))).isEqualTo(scores(reports.get("none")));
+        assertThat(scores(reports.get("jpeg:90"))).hasSize(7).isNotEqualTo(scores(reports.get("none")));
+        Run bad = vigil("eval", "--backbone", BACKBONE, "--dataset", dir.resolve("mvtec").toString(), "--layout",
+                "mvtec", "--frame-codec", "webp", "--report", dir.resolve("never").toString());
+        assertThat(bad.exit()).isEqualTo(1);
+        assertThat(bad.err()).contains("frame codec must be jpeg:Q (Q in 1..100), png or none, got 'webp'");
+    }
+
+    private static List<Double> scores(JsonNode report) {
+        List<Double> scores = new ArrayList<>();
+        report.get("scores").forEach(s -> scores.add(s.get("score").asDouble()));
+        return scores;
+    }
+
+    @Test
+    void ingestReadsEveryEnabledCameraOfACameraFile() throws Exception {
+        Path cameras = dir.resolve("cameras.yaml");
+        Files.writeString(cameras, String.join("\n",
+                "defaults:",
+                "  fps: 0",
+                "cameras:",
+                "  - id: a",
+                "    source: " + dir.resolve("clips/train/a.mp4"),
+                "  - id: b",
+                "    source: " + dir.resolve("clips/train/b.mp4"),
+                "    frame_codec: png",
+                "  - id: spare",
+                "    source: rtsp://USER:PASSWORD@192.0.2.10/stream1",
+                "    enabled: false",
+                ""));
+        try (dev.vigil.broker.EmbeddedBroker broker =
+                     dev.vigil.broker.EmbeddedBroker.start(dir.resolve("kafka-ingest"), 0)) {
+            Run run = vigil("ingest", "--config", cameras.toString(), "--bootstrap", broker.bootstrap());
+            assertThat(run.exit()).as(run.toString()).isZero();
+            assertThat(run.out()).contains("camera a: 60 frames from " + dir.resolve("clips/train/a.mp4"))
+                    .contains("camera b: 50 frames from " + dir.resolve("clips/train/b.mp4"))
+                    .doesNotContain("spare").doesNotContain("not delivered");
+        }
+    }
+
+    @Test
+    void ingestSaysWhichCamerasAreMeantAndWhatIsWrongWithThem() throws Exception {
+        Run half = vigil("ingest", "--camera", "gate");
+        assertThat(half.exit()).isEqualTo(2);
+        assertThat(half.err()).contains("--camera needs --source").contains("Usage: vigil ingest");
+        Run both = vigil("ingest", "--camera", "gate", "--source", "x.mp4", "--config", "cameras.yaml");
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.err()).contains("--config cannot be combined with --camera and --source");
+        Path cameras = dir.resolve("one-camera.yaml");
+        Files.writeString(cameras, "cameras:\n  - id: a\n    source: " + dir.resolve("clips/train/a.mp4") + "\n");
+        Run fps = vigil("ingest", "--config", cameras.toString(), "--fps", "2");
+        assertThat(fps.exit()).isEqualTo(2);
+        assertThat(fps.err()).contains("--fps applies to --camera; with a camera file set fps per camera");
+        Path bad = dir.resolve("bad-cameras.yaml");
+        Files.writeString(bad, "cameras:\n  - id: a\n    source: a.mp4\n    fps: -2\n");
+        Run refused = vigil("ingest", "--config", bad.toString());
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.err()).contains("vigil ingest: camera file " + bad + ", cameras[0] (id a): fps must be");
+        Run negative = vigil("ingest", "--camera", "gate", "--source", "x.mp4", "--fps", "-1");
+        assertThat(negative.exit()).isEqualTo(2);
+        assertThat(negative.err()).contains("--fps must be a number of frames per second >= 0");
+        Path nothing = dir.resolve("nothing.mp4");
+        Run missing = vigil("ingest", "--camera", "gate", "--source", nothing.toString());
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).contains("camera gate: source file " + nothing + " does not exist");
     }
 
     @Test
