@@ -141,7 +141,8 @@ public final class CameraIngest implements Runnable {
             nextDue = frame.timestampMicros() + interval - interval / 10;
             FrameRecords.Frame f = new FrameRecords.Frame(settings.camera(), seq++,
                     start + frame.timestampMicros() / 1000, settings.codec().toString(), frame.image().width(),
-                    frame.image().height(), shownSource, frame.index(), settings.codec().encode(frame.image()));
+                    frame.image().height(), shownSource, frame.index(), settings.codec().encode(frame.image()),
+                    !isFile(settings.source()));
             producer.send(FrameRecords.toRecord(f), frameAcknowledged);
         }
         // every callback has run when flush returns, so published() is final for a file once the loop ends

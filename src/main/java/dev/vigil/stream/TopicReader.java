@@ -87,14 +87,22 @@ public final class TopicReader implements AutoCloseable {
                 return n;
             }
             var records = consumer.poll(Duration.ofMillis(100));
-            for (ConsumerRecord<String, byte[]> r : records) {
-                if (camera != null && !camera.equals(r.key())) {
-                    continue;
-                }
-                sink.accept(r);
-                n++;
-                if (stop.test(r)) {
-                    return n;
+            List<TopicPartition> polled = new ArrayList<>(records.partitions());
+            for (int i = 0; i < polled.size(); i++) {
+                for (ConsumerRecord<String, byte[]> r : records.records(polled.get(i))) {
+                    if (camera != null && !camera.equals(r.key())) {
+                        continue;
+                    }
+                    sink.accept(r);
+                    n++;
+                    if (stop.test(r)) {
+                        // the rest of this poll was not handed out: the next read starts with it
+                        consumer.seek(polled.get(i), r.offset() + 1);
+                        for (TopicPartition later : polled.subList(i + 1, polled.size())) {
+                            consumer.seek(later, records.records(later).get(0).offset());
+                        }
+                        return n;
+                    }
                 }
             }
             if (!records.isEmpty()) {
