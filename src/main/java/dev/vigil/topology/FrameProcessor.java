@@ -47,7 +47,8 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
     static final String BUFFER = "vigil-frame-buffer";
     static final String ALERT_STATE = "vigil-alert-state";
 
-    private record Pending(String key, Frame frame, CameraModel model, CompletableFuture<Detection> result) {
+    private record Pending(String key, Frame frame, CompletableFuture<CameraModel> model,
+                           CompletableFuture<Detection> result) {
     }
 
     private final ScoringTopology.Shared shared;
@@ -120,7 +121,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
 
     /** Decodes and queues a frame; false when it was dealt with at once (dead letter, or no model). */
     private boolean submit(String key, Frame f) {
-        CameraModel model = modelFor(f.camera());
+        CompletableFuture<CameraModel> model = modelFor(f.camera());
         if (model == null) {
             long n = shared.stats().noModel(f.camera());
             if (n == 1 || n % 100 == 0) {
@@ -140,37 +141,52 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             deadLetter(f, "undecodable frame " + f.seq() + " of camera " + f.camera() + ": " + e.getMessage());
             return false;
         }
-        inFlight.add(new Pending(key, f, model, shared.engine().submit(model, image)));
+        // a model still loading holds its frames back, in order, rather than drop them
+        CompletableFuture<Detection> result = model.isDone() && !model.isCompletedExceptionally()
+                ? shared.engine().submit(model.join(), image)
+                : model.thenCompose(m -> shared.engine().submit(m, image));
+        inFlight.add(new Pending(key, f, model, result));
         return true;
     }
 
-    private CameraModel modelFor(String camera) {
+    /** The camera's model, possibly still loading; null when it has none (or its stored one failed to load). */
+    private CompletableFuture<CameraModel> modelFor(String camera) {
         CameraModel model = shared.models().get(camera);
         if (model != null) {
             cameras.add(camera);
-            return model;
+            shared.loading().remove(camera);
+            return CompletableFuture.completedFuture(model);
+        }
+        CompletableFuture<CameraModel> pending = shared.loading().get(camera);
+        if (pending != null && !pending.isCompletedExceptionally()) {
+            return pending;
         }
         long version = models.activeVersion(camera);
-        if (version < 0) {
+        if (version < 0 || pending != null) {
             return null;
         }
         // restarted, or the camera's partition moved here: the model is in the store, not yet decoded
+        ModelStore.Assembled assembled;
         try {
-            Path file = models.assemble(camera, version);
-            try {
-                model = shared.engine().load(camera, version, file);
-            } finally {
-                Files.deleteIfExists(file);
-            }
+            assembled = models.assemble(camera, version);
         } catch (IOException e) {
             LOG.error("camera {}: stored model version {} cannot be used: {}", camera, version, e.getMessage());
+            shared.loading().put(camera, CompletableFuture.failedFuture(e));
             return null;
         }
-        shared.models().activate(model);
-        shared.stats().modelsLoaded.increment();
         cameras.add(camera);
-        LOG.info("camera {}: model version {} loaded from the state store", camera, version);
-        return model;
+        CompletableFuture<CameraModel> load = shared.loader().load(camera, version, assembled).whenComplete((m, e) -> {
+            if (e != null) {
+                LOG.error("camera {}: stored model version {} cannot be used: {}", camera, version,
+                        ModelLoader.reason(e));
+            } else {
+                shared.models().activate(m);
+                shared.stats().modelsLoaded.increment();
+                LOG.info("camera {}: model version {} loaded from the state store", camera, version);
+            }
+        });
+        shared.loading().put(camera, load);
+        return load;
     }
 
     /** Emits finished frames in order; with {@code block}, waits for the oldest one first. */
@@ -207,7 +223,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             deadLetter(f, "scoring frame " + f.seq() + " of camera " + f.camera() + " failed: " + cause);
             return;
         }
-        CameraModel model = p.model();
+        CameraModel model = p.model().join();
         double threshold = model.threshold();
         long now = System.currentTimeMillis();
         AnomalyMapRecord map = new AnomalyMapRecord(f.camera(), f.seq(), f.captureMillis(), d.score(),

@@ -6,6 +6,7 @@ import dev.vigil.stream.ModelChunk;
 import dev.vigil.stream.ModelRecords;
 import dev.vigil.stream.Topics;
 import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -14,14 +15,17 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.HashSet;
 import java.util.Set;
 
 /**
- * Takes model chunks from the models topic into the task's model store; when a version is complete, reassembles
- * and verifies it, has the engine load it, and swaps it in for the camera between two frames. A chunk that
+ * Takes model chunks from the models topic into the task's model store; when a version is complete, reassembles it,
+ * has {@link ModelLoader} verify and decode it off the stream thread, and swaps it in for the camera between two
+ * frames. A chunk that
  * contradicts its version, or a version that fails its checksum or the engine's checks, goes to dead letters with
  * the reason; the camera keeps its previous model.
  */
@@ -32,6 +36,10 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
     private ProcessorContext<String, byte[]> ctx;
     private ModelStore models;
     private final Set<String> cameras = new HashSet<>();
+    private final List<Loading> loading = new ArrayList<>();
+
+    private record Loading(String camera, long version, long timestamp, CompletableFuture<CameraModel> model) {
+    }
 
     ModelProcessor(ScoringTopology.Shared shared) {
         this.shared = shared;
@@ -42,6 +50,7 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
         this.ctx = context;
         this.models = new ModelStore(context.getStateStore(ModelStore.CHUNKS), context.getStateStore(ModelStore.ACTIVE),
                 FrameProcessor.workDir(context));
+        context.schedule(Duration.ofMillis(100), PunctuationType.WALL_CLOCK_TIME, t -> activateLoaded());
     }
 
     @Override
@@ -67,35 +76,63 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
         }
     }
 
+    /** Reassembles a complete version and starts its check and decoding off the stream thread. */
     private void load(String camera, long version, Record<String, byte[]> last) {
-        CameraModel model;
+        ModelStore.Assembled assembled;
         try {
-            Path file = models.assemble(camera, version);
-            try {
-                model = shared.engine().load(camera, version, file);
-            } finally {
-                Files.deleteIfExists(file);
-            }
+            assembled = models.assemble(camera, version);
         } catch (IOException e) {
-            models.discard(camera, version);
-            shared.stats().modelsRefused.increment();
-            String reason = e.getMessage();
-            LOG.error("camera {}: model version {} refused, the previous model stays in use: {}", camera, version,
-                    reason);
-            refuse(camera, reason.getBytes(StandardCharsets.UTF_8), last.timestamp(), null, DeadLetters.Kind.MODEL,
-                    reason);
+            refuseModel(camera, version, last.timestamp(), e.getMessage());
             return;
         }
-        shared.models().activate(model);
-        models.activate(camera, version);
-        cameras.add(camera);
-        shared.stats().modelsLoaded.increment();
-        LOG.info("camera {}: model version {} active ({}, d={}, threshold {})", camera, version,
-                model.info().backboneName(), model.info().features(), model.threshold());
+        CompletableFuture<CameraModel> model = shared.loader().load(camera, version, assembled);
+        if (shared.models().get(camera) == null) {
+            // a camera's first model: its frames wait for it instead of going unscored
+            shared.loading().put(camera, model);
+        }
+        loading.add(new Loading(camera, version, last.timestamp(), model));
+    }
+
+    /** Swaps in the models whose loading finished; refuses those that failed. Runs on the stream thread. */
+    private void activateLoaded() {
+        for (var it = loading.iterator(); it.hasNext(); ) {
+            Loading l = it.next();
+            if (!l.model().isDone()) {
+                continue;
+            }
+            it.remove();
+            shared.loading().remove(l.camera(), l.model());
+            CameraModel model;
+            try {
+                model = l.model().join();
+            } catch (RuntimeException e) {
+                refuseModel(l.camera(), l.version(), l.timestamp(), ModelLoader.reason(e));
+                continue;
+            }
+            if (l.version() <= models.activeVersion(l.camera())) {
+                // a newer version finished first
+                model.release();
+                continue;
+            }
+            shared.models().activate(model);
+            models.activate(l.camera(), l.version());
+            cameras.add(l.camera());
+            shared.stats().modelsLoaded.increment();
+            LOG.info("camera {}: model version {} active ({}, d={}, threshold {})", l.camera(), l.version(),
+                    model.info().backboneName(), model.info().features(), model.threshold());
+        }
+    }
+
+    private void refuseModel(String camera, long version, long timestamp, String reason) {
+        models.discard(camera, version);
+        shared.stats().modelsRefused.increment();
+        LOG.error("camera {}: model version {} refused, the previous model stays in use: {}", camera, version, reason);
+        refuse(camera, reason.getBytes(StandardCharsets.UTF_8), timestamp, null, DeadLetters.Kind.MODEL, reason);
     }
 
     private void refuse(String key, byte[] value, long timestamp, Headers headers, DeadLetters.Kind kind,
                         String reason) {
+        // a punctuation (a model that failed to load) has no record metadata
         var meta = ctx.recordMetadata();
         ctx.forward(new Record<>(key, value, timestamp, DeadLetters.headers(headers, kind, reason,
                 meta.map(m -> m.topic()).orElse(Topics.MODELS.name()), meta.map(m -> m.partition()).orElse(-1),
@@ -108,6 +145,9 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
 
     @Override
     public void close() {
+        // loads still running are dropped: their chunks stay in the store, and the next owner loads them
+        loading.forEach(l -> l.model().thenAccept(CameraModel::release));
+        loading.clear();
         cameras.forEach(shared.models()::drop);
     }
 }

@@ -10,12 +10,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestOutputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -81,26 +77,24 @@ final class ModelStore {
         return got.cardinality() == chunk.count() ? Outcome.COMPLETE : Outcome.STORED;
     }
 
+    /** A version written out in full, not yet checked against its sha256. */
+    record Assembled(Path file, String sha256) {
+    }
+
     /**
-     * Writes a complete version to a file under the work directory and checks its sha256 against the one its chunks
-     * carry. The caller deletes the file after loading it.
+     * Writes a complete version's chunks, in order, to a file under the work directory; {@link ModelLoader} checks
+     * it. Only reading and writing happen here, on the stream thread: the digest is the loader's.
      *
-     * @throws IOException naming the camera, the version and the failed check; no file is left behind then
+     * @throws IOException naming the camera and the version when a chunk is missing; no file is left behind then
      */
-    Path assemble(String camera, long version) throws IOException {
+    Assembled assemble(String camera, long version) throws IOException {
         Files.createDirectories(workDir);
         Path file = Files.createTempFile(workDir, "model-", ".vgm");
         String expected = null;
         int count = -1;
         int seen = 0;
         try {
-            MessageDigest sha;
-            try {
-                sha = MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
-            try (OutputStream out = new DigestOutputStream(Files.newOutputStream(file), sha);
+            try (OutputStream out = Files.newOutputStream(file);
                  KeyValueIterator<String, byte[]> it = chunks.prefixScan(versionPrefix(camera, version), KEYS)) {
                 while (it.hasNext()) {
                     ModelChunk c = ModelChunk.deserialize(it.next().value);
@@ -118,13 +112,7 @@ final class ModelStore {
                 throw new IOException("model for camera " + camera + " version " + version + " is incomplete in the "
                         + "state store: " + seen + " of " + (count < 0 ? "?" : count) + " chunks");
             }
-            String actual = HexFormat.of().formatHex(sha.digest());
-            if (!actual.equalsIgnoreCase(expected)) {
-                throw new IOException("model for camera " + camera + " version " + version
-                        + " refused: checksum mismatch after reassembly (sha256 " + actual + ", expected " + expected
-                        + ")");
-            }
-            return file;
+            return new Assembled(file, expected);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(file);
             throw e;

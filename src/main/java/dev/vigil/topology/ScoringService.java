@@ -79,8 +79,9 @@ public final class ScoringService implements AutoCloseable {
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100L);
         // frames and model chunks up to 8 MiB travel in records, changelogs included
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), (8 << 20) + (64 << 10));
-        // loading a large model inside a transaction can take tens of seconds
-        p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), 120_000);
+        // writing out a 2 GB model's chunks (on the stream thread, inside a transaction) takes seconds; a crashed
+        // instance's open transaction holds back readers for at most this long unless it restarts first
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), 30_000);
         // a few frames per fetch: a frame is scored in tens of ms, a fetch of 500 would outlive the poll interval
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 100);
         return p;

@@ -36,15 +36,23 @@ public final class ScoringTopology {
     static final Map<String, String> CHANGELOG = Map.of("max.message.bytes", String.valueOf(8 << 20));
 
     /** What every task of one instance shares. */
-    record Shared(ScoringEngine engine, CameraModels models, ScoringSettings settings, ScoringStats stats,
-                  Alert.AnalyticsModule module) {
+    record Shared(ScoringEngine engine, CameraModels models, ModelLoader loader,
+                  java.util.Map<String, java.util.concurrent.CompletableFuture<ScoringEngine.CameraModel>> loading,
+                  ScoringSettings settings, ScoringStats stats, Alert.AnalyticsModule module) {
+        /**
+         * @param loading models being loaded for cameras that have none yet: their frames wait for them (a camera's
+         *                frames and chunks are in one task, so each entry has one writer)
+         */
+        Shared {
+        }
     }
 
     private ScoringTopology() {
     }
 
     public static Topology build(ScoringEngine engine, ScoringSettings settings, ScoringStats stats, String backbone) {
-        Shared shared = new Shared(engine, new CameraModels(), settings, stats, new Alert.AnalyticsModule("vigil-padim",
+        Shared shared = new Shared(engine, new CameraModels(), new ModelLoader(engine),
+                new java.util.concurrent.ConcurrentHashMap<>(), settings, stats, new Alert.AnalyticsModule("vigil-padim",
                 "PaDiM: per-patch Gaussian of normal frames, Mahalanobis distance", backbone, "0.1.0"));
         Topology t = new Topology();
         t.addSource("frames", new StringDeserializer(), new ByteArrayDeserializer(), Topics.FRAMES.name());
