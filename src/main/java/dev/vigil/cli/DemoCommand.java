@@ -3,12 +3,24 @@ package dev.vigil.cli;
 import dev.vigil.backbone.BackboneManifest;
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.backbone.Preprocessing;
-import dev.vigil.engine.Detector;
+import dev.vigil.broker.EmbeddedBroker;
+import dev.vigil.engine.ScoringEngine;
+import dev.vigil.ingest.Replayer;
+import dev.vigil.media.FrameCodec;
+import dev.vigil.media.RgbImage;
+import dev.vigil.media.VideoFrames;
+import dev.vigil.stream.Alert;
+import dev.vigil.stream.AnomalyMapRecord;
+import dev.vigil.stream.KafkaConnection;
+import dev.vigil.stream.ModelPublisher;
+import dev.vigil.stream.TopicReader;
+import dev.vigil.stream.Topics;
+import dev.vigil.topology.ScoringService;
+import dev.vigil.topology.ScoringSettings;
 import dev.vigil.engine.FitOptions;
 import dev.vigil.engine.Trainer;
 import dev.vigil.evaluation.Figures;
 import dev.vigil.media.MediaInputs;
-import dev.vigil.media.SourceFrame;
 import dev.vigil.media.SyntheticScene;
 import dev.vigil.media.VideoWriter;
 import dev.vigil.padim.ModelFile;
@@ -23,6 +35,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -31,12 +44,15 @@ import java.util.concurrent.Callable;
  * second video in which a vehicle crosses the scene, and reports the frames that raise an alarm.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Generate the sample stream, learn it, score the clip with an intruder, write overlays.")
+        description = "Generate the sample stream, learn it, then run the service's path in this process: embedded "
+                + "Kafka broker, model published, scoring topology, the clip with an intruder replayed as a camera, "
+                + "alerts printed as they happen, overlays written.")
 public class DemoCommand implements Callable<Integer> {
     static final int WIDTH = 320;
     static final int HEIGHT = 240;
     static final int FPS = 10;
     static final long SCENE_SEED = 11;
+    static final String CAMERA = "walkway";
 
     @Option(names = "--backbone", paramLabel = "<manifest>",
             defaultValue = "${env:VIGIL_BACKBONE:-../shared/backbones/mobilenetv2-l123.json}",
@@ -54,6 +70,10 @@ public class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Option(names = "--speed", paramLabel = "X", defaultValue = "2",
+            description = "Replay speed of the watched clip, 1 = real time (default: ${DEFAULT-VALUE})")
+    double speed;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
@@ -68,38 +88,104 @@ public class DemoCommand implements Callable<Integer> {
         Preprocessing pre = new Preprocessing(Preprocessing.Mode.RESIZE, WIDTH, HEIGHT);
         try (OnnxBackbone bb = OnnxBackbone.load(BackboneManifest.read(backbone), OnnxBackbone.Device.AUTO)) {
             PadimModel model = new Trainer(bb, pre, new FitOptions(100, 1, FitOptions.DEFAULT_EPS, 16,
-                    FitOptions.DEFAULT_HOLD_OUT_EVERY, FitOptions.DEFAULT_MAX_HELD_OUT, "walkway"))
-                    .fit(MediaInputs.images(MediaInputs.frames(List.of(normal))));
+                    FitOptions.DEFAULT_HOLD_OUT_EVERY, FitOptions.DEFAULT_MAX_HELD_OUT, CAMERA))
+                    .fit(FrameCodec.roundTrip(FrameCodec.DEFAULT, MediaInputs.images(MediaInputs.frames(List.of(normal)))));
             ModelFile.write(modelFile, model);
             double threshold = model.info().threshold().threshold();
+            model.gaussian().close();
             stdout.printf("learnt %s from %d normal frames; threshold %.2f%n", modelFile,
                     model.info().trainingFrames(), threshold);
-            List<BufferedImage> tiles = new ArrayList<>();
-            List<String> captions = new ArrayList<>();
-            int[] alarms = {0, 0};
-            try (Detector detector = new Detector(bb, model)) {
-                detector.scoreAll(MediaInputs.frames(List.of(intruder)), 16, SourceFrame::image, (f, d) -> {
-                    boolean alarm = d.score() > threshold;
-                    boolean truth = f.index() >= 60 && f.index() < 90;
-                    alarms[0] += alarm && truth ? 1 : 0;
-                    alarms[1] += alarm && !truth ? 1 : 0;
-                    if (f.index() % 10 == 5) {
-                        stdout.printf("frame %3d score %6.2f %s%n", f.index(), d.score(), alarm ? "ALARM" : "");
-                    }
-                    if (f.index() == 40 || f.index() == 75) {
-                        tiles.add(Figures.overlay(detector.extractor().prepare(f.image()), d.map(), d.width(),
-                                d.height(), null, 0f, (float) (2 * threshold)));
-                        captions.add("frame " + f.index() + ": score " + String.format("%.1f", d.score()));
-                    }
-                });
-            }
-            Path overlay = out.resolve("walkway-overlay.png");
-            Figures.writeOverlayStrip(overlay, tiles, captions);
-            stdout.printf("alarms on %d of 30 intruder frames, %d of 90 normal frames; overlays in %s%n",
-                    alarms[0], alarms[1], overlay);
-            model.gaussian().close();
+            stdout.flush();
+            watch(bb, modelFile, intruder, pre, threshold, stdout);
         }
         return 0;
+    }
+
+    /**
+     * The service's path, all in this process (the model learnt the frames as they will arrive, through JPEG): an embedded Kafka broker, the model published to it, the scoring
+     * topology, the intruder clip replayed as camera frames, and the alerts printed as they arrive.
+     */
+    private void watch(OnnxBackbone bb, Path modelFile, Path clip, Preprocessing pre, double threshold,
+                       PrintWriter stdout) throws Exception {
+        // a fresh broker and state each run, so the demo's output is this run's alone
+        Path kafkaDir = out.resolve("kafka");
+        Path stateDir = out.resolve("state");
+        deleteTree(kafkaDir);
+        deleteTree(stateDir);
+        int frames = 120;
+        try (EmbeddedBroker broker = EmbeddedBroker.start(kafkaDir, 0);
+             ScoringEngine engine = new ScoringEngine(bb, 8, Duration.ofMillis(20))) {
+            KafkaConnection kafka = broker.connection();
+            stdout.printf("Kafka broker on %s; publishing the model for camera %s%n", broker.bootstrap(), CAMERA);
+            ModelPublisher.publish(kafka, CAMERA, modelFile, System.currentTimeMillis(),
+                    dev.vigil.stream.ModelChunks.DEFAULT_CHUNK_BYTES);
+            try (ScoringService service = ScoringService.start(kafka, engine, bb.manifest().name(),
+                    ScoringSettings.DEFAULT, ScoringService.Options.defaults(stateDir));
+                 TopicReader alerts = new TopicReader(kafka, Topics.ALERTS, CAMERA, true)) {
+                Thread printer = new Thread(() -> alerts.read(new TopicReader.Until.Forever(), r -> {
+                    Alert a = Alert.fromJson(r.value());
+                    stdout.printf("ALERT %-6s %s  frames %d-%d  peak %.1f (threshold %.1f)  boxes %s%n", a.type(),
+                            a.id(), a.startSeq(), a.lastSeq(), a.peakScore(), a.threshold(), a.boxes().stream()
+                                    .map(b -> b.width() + "x" + b.height() + "@" + b.x() + "," + b.y()).toList());
+                    stdout.flush();
+                }, r -> false), "vigil-demo-alerts");
+                printer.setDaemon(true);
+                printer.start();
+                stdout.printf("replaying %s as camera %s at %.1fx%n", clip, CAMERA, speed);
+                stdout.flush();
+                Replayer.replay(kafka, CAMERA, clip.toString(), FrameCodec.DEFAULT, speed);
+
+                List<AnomalyMapRecord> maps = new ArrayList<>();
+                try (TopicReader reader = new TopicReader(kafka, Topics.ANOMALY_MAPS, CAMERA, true)) {
+                    reader.read(new TopicReader.Until.Idle(Duration.ofSeconds(60)),
+                            r -> maps.add(AnomalyMapRecord.fromJson(r.value())), r -> maps.size() >= frames);
+                }
+                // the last alert record follows its frame's map within one commit
+                alerts.stop();
+                printer.join(2000);
+                report(maps, clip, pre, threshold, stdout);
+            }
+        }
+    }
+
+    private void report(List<AnomalyMapRecord> maps, Path clip, Preprocessing pre, double threshold,
+                        PrintWriter stdout) throws Exception {
+        int[] alarms = {0, 0};
+        List<BufferedImage> tiles = new ArrayList<>();
+        List<String> captions = new ArrayList<>();
+        List<RgbImage> video = VideoFrames.readAll(clip);
+        for (AnomalyMapRecord m : maps) {
+            int i = (int) m.seq();
+            boolean truth = i >= 60 && i < 90;
+            alarms[0] += m.anomalous() && truth ? 1 : 0;
+            alarms[1] += m.anomalous() && !truth ? 1 : 0;
+            if (i % 10 == 5) {
+                stdout.printf("frame %3d score %6.2f %s%n", i, m.score(), m.anomalous() ? "ALARM" : "");
+            }
+            if (i == 40 || i == 75) {
+                AnomalyMapRecord.EncodedMap map = m.map();
+                tiles.add(Figures.overlay(pre.apply(FrameCodec.DEFAULT.roundTrip(video.get(i))), map.decode(),
+                        map.width(), map.height(), null, 0f, (float) (2 * threshold)));
+                captions.add("frame " + i + ": score " + String.format("%.1f", m.score()));
+            }
+        }
+        Path overlay = out.resolve("walkway-overlay.png");
+        if (tiles.size() == 2) {
+            Figures.writeOverlayStrip(overlay, tiles, captions);
+        }
+        stdout.printf("scored %d of %d frames through Kafka; alarms on %d of 30 intruder frames, %d of 90 normal "
+                + "frames; overlays in %s%n", maps.size(), video.size(), alarms[0], alarms[1], overlay);
+    }
+
+    private static void deleteTree(Path dir) throws java.io.IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 
     /** Writes a synthetic clip unless it is already there (it is deterministic for its seed). */

@@ -30,11 +30,8 @@ public class EvalCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "<model>", description = "Use this fitted model instead of fitting")
     Path model;
 
-    @Option(names = "--frame-codec", paramLabel = "jpeg:Q|png|none", defaultValue = "jpeg:90",
-            description = "Every frame is encoded and decoded with this codec before fitting and scoring, as a frame "
-                    + "through Kafka is (default: ${DEFAULT-VALUE}, as ingest and replay send; png is lossless; none: "
-                    + "the decoded pixels as read)")
-    String frameCodec;
+    @Mixin
+    FittingCodecOptions frameCodec;
 
     @Option(names = "--report", required = true, paramLabel = "<dir>",
             description = "Folder for report.json, summary.md and figures")
@@ -46,7 +43,7 @@ public class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         // checked before the backbone loads: a typo should not cost a model load
-        FrameCodec codec = FrameCodec.parseOrNone(frameCodec).orElse(null);
+        FrameCodec codec = frameCodec.codecOrNull();
         Layout datasetLayout = Layout.parse(layout);
         Map<String, Object> r;
         try (OnnxBackbone backbone = engine.loadBackbone()) {

@@ -36,17 +36,21 @@ public class TrainCommand implements Callable<Integer> {
             description = "Alert threshold to store instead of the one learnt from held-back normal frames")
     Double threshold;
 
+    @Mixin
+    FittingCodecOptions frameCodec;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
+        dev.vigil.media.FrameCodec codec = frameCodec.codecOrNull();
         List<Path> files = MediaInputs.expand(inputs);
         long start = System.nanoTime();
         PadimModel model;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
             model = new Trainer(backbone, engine.preprocessing(backbone.manifest()), engine.fitOptions(backbone, label))
-                    .fit(MediaInputs.images(MediaInputs.frames(files)));
+                    .fit(dev.vigil.media.FrameCodec.roundTrip(codec, MediaInputs.images(MediaInputs.frames(files))));
         }
         if (threshold != null) {
             model = new PadimModel(model.info().withThreshold(model.info().threshold().withThreshold(threshold)),

@@ -85,7 +85,7 @@ public final class Evaluation {
             trainFrames = (int) model.info().trainingFrames();
         } else {
             model = new Trainer(backbone, options.preprocessing(), options.fit())
-                    .fit(throughCodec(options.frameCodec(),
+                    .fit(FrameCodec.roundTrip(options.frameCodec(),
                             MediaInputs.images(MediaInputs.frames(dataset.train()))));
             trainFrames = (int) model.info().trainingFrames() + model.info().threshold().frames();
         }
@@ -109,7 +109,7 @@ public final class Evaluation {
                         throw new IllegalStateException("decoding " + item.source() + " gave frame " + frame.index()
                                 + " where frame " + item.frame() + " was expected");
                     }
-                    return Map.entry(item, throughCodec(options.frameCodec(), frame.image()));
+                    return Map.entry(item, FrameCodec.roundTrip(options.frameCodec(), frame.image()));
                 }
             };
             detector.scoreAll(pairs, options.fit().batchSize(), Map.Entry::getValue, (pair, detection) -> {
@@ -124,37 +124,6 @@ public final class Evaluation {
         }
         double scoreSeconds = (System.nanoTime() - scoreStart) / 1e9;
         return report(backbone, options, dataset, model, scored, trainFrames, fitSeconds, scoreSeconds);
-    }
-
-    /** The frames as {@link #throughCodec(FrameCodec, RgbImage)} gives them, lazily. */
-    private static Iterator<RgbImage> throughCodec(FrameCodec codec, Iterator<RgbImage> images) {
-        if (codec == null) {
-            return images;
-        }
-        return new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return images.hasNext();
-            }
-
-            @Override
-            public RgbImage next() {
-                return throughCodec(codec, images.next());
-            }
-        };
-    }
-
-    /** The image after the codec's encode and decode, as a frame from Kafka has it; itself when codec is null. */
-    private static RgbImage throughCodec(FrameCodec codec, RgbImage image) {
-        if (codec == null) {
-            return image;
-        }
-        try {
-            return codec.roundTrip(image);
-        } catch (IOException e) {
-            throw new UncheckedIOException("frame codec " + codec + " could not encode and decode a frame: "
-                    + e.getMessage(), e);
-        }
     }
 
     private static boolean[] readMask(Preprocessing geometry, Path maskFile, RgbImage frame) {
@@ -295,7 +264,7 @@ public final class Evaluation {
         List<String> captions = new ArrayList<>();
         for (Scored s : items) {
             // shown as scored: after the codec, then resize or crop
-            RgbImage frame = geometry.apply(throughCodec(codec, readFrame(s.item())));
+            RgbImage frame = geometry.apply(FrameCodec.roundTrip(codec, readFrame(s.item())));
             boolean[] mask = s.item().mask() == null ? null : s.mask();
             tiles.add(Figures.overlay(frame, s.map(), geometry.width(), geometry.height(), mask, vmin, vmax));
             String where = dataset.layout() == Layout.CLIPS ? s.item().clip() + " #" + s.item().frame()

@@ -75,6 +75,37 @@ public record FrameCodec(String format, int quality) {
         return decode(encode(image));
     }
 
+    /** {@link #roundTrip(RgbImage)} with a codec that may be null (none: the image itself). */
+    public static RgbImage roundTrip(FrameCodec codecOrNull, RgbImage image) {
+        if (codecOrNull == null) {
+            return image;
+        }
+        try {
+            return codecOrNull.roundTrip(image);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("frame codec " + codecOrNull + " could not encode and decode a frame: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** Frames through {@link #roundTrip(FrameCodec, RgbImage)}, lazily: training sees what scoring will see. */
+    public static java.util.Iterator<RgbImage> roundTrip(FrameCodec codecOrNull, java.util.Iterator<RgbImage> images) {
+        if (codecOrNull == null) {
+            return images;
+        }
+        return new java.util.Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return images.hasNext();
+            }
+
+            @Override
+            public RgbImage next() {
+                return roundTrip(codecOrNull, images.next());
+            }
+        };
+    }
+
     public byte[] encode(RgbImage image) throws IOException {
         BufferedImage img = ImageFiles.toBufferedImage(image);
         ByteArrayOutputStream out = new ByteArrayOutputStream(image.width() * image.height() / 2);
