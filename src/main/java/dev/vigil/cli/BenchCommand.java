@@ -33,11 +33,47 @@ public class BenchCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE})")
     int rounds;
 
+    @Option(names = "--through-kafka",
+            description = "Measure the service instead: a frame backlog scored through an embedded Kafka broker and "
+                    + "the topology (capacity), then live cameras for latency and lag; compared with the offline "
+                    + "pipeline in the same run")
+    boolean throughKafka;
+
+    @Option(names = "--cameras", defaultValue = "5", paramLabel = "N",
+            description = "--through-kafka: cameras (default: ${DEFAULT-VALUE})")
+    int cameras;
+
+    @Option(names = "--camera-fps", defaultValue = "5", paramLabel = "F",
+            description = "--through-kafka: frames per second per camera in the live phase (default: ${DEFAULT-VALUE})")
+    double cameraFps;
+
+    @Option(names = "--live-seconds", defaultValue = "30", paramLabel = "S",
+            description = "--through-kafka: length of the live phase (default: ${DEFAULT-VALUE})")
+    int liveSeconds;
+
+    @Option(names = "--backlog", defaultValue = "200", paramLabel = "N",
+            description = "--through-kafka: frames per camera in the capacity backlog (default: ${DEFAULT-VALUE})")
+    int backlog;
+
+    @Option(names = "--linger-ms", defaultValue = "20", paramLabel = "MS",
+            description = "--through-kafka: the scorer's batch linger (default: ${DEFAULT-VALUE})")
+    long lingerMs;
+
+    @Option(names = "--work-dir", defaultValue = "target/bench-stream", paramLabel = "<dir>",
+            description = "--through-kafka: broker data, state and model (default: ${DEFAULT-VALUE})")
+    Path workDir;
+
+    @Mixin
+    FrameCodecOptions frameCodec;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
+        if (throughKafka) {
+            return throughKafka();
+        }
         Map<String, Object> result;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
             int d = engine.features != null ? engine.features
@@ -45,10 +81,7 @@ public class BenchCommand implements Callable<Integer> {
             result = Benchmark.run(backbone, new Benchmark.Options(engine.preprocessing(backbone.manifest()), d, engine.batch, batches,
                     rounds, engine.seed));
         }
-        if (json.toAbsolutePath().getParent() != null) {
-            Files.createDirectories(json.toAbsolutePath().getParent());
-        }
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), result);
+        write(result);
         spec.commandLine().getOut().printf("%s %s d=%s batch %s on %s: backbone %.1f img/s, pipeline %.1f img/s (%.2fx), "
                         + "fit %.1f img/s (%.2fx); %s%n", result.get("backbone"), result.get("input_size"),
                 result.get("features"), result.get("batch"), result.get("execution_provider"),
@@ -56,5 +89,34 @@ public class BenchCommand implements Callable<Integer> {
                 result.get("pipeline_to_backbone"), result.get("fit_images_per_second"), result.get("fit_to_backbone"),
                 json);
         return 0;
+    }
+
+    private int throughKafka() throws Exception {
+        Map<String, Object> r;
+        try (OnnxBackbone backbone = engine.loadBackbone()) {
+            int d = engine.features != null ? engine.features
+                    : FitOptions.defaultFeatures(backbone.manifest().totalChannels());
+            r = dev.vigil.bench.StreamBenchmark.run(backbone, new dev.vigil.bench.StreamBenchmark.Options(
+                    engine.preprocessing(backbone.manifest()), d, engine.batch, java.time.Duration.ofMillis(lingerMs),
+                    cameras, backlog, cameraFps, java.time.Duration.ofSeconds(liveSeconds), frameCodec.codec(),
+                    engine.seed, workDir));
+        }
+        write(r);
+        spec.commandLine().getOut().printf("%s %s d=%s batch %s on %s: bench pipeline %.1f img/s, offline from %s %.1f "
+                        + "img/s; through Kafka %.1f img/s (%.2fx the pipeline); %d cameras x %.0f fps: latency p50 "
+                        + "%d ms, p99 %d ms, max lag %d frames; %s%n", r.get("backbone"), r.get("input_size"),
+                r.get("features"), r.get("batch"), r.get("execution_provider"),
+                r.get("bench_pipeline_images_per_second"), r.get("frame_codec"),
+                r.get("offline_from_jpeg_images_per_second"), r.get("capacity_images_per_second"),
+                r.get("capacity_to_bench_pipeline"), cameras, cameraFps, r.get("latency_ms_p50"),
+                r.get("latency_ms_p99"), r.get("consumer_lag_max"), json);
+        return 0;
+    }
+
+    private void write(Map<String, Object> result) throws java.io.IOException {
+        if (json.toAbsolutePath().getParent() != null) {
+            Files.createDirectories(json.toAbsolutePath().getParent());
+        }
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), result);
     }
 }

@@ -110,8 +110,8 @@ public class DemoCommand implements Callable<Integer> {
         // a fresh broker and state each run, so the demo's output is this run's alone
         Path kafkaDir = out.resolve("kafka");
         Path stateDir = out.resolve("state");
-        deleteTree(kafkaDir);
-        deleteTree(stateDir);
+        org.apache.kafka.common.utils.Utils.delete(kafkaDir.toFile());
+        org.apache.kafka.common.utils.Utils.delete(stateDir.toFile());
         int frames = 120;
         try (EmbeddedBroker broker = EmbeddedBroker.start(kafkaDir, 0);
              ScoringEngine engine = new ScoringEngine(bb, 8, Duration.ofMillis(20))) {
@@ -164,8 +164,10 @@ public class DemoCommand implements Callable<Integer> {
             }
             if (i == 40 || i == 75) {
                 AnomalyMapRecord.EncodedMap map = m.map();
-                tiles.add(Figures.overlay(pre.apply(FrameCodec.DEFAULT.roundTrip(video.get(i))), map.decode(),
-                        map.width(), map.height(), null, 0f, (float) (2 * threshold)));
+                float[] full = dev.vigil.padim.AnomalyMaps.upsampleBilinear(map.decode(), map.height(), map.width(),
+                        map.mapHeight(), map.mapWidth());
+                tiles.add(Figures.overlay(pre.apply(FrameCodec.DEFAULT.roundTrip(video.get(i))), full,
+                        map.mapWidth(), map.mapHeight(), null, 0f, (float) (2 * threshold)));
                 captions.add("frame " + i + ": score " + String.format("%.1f", m.score()));
             }
         }
@@ -175,17 +177,6 @@ public class DemoCommand implements Callable<Integer> {
         }
         stdout.printf("scored %d of %d frames through Kafka; alarms on %d of 30 intruder frames, %d of 90 normal "
                 + "frames; overlays in %s%n", maps.size(), video.size(), alarms[0], alarms[1], overlay);
-    }
-
-    private static void deleteTree(Path dir) throws java.io.IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 
     /** Writes a synthetic clip unless it is already there (it is deterministic for its seed). */

@@ -76,6 +76,11 @@ public final class ScoringEngine implements AutoCloseable {
             return detector.extractor().preprocessing();
         }
 
+        /** Input pixels per patch-grid cell (layer 1's stride): the resolution worth sending a map at. */
+        public int mapStep() {
+            return Math.max(1, info().inputWidth() / info().gridWidth());
+        }
+
         void retain() {
             if (refs.getAndIncrement() <= 0) {
                 throw new IllegalStateException("model of camera " + camera + " version " + version + " was released");
@@ -113,6 +118,8 @@ public final class ScoringEngine implements AutoCloseable {
     private final BlockingQueue<List<Group>> handoff = new java.util.concurrent.ArrayBlockingQueue<>(1);
     private volatile boolean closed;
     private final AtomicInteger lastBatch = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong batches = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong frames = new java.util.concurrent.atomic.AtomicLong();
 
     public ScoringEngine(OnnxBackbone backbone, int batchSize, Duration linger) {
         if (batchSize < 1) {
@@ -169,6 +176,12 @@ public final class ScoringEngine implements AutoCloseable {
 
     public int batchSize() {
         return batchSize;
+    }
+
+    /** Mean frames per backbone batch since the engine started. */
+    public double meanBatchSize() {
+        long b = batches.get();
+        return b == 0 ? 0 : (double) frames.get() / b;
     }
 
     /**
@@ -271,6 +284,8 @@ public final class ScoringEngine implements AutoCloseable {
     /** Backbone stage: one run per extractor, each model's frames kept together and in arrival order. */
     private List<Group> embed(List<Request> batch) {
         lastBatch.set(batch.size());
+        batches.incrementAndGet();
+        frames.addAndGet(batch.size());
         Map<FeatureExtractor, Map<CameraModel, List<Request>>> byExtractor = new LinkedHashMap<>();
         for (Request r : batch) {
             byExtractor.computeIfAbsent(r.model().detector.extractor(), k -> new LinkedHashMap<>())

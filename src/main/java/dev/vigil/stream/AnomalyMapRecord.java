@@ -37,36 +37,60 @@ public record AnomalyMapRecord(String camera, long seq, long timestamp, double s
     }
 
     /**
-     * @param encoding "png-gray8"
-     * @param width    map width, the model's input width
-     * @param scale    the distance that grey level 255 stands for
-     * @param data     the PNG, base64
+     * The map at reduced resolution: each encoded pixel is the mean of a {@code step x step} block of the full map
+     * (the map is a blurred bilinear upsampling of the patch grid, so at the grid's own step little is lost), as an
+     * 8-bit grey PNG in base64: grey level {@code v} stands for the distance {@code v / 255 * scale}.
+     *
+     * @param encoding  "png-gray8"
+     * @param width     encoded width: ceil(mapWidth / step)
+     * @param step      full-map pixels per encoded pixel, in each direction
+     * @param mapWidth  the full map's width: the model's input width
+     * @param scale     the distance grey level 255 stands for: the encoded map's maximum
+     * @param data      the PNG, base64
      */
-    public record EncodedMap(String encoding, int width, int height, double scale, String data) {
+    public record EncodedMap(String encoding, int width, int height, int step,
+                             @JsonProperty("map_width") int mapWidth, @JsonProperty("map_height") int mapHeight,
+                             double scale, String data) {
         public static final String PNG_GRAY8 = "png-gray8";
 
-        /** Quantises a map ({@code [height * width]}) to 8 bits against its maximum. */
-        public static EncodedMap encode(float[] map, int width, int height) {
+        /** Block-averages a map ({@code [height * width]}) by {@code step} and quantises it to 8 bits. */
+        public static EncodedMap encode(float[] map, int mapWidth, int mapHeight, int step) {
+            int width = (mapWidth + step - 1) / step;
+            int height = (mapHeight + step - 1) / step;
+            float[] pooled = new float[width * height];
             float max = 0;
-            for (float v : map) {
-                max = Math.max(max, v);
+            for (int y = 0; y < height; y++) {
+                int y1 = Math.min(mapHeight, (y + 1) * step);
+                for (int x = 0; x < width; x++) {
+                    int x1 = Math.min(mapWidth, (x + 1) * step);
+                    float sum = 0;
+                    for (int yy = y * step; yy < y1; yy++) {
+                        for (int xx = x * step; xx < x1; xx++) {
+                            sum += map[yy * mapWidth + xx];
+                        }
+                    }
+                    float mean = sum / ((y1 - y * step) * (x1 - x * step));
+                    pooled[y * width + x] = mean;
+                    max = Math.max(max, mean);
+                }
             }
             BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
             byte[] pixels = ((DataBufferByte) img.getRaster().getDataBuffer()).getData();
             float k = max > 0 ? 255f / max : 0;
-            for (int i = 0; i < map.length; i++) {
-                pixels[i] = (byte) Math.round(Math.max(0, map[i]) * k);
+            for (int i = 0; i < pooled.length; i++) {
+                pixels[i] = (byte) Math.round(Math.max(0, pooled[i]) * k);
             }
-            ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+            ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
             try {
                 ImageIO.write(img, "png", out);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            return new EncodedMap(PNG_GRAY8, width, height, max, Base64.getEncoder().encodeToString(out.toByteArray()));
+            return new EncodedMap(PNG_GRAY8, width, height, step, mapWidth, mapHeight, max,
+                    Base64.getEncoder().encodeToString(out.toByteArray()));
         }
 
-        /** The map back as distances, {@code [height * width]} (to within scale / 510). */
+        /** The encoded map as distances, {@code [height * width]} at the encoded resolution (to within scale / 510). */
         public float[] decode() throws IOException {
             if (!PNG_GRAY8.equals(encoding)) {
                 throw new IOException("unknown anomaly map encoding '" + encoding + "'");

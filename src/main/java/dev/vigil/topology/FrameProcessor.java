@@ -229,7 +229,8 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
         AnomalyMapRecord map = new AnomalyMapRecord(f.camera(), f.seq(), f.captureMillis(), d.score(),
                 Double.isNaN(threshold) ? null : threshold, d.score() > threshold, model.version(),
                 new AnomalyMapRecord.FrameRef(f.width(), f.height(), f.source(), f.sourceFrame(), f.codec()), now,
-                AnomalyMapRecord.EncodedMap.encode(d.map(), d.width(), d.height()));
+                AnomalyMapRecord.EncodedMap.encode(d.map(), d.width(), d.height(),
+                        model.mapStep()));
         ctx.forward(new Record<>(f.camera(), map.toJson(), f.captureMillis()), ScoringTopology.MAPS_SINK);
         shared.stats().scored.increment();
         shared.stats().latency(now - f.captureMillis());

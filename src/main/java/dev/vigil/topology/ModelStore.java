@@ -37,6 +37,7 @@ final class ModelStore {
     private final Path workDir;
     /** chunks received per pending camera#version, rebuilt from the store after a restart */
     private final Map<String, BitSet> received = new ConcurrentHashMap<>();
+    private final Map<String, ModelChunk> headers = new ConcurrentHashMap<>();
 
     ModelStore(KeyValueStore<String, byte[]> chunks, KeyValueStore<String, byte[]> active, Path workDir) {
         this.chunks = chunks;
@@ -65,8 +66,9 @@ final class ModelStore {
         }
         String prefix = versionPrefix(camera, chunk.version());
         BitSet got = received.computeIfAbsent(prefix, this::scan);
-        ModelChunk sibling = got.isEmpty() ? chunk
-                : ModelChunk.deserialize(chunks.get(prefix + String.format("%010d", got.nextSetBit(0))));
+        // the version's header, from its first stored chunk (read once, not once per chunk: chunks are 1 MB)
+        ModelChunk sibling = got.isEmpty() ? chunk : headers.computeIfAbsent(prefix, p -> header(
+                ModelChunk.deserialize(chunks.get(p + String.format("%010d", got.nextSetBit(0))))));
         String problem = chunk.problemAgainst(sibling.count(), sibling.chunkBytes(), sibling.totalBytes(),
                 sibling.sha256());
         if (problem != null) {
@@ -123,6 +125,7 @@ final class ModelStore {
         active.put(camera, Long.toString(version).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         deleteRange(camera + "#", versionPrefix(camera, version));
         received.keySet().removeIf(k -> k.startsWith(camera + "#") && k.compareTo(versionPrefix(camera, version)) <= 0);
+        headers.keySet().removeIf(k -> k.startsWith(camera + "#") && k.compareTo(versionPrefix(camera, version)) <= 0);
     }
 
     /** Drops a version that was refused. */
@@ -130,6 +133,7 @@ final class ModelStore {
         String prefix = versionPrefix(camera, version);
         deleteRange(prefix, versionPrefix(camera, version + 1));
         received.remove(prefix);
+        headers.remove(prefix);
     }
 
     /** Chunk counts of versions waiting for more chunks (for logs). */
@@ -151,6 +155,11 @@ final class ModelStore {
             }
         }
         keys.forEach(chunks::delete);
+    }
+
+    private static ModelChunk header(ModelChunk c) {
+        return new ModelChunk(c.camera(), c.version(), c.index(), c.count(), c.chunkBytes(), c.totalBytes(), c.sha256(),
+                new byte[0]);
     }
 
     private BitSet scan(String prefix) {

@@ -7,6 +7,7 @@ import dev.vigil.media.RgbImage;
 import dev.vigil.media.SyntheticScene;
 import dev.vigil.media.VideoWriter;
 import dev.vigil.testing.SharedData;
+import dev.vigil.testing.VigilRun;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,18 +34,8 @@ class CommandLineTest {
     @TempDir
     static Path dir;
 
-    record Run(int exit, String out, String err) {
-        @Override
-        public String toString() {
-            return "exit " + exit + "\n--- stdout\n" + out + "--- stderr\n" + err;
-        }
-    }
-
-    static Run vigil(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = VigilCommand.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Run(exit, out.toString(), err.toString());
+    static VigilRun vigil(String... args) {
+        return VigilRun.of(args);
     }
 
     static void clip(Path file, int from, int to) throws Exception {
@@ -108,11 +99,11 @@ class CommandLineTest {
     @Test
     void trainWritesAModelThatModelInfoDescribes() {
         Path model = dir.resolve("models/cam.vgm");
-        Run train = vigil("train", "--backbone", BACKBONE, "--input", dir.resolve("clips/train").toString(),
+        VigilRun train = vigil("train", "--backbone", BACKBONE, "--input", dir.resolve("clips/train").toString(),
                 "--out", model.toString(), "--features", "50", "--size", W + "x" + H, "--seed", "4", "--label", "cam-1");
         assertThat(train.exit()).as(train.toString()).isZero();
         assertThat(train.out()).contains("wrote " + model).contains("d=50").contains("100 frames fitted");
-        Run info = vigil("model", "info", "--verify", model.toString());
+        VigilRun info = vigil("model", "info", "--verify", model.toString());
         assertThat(info.exit()).as(info.toString()).isZero();
         assertThat(info.out()).contains("\"features\" : 50").contains("\"label\" : \"cam-1\"")
                 .contains("\"input_size\" : \"160x128\"").contains("\"verified\" : true");
@@ -121,7 +112,7 @@ class CommandLineTest {
     @Test
     void evalOnClipsReportsThePapersMetricsForEveryFrame() throws Exception {
         Path report = dir.resolve("report-clips");
-        Run eval = vigil("eval", "--backbone", BACKBONE, "--dataset", dir.resolve("clips").toString(),
+        VigilRun eval = vigil("eval", "--backbone", BACKBONE, "--dataset", dir.resolve("clips").toString(),
                 "--layout", "clips", "--size", W + "x" + H, "--features", "50", "--report", report.toString());
         assertThat(eval.exit()).as(eval.toString()).isZero();
         JsonNode r = new ObjectMapper().readTree(report.resolve("report.json").toFile());
@@ -145,7 +136,7 @@ class CommandLineTest {
     @Test
     void evalOnMvtecSaysWhichAnomaliesLackAMask() throws Exception {
         Path report = dir.resolve("report-mvtec");
-        Run eval = vigil("eval", "--backbone", BACKBONE, "--dataset", dir.resolve("mvtec").toString(),
+        VigilRun eval = vigil("eval", "--backbone", BACKBONE, "--dataset", dir.resolve("mvtec").toString(),
                 "--layout", "mvtec", "--size", W + "x" + H, "--features", "50", "--report", report.toString());
         assertThat(eval.exit()).as(eval.toString()).isZero();
         JsonNode r = new ObjectMapper().readTree(report.resolve("report.json").toFile());
@@ -161,7 +152,7 @@ class CommandLineTest {
         Map<String, JsonNode> reports = new LinkedHashMap<>();
         for (String codec : List.of("png", "none", "jpeg:90")) {
             Path report = dir.resolve("report-codec-" + codec.replace(':', '-'));
-            Run eval = vigil("eval", "--backbone", BACKBONE, "--dataset", dir.resolve("mvtec").toString(),
+            VigilRun eval = vigil("eval", "--backbone", BACKBONE, "--dataset", dir.resolve("mvtec").toString(),
                     "--layout", "mvtec", "--size", W + "x" + H, "--features", "50", "--frame-codec", codec,
                     "--report", report.toString());
             assertThat(eval.exit()).as(eval.toString()).isZero();
@@ -173,7 +164,7 @@ class CommandLineTest {
         // png is lossless: fitting and scoring see the very pixels that none reads, so every score is equal
         assertThat(scores(reports.get("png"))).isEqualTo(scores(reports.get("none")));
         assertThat(scores(reports.get("jpeg:90"))).hasSize(7).isNotEqualTo(scores(reports.get("none")));
-        Run bad = vigil("eval", "--backbone", BACKBONE, "--dataset", dir.resolve("mvtec").toString(), "--layout",
+        VigilRun bad = vigil("eval", "--backbone", BACKBONE, "--dataset", dir.resolve("mvtec").toString(), "--layout",
                 "mvtec", "--frame-codec", "webp", "--report", dir.resolve("never").toString());
         assertThat(bad.exit()).isEqualTo(1);
         assertThat(bad.err()).contains("frame codec must be jpeg:Q (Q in 1..100), png or none, got 'webp'");
@@ -203,7 +194,7 @@ class CommandLineTest {
                 ""));
         try (dev.vigil.broker.EmbeddedBroker broker =
                      dev.vigil.broker.EmbeddedBroker.start(dir.resolve("kafka-ingest"), 0)) {
-            Run run = vigil("ingest", "--config", cameras.toString(), "--bootstrap", broker.bootstrap());
+            VigilRun run = vigil("ingest", "--config", cameras.toString(), "--bootstrap", broker.bootstrap());
             assertThat(run.exit()).as(run.toString()).isZero();
             assertThat(run.out()).contains("camera a: 60 frames from " + dir.resolve("clips/train/a.mp4"))
                     .contains("camera b: 50 frames from " + dir.resolve("clips/train/b.mp4"))
@@ -213,27 +204,27 @@ class CommandLineTest {
 
     @Test
     void ingestSaysWhichCamerasAreMeantAndWhatIsWrongWithThem() throws Exception {
-        Run half = vigil("ingest", "--camera", "gate");
+        VigilRun half = vigil("ingest", "--camera", "gate");
         assertThat(half.exit()).isEqualTo(2);
         assertThat(half.err()).contains("--camera needs --source").contains("Usage: vigil ingest");
-        Run both = vigil("ingest", "--camera", "gate", "--source", "x.mp4", "--config", "cameras.yaml");
+        VigilRun both = vigil("ingest", "--camera", "gate", "--source", "x.mp4", "--config", "cameras.yaml");
         assertThat(both.exit()).isEqualTo(2);
         assertThat(both.err()).contains("--config cannot be combined with --camera and --source");
         Path cameras = dir.resolve("one-camera.yaml");
         Files.writeString(cameras, "cameras:\n  - id: a\n    source: " + dir.resolve("clips/train/a.mp4") + "\n");
-        Run fps = vigil("ingest", "--config", cameras.toString(), "--fps", "2");
+        VigilRun fps = vigil("ingest", "--config", cameras.toString(), "--fps", "2");
         assertThat(fps.exit()).isEqualTo(2);
         assertThat(fps.err()).contains("--fps applies to --camera; with a camera file set fps per camera");
         Path bad = dir.resolve("bad-cameras.yaml");
         Files.writeString(bad, "cameras:\n  - id: a\n    source: a.mp4\n    fps: -2\n");
-        Run refused = vigil("ingest", "--config", bad.toString());
+        VigilRun refused = vigil("ingest", "--config", bad.toString());
         assertThat(refused.exit()).isEqualTo(1);
         assertThat(refused.err()).contains("vigil ingest: camera file " + bad + ", cameras[0] (id a): fps must be");
-        Run negative = vigil("ingest", "--camera", "gate", "--source", "x.mp4", "--fps", "-1");
+        VigilRun negative = vigil("ingest", "--camera", "gate", "--source", "x.mp4", "--fps", "-1");
         assertThat(negative.exit()).isEqualTo(2);
         assertThat(negative.err()).contains("--fps must be a number of frames per second >= 0");
         Path nothing = dir.resolve("nothing.mp4");
-        Run missing = vigil("ingest", "--camera", "gate", "--source", nothing.toString());
+        VigilRun missing = vigil("ingest", "--camera", "gate", "--source", nothing.toString());
         assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.err()).contains("camera gate: source file " + nothing + " does not exist");
     }
@@ -241,7 +232,7 @@ class CommandLineTest {
     @Test
     void aMissingInputIsNamedAndNothingIsWritten() {
         Path model = dir.resolve("never.vgm");
-        Run run = vigil("train", "--backbone", BACKBONE, "--input", dir.resolve("nothing-here.mp4").toString(),
+        VigilRun run = vigil("train", "--backbone", BACKBONE, "--input", dir.resolve("nothing-here.mp4").toString(),
                 "--out", model.toString());
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.err()).contains("nothing-here.mp4").contains("does not exist");
@@ -251,13 +242,13 @@ class CommandLineTest {
     @Test
     void aDamagedModelIsRefusedWithItsPathAndTheFailedCheck() throws Exception {
         Path model = dir.resolve("damaged.vgm");
-        Run train = vigil("train", "--backbone", BACKBONE, "--input", dir.resolve("clips/train/a.mp4").toString(),
+        VigilRun train = vigil("train", "--backbone", BACKBONE, "--input", dir.resolve("clips/train/a.mp4").toString(),
                 "--out", model.toString(), "--features", "20", "--size", W + "x" + H);
         assertThat(train.exit()).as(train.toString()).isZero();
         byte[] bytes = Files.readAllBytes(model);
         bytes[bytes.length - 100] ^= 0x55;
         Files.write(model, bytes);
-        Run eval = vigil("eval", "--backbone", BACKBONE, "--dataset", dir.resolve("clips").toString(),
+        VigilRun eval = vigil("eval", "--backbone", BACKBONE, "--dataset", dir.resolve("clips").toString(),
                 "--layout", "clips", "--model", model.toString(), "--report", dir.resolve("r").toString());
         assertThat(eval.exit()).isEqualTo(1);
         assertThat(eval.err()).contains(model.toString()).contains("checksum");
@@ -268,7 +259,7 @@ class CommandLineTest {
         Path model = dir.resolve("mobilenet.vgm");
         assertThat(vigil("train", "--backbone", BACKBONE, "--input", dir.resolve("clips/train/a.mp4").toString(),
                 "--out", model.toString(), "--features", "20", "--size", W + "x" + H).exit()).isZero();
-        Run eval = vigil("eval", "--backbone", SharedData.backbone("resnet50v2-l123").toString(), "--dataset",
+        VigilRun eval = vigil("eval", "--backbone", SharedData.backbone("resnet50v2-l123").toString(), "--dataset",
                 dir.resolve("clips").toString(), "--layout", "clips", "--model", model.toString(),
                 "--report", dir.resolve("r2").toString());
         assertThat(eval.exit()).isEqualTo(1);
@@ -277,10 +268,10 @@ class CommandLineTest {
 
     @Test
     void usageErrorsExplainThemselves() {
-        Run run = vigil("eval", "--backbone", BACKBONE, "--dataset", "x", "--layout", "kitti", "--report", "r");
+        VigilRun run = vigil("eval", "--backbone", BACKBONE, "--dataset", "x", "--layout", "kitti", "--report", "r");
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.err()).contains("unknown layout 'kitti'");
-        Run missing = vigil("train", "--backbone", BACKBONE);
+        VigilRun missing = vigil("train", "--backbone", BACKBONE);
         assertThat(missing.exit()).isEqualTo(2);
         assertThat(missing.err()).contains("--input").contains("--out");
     }
@@ -291,7 +282,7 @@ class CommandLineTest {
         assertThat(vigil("train", "--backbone", BACKBONE, "--input", dir.resolve("clips/train/a.mp4").toString(),
                 "--out", model.toString(), "--features", "20", "--size", W + "x" + H).exit()).isZero();
         try (dev.vigil.broker.EmbeddedBroker broker = dev.vigil.broker.EmbeddedBroker.start(dir.resolve("kafka"), 0)) {
-            Run ok = vigil("model", "publish", "--camera", "gate-1", "--model", model.toString(),
+            VigilRun ok = vigil("model", "publish", "--camera", "gate-1", "--model", model.toString(),
                     "--bootstrap", broker.bootstrap(), "--chunk-bytes", "500000");
             assertThat(ok.exit()).as(ok.toString()).isZero();
             long size = Files.size(model);
@@ -300,7 +291,7 @@ class CommandLineTest {
             byte[] bytes = Files.readAllBytes(model);
             bytes[bytes.length / 2] ^= 0x10;
             Files.write(damaged, bytes);
-            Run refused = vigil("model", "publish", "--camera", "gate-1", "--model", damaged.toString(),
+            VigilRun refused = vigil("model", "publish", "--camera", "gate-1", "--model", damaged.toString(),
                     "--bootstrap", broker.bootstrap());
             assertThat(refused.exit()).isEqualTo(1);
             assertThat(refused.err()).contains(damaged.toString()).contains("checksum");

@@ -105,7 +105,8 @@ class ScoringTopologyTest {
                 assertThat(maps).allSatisfy(m -> {
                     assertThat(m.camera()).isEqualTo("gate");
                     assertThat(m.modelVersion()).isEqualTo(1000);
-                    assertThat(m.map().width()).isEqualTo(W);
+                    assertThat(m.map().mapWidth()).isEqualTo(W);
+                    assertThat(m.map().width()).isEqualTo(W / 4);
                 });
 
                 // the same pixels scored offline give the same scores: one code path
@@ -121,8 +122,10 @@ class ScoringTopologyTest {
                 for (AnomalyMapRecord m : maps) {
                     assertThat(m.score()).isCloseTo(offline[(int) m.seq()], within(1e-4 * offline[(int) m.seq()]));
                 }
+                // the map travels at the patch grid's resolution: block means, whose maximum is near the score
                 float[] decoded = maps.get(0).map().decode();
-                assertThat(max(decoded)).isCloseTo((float) maps.get(0).score(), within(1e-4f * (float) maps.get(0).score()));
+                assertThat(decoded).hasSize(W / 4 * H / 4);
+                assertThat(max(decoded)).isBetween(0.8f * (float) maps.get(0).score(), (float) maps.get(0).score());
 
                 // scene frames 150-174 (clip frames 30-54) hold the anomaly
                 List<Alert> alerts = read(kafka, Topics.ALERTS).stream().map(r -> Alert.fromJson(r.value())).toList();

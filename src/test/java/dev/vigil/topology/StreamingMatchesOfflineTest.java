@@ -1,0 +1,94 @@
+package dev.vigil.topology;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vigil.backbone.OnnxBackbone;
+import dev.vigil.broker.EmbeddedBroker;
+import dev.vigil.engine.ScoringEngine;
+import dev.vigil.testing.SharedData;
+import dev.vigil.testing.VigilRun;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A UCSD Ped2 test clip replayed through Kafka and the topology is scored frame for frame as {@code eval --model}
+ * scores it offline when both see the same pixels (png), all through the command line: one code path.
+ */
+class StreamingMatchesOfflineTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void everyReplayedFrameIsScoredOnceWithTheOfflineScore(@TempDir Path dir) throws Exception {
+        Path ped2 = SharedData.dataset("ucsd-ped2");
+        String backbone = SharedData.backbone("mobilenetv2-l123").toString();
+        // one training clip and one test clip, laid out as a clips dataset
+        Path data = dir.resolve("ped2-subset");
+        Files.createDirectories(data.resolve("train"));
+        Files.createDirectories(data.resolve("test"));
+        Files.createSymbolicLink(data.resolve("train/Train001.mp4"), ped2.resolve("train/Train001.mp4").toAbsolutePath());
+        for (String f : List.of("Test004.mp4", "Test004_gt", "labels.json")) {
+            Files.createSymbolicLink(data.resolve("test").resolve(f), ped2.resolve("test").resolve(f).toAbsolutePath());
+        }
+        Path model = dir.resolve("ped2.vgm");
+        ok(VigilRun.of("train", "--backbone", backbone, "--input", data.resolve("train").toString(), "--size",
+                "224x160", "--features", "50", "--frame-codec", "png", "--out", model.toString()));
+        ok(VigilRun.of("eval", "--backbone", backbone, "--dataset", data.toString(), "--layout", "clips", "--model",
+                model.toString(), "--frame-codec", "png", "--report", dir.resolve("report").toString()));
+        Map<Long, Double> offline = new HashMap<>();
+        for (JsonNode s : JSON.readTree(dir.resolve("report/report.json").toFile()).path("scores")) {
+            offline.put(s.path("frame").asLong(), s.path("score").asDouble());
+        }
+        assertThat(offline).hasSize(180);
+
+        try (EmbeddedBroker broker = EmbeddedBroker.start(dir.resolve("kafka"), 0);
+             OnnxBackbone bb = OnnxBackbone.load(Path.of(backbone));
+             ScoringEngine engine = new ScoringEngine(bb, 16, Duration.ofMillis(20))) {
+            String bootstrap = broker.bootstrap();
+            ok(VigilRun.of("model", "publish", "--bootstrap", bootstrap, "--camera", "ped2-test004", "--model",
+                    model.toString()));
+            try (ScoringService service = ScoringService.start(broker.connection(), engine, bb.manifest().name(),
+                    ScoringSettings.DEFAULT, ScoringService.Options.defaults(dir.resolve("state")))) {
+                ok(VigilRun.of("replay", "--bootstrap", bootstrap, "--camera", "ped2-test004", "--file",
+                        ped2.resolve("test/Test004.mp4").toString(), "--max-speed", "--frame-codec", "png"));
+                await().atMost(Duration.ofMinutes(3)).until(() -> service.stats().scored() >= 180);
+            }
+            VigilRun scores = VigilRun.of("scores", "--bootstrap", bootstrap, "--camera", "ped2-test004",
+                    "--from-beginning", "--until-idle", "3");
+            ok(scores);
+            List<JsonNode> lines = scores.out().lines().map(StreamingMatchesOfflineTest::json).toList();
+            assertThat(lines).extracting(l -> l.path("seq").asLong())
+                    .containsExactlyElementsOf(IntStream.range(0, 180).mapToObj(i -> (long) i).toList());
+            for (JsonNode l : lines) {
+                assertThat(l.path("camera").asText()).isEqualTo("ped2-test004");
+                assertThat(l.has("timestamp")).isTrue();
+                double expected = offline.get(l.path("source_frame").asLong());
+                assertThat(l.path("score").asDouble()).as("frame %d", l.path("seq").asLong())
+                        .isCloseTo(expected, within(1e-4 * expected));
+            }
+        }
+    }
+
+    private static void ok(VigilRun run) {
+        assertThat(run.exit()).as(run.toString()).isZero();
+    }
+
+    private static JsonNode json(String line) {
+        try {
+            return JSON.readTree(line);
+        } catch (Exception e) {
+            throw new IllegalStateException("not JSON: " + line, e);
+        }
+    }
+}
