@@ -97,6 +97,10 @@ class ScoringTopologyTest {
                             999, System.currentTimeMillis(), "png", W, H, "test", 0, new byte[]{1, 2, 3}));
                     producer.send(bad).get();
                     producer.send(new ProducerRecord<>(Topics.FRAMES.name(), "gate", new byte[]{9})).get();
+                    // a live camera's frame a minute old: skipped and counted, so a late scorer catches up
+                    producer.send(dev.vigil.stream.FrameRecords.toRecord(new dev.vigil.stream.FrameRecords.Frame(
+                            "gate", 998, System.currentTimeMillis() - 60_000, "png", W, H, "udp://camera", 0,
+                            FrameCodec.parse("png").encode(SCENE.frame(0)), true))).get();
                 }
 
                 List<AnomalyMapRecord> maps = readUntil(kafka, Topics.ANOMALY_MAPS, 80);
@@ -169,6 +173,7 @@ class ScoringTopologyTest {
                 List<AnomalyMapRecord> again = readUntil(kafka, Topics.ANOMALY_MAPS, 160);
                 assertThat(again.subList(80, 160)).allSatisfy(m -> assertThat(m.modelVersion()).isEqualTo(1000));
                 assertThat(service.stats().modelsRefused()).isEqualTo(1);
+                assertThat(service.stats().skippedLate()).isEqualTo(1);
             }
         }
     }
