@@ -22,18 +22,12 @@ import java.util.concurrent.Callable;
 public class ScoresCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Option(names = "--camera", paramLabel = "<id>", description = "Only this camera (default: all)")
-    String camera;
-
-    @Option(names = "--from-beginning", description = "From the oldest record kept, not only new ones")
-    boolean fromBeginning;
-
     @Option(names = "--until-idle", paramLabel = "SECONDS",
             description = "Exit after this many seconds without a new score (default: follow until stopped)")
     Double untilIdle;
 
     @Mixin
-    KafkaOptions kafka;
+    SubscriberOptions subscriber;
 
     @Spec
     CommandSpec spec;
@@ -43,8 +37,7 @@ public class ScoresCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         TopicReader.Until until = untilIdle == null ? new TopicReader.Until.Forever()
                 : new TopicReader.Until.Idle(Duration.ofMillis((long) (untilIdle * 1000)));
-        try (TopicReader reader = new TopicReader(kafka.connection(), Topics.ANOMALY_MAPS, camera, fromBeginning)) {
-            Runtime.getRuntime().addShutdownHook(new Thread(reader::stop, "vigil-scores-stop"));
+        try (TopicReader reader = subscriber.reader(Topics.ANOMALY_MAPS)) {
             reader.read(until, r -> {
                 AnomalyMapRecord m = AnomalyMapRecord.fromJson(r.value());
                 Map<String, Object> line = new LinkedHashMap<>();

@@ -78,11 +78,28 @@ public final class FeatureExtractor {
 
     /** Runs the backbone on a normalised NCHW tensor of n images and returns their embeddings. */
     public EmbeddingBatch embedTensor(float[] tensor, int n) {
+        return embedTensor(tensor, n, n);
+    }
+
+    /**
+     * As {@link #embed}, into a batch with room for {@code capacity} images of which the first {@code n} are filled:
+     * batches of varying size then reuse one allocation (tens of MB) instead of a new one each.
+     */
+    public EmbeddingBatch embed(List<RgbImage> prepared, int capacity) {
+        int n = prepared.size();
+        float[] tensor = new float[n * 3 * preprocessing().width() * preprocessing().height()];
+        for (int i = 0; i < n; i++) {
+            input.write(prepared.get(i), tensor, i);
+        }
+        return embedTensor(tensor, n, Math.max(n, capacity));
+    }
+
+    private EmbeddingBatch embedTensor(float[] tensor, int n, int capacity) {
         OnnxBackbone.Features features = backbone.run(tensor, n, preprocessing().height(), preprocessing().width());
         checkShapes(features);
         EmbeddingBatch batch = spare.poll();
-        if (batch == null || batch.batch() != n) {
-            batch = EmbeddingBatch.allocate(embeddings.positions(), embeddings.features(), n);
+        if (batch == null || batch.batch() != capacity) {
+            batch = EmbeddingBatch.allocate(embeddings.positions(), embeddings.features(), capacity);
         }
         embeddings.extract(features.layers(), n, batch);
         return batch;

@@ -300,7 +300,7 @@ public final class ScoringEngine implements AutoCloseable {
                 for (Request r : requests) {
                     prepared.add(e.getKey().prepare(r.frame()));
                 }
-                groups.add(new Group(e.getKey(), requests, e.getKey().embed(prepared)));
+                groups.add(new Group(e.getKey(), requests, e.getKey().embed(prepared, batchSize)));
             } catch (RuntimeException ex) {
                 fail(requests, ex);
                 requests.forEach(r -> r.model().release());
