@@ -15,13 +15,17 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One camera's ingest loop: decode its source with FFmpeg, keep frames at the target rate, and produce them to the
  * frames topic. A source that fails to open, or drops, is reported offline on the camera-status topic and retried
- * with exponential back-off (initial delay doubling up to the maximum), for as long as the loop runs. A file source
- * ends at its last frame. Runs on its own thread, so one camera's failure never stops another's.
+ * with exponential back-off (initial delay doubling up to the maximum), for as long as the loop runs. A network
+ * source that goes silent (a UDP sender that stops, a camera that loses power) counts as dropped once nothing has
+ * arrived for 5 s. A file source ends at its last frame. Runs on its own thread, so one camera's failure never stops
+ * another's.
  *
  * <p>Every send is acknowledged through a callback: {@link #published()} counts the frames the broker acknowledged,
  * {@link #failed()} those it did not. The source is logged and published with its credentials hidden
@@ -29,7 +33,15 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class CameraIngest implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(CameraIngest.class);
-    /** FFmpeg options for network sources: TCP for RTSP, and a socket timeout so a dead camera is noticed */
+    /**
+     * FFmpeg options for network sources (FFmpeg 5.1; times in microseconds): TCP for RTSP, and a read timeout so
+     * that a camera that goes silent is noticed. {@code timeout} is each protocol's own option: the socket I/O timeout
+     * of RTSP and HTTP, and for UDP "no datagram for this long". UDP's open overwrites the generic {@code rw_timeout}
+     * with its own {@code timeout} (default 0: wait forever), so {@code rw_timeout} alone would leave a UDP listener
+     * blocked for good once its sender is gone; {@code rw_timeout} covers the protocols without a timeout of their
+     * own. When it fires, the read fails, FFmpeg drains the decoder and the stream ends: the loop reports the drop
+     * and reconnects.
+     */
     private static final Map<String, String> NETWORK_OPTIONS = Map.of("rtsp_transport", "tcp", "timeout", "5000000",
             "rw_timeout", "5000000");
     /** The back-off of {@code vigil ingest}: 1 s after a failure, doubling up to 30 s. */
@@ -61,6 +73,8 @@ public final class CameraIngest implements Runnable {
     private final String shownSource;
     private final Producer<String, byte[]> producer;
     private volatile boolean running = true;
+    /** counted down by {@link #stop}: ends a back-off wait at once, with no interrupt to break a producer call */
+    private final CountDownLatch stopped = new CountDownLatch(1);
     private long seq;
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
@@ -78,6 +92,7 @@ public final class CameraIngest implements Runnable {
 
     public void stop() {
         running = false;
+        stopped.countDown();
     }
 
     /** Frames the broker acknowledged. */
@@ -102,11 +117,17 @@ public final class CameraIngest implements Runnable {
                 attempt = 0;
                 backoff = settings.initialBackoff().toMillis();
                 pump(frames);
-                if (file || !running) {
-                    status("offline", "end of " + (file ? "file" : "stream"), 0);
+                if (!running) {
+                    status("offline", "ingest stopped", 0);
                     return;
                 }
-                status("offline", "stream ended", 1);
+                if (file) {
+                    status("offline", "end of file", 0);
+                    return;
+                }
+                // no reconnection attempted yet: the attempts that follow are numbered from 1
+                LOG.warn("camera {}: stream ended or went silent, reconnecting in {} ms", settings.camera(), backoff);
+                status("offline", "stream ended", 0);
             } catch (IOException e) {
                 // the decoder's message names the URL it could not open, credentials included
                 String reason = SourceRedaction.redact(e.getMessage());
@@ -133,16 +154,19 @@ public final class CameraIngest implements Runnable {
         long interval = settings.targetFps() > 0 ? (long) (1_000_000 / settings.targetFps()) : 0;
         long nextDue = Long.MIN_VALUE;
         long start = System.currentTimeMillis();
+        boolean live = !isFile(settings.source());
         VideoFrame frame;
         while (running && (frame = frames.read()) != null) {
             if (interval > 0 && frame.timestampMicros() < nextDue) {
                 continue;
             }
             nextDue = frame.timestampMicros() + interval - interval / 10;
-            FrameRecords.Frame f = new FrameRecords.Frame(settings.camera(), seq++,
-                    start + frame.timestampMicros() / 1000, settings.codec().toString(), frame.image().width(),
-                    frame.image().height(), shownSource, frame.index(), settings.codec().encode(frame.image()),
-                    !isFile(settings.source()));
+            // a live stream's timestamps start anywhere (MPEG-TS at 1.4 s, or hours in when joined late), so its
+            // capture time is when the frame was decoded: never ahead of the scorer's clock, which skips late frames
+            long capture = live ? System.currentTimeMillis() : start + frame.timestampMicros() / 1000;
+            FrameRecords.Frame f = new FrameRecords.Frame(settings.camera(), seq++, capture,
+                    settings.codec().toString(), frame.image().width(), frame.image().height(), shownSource,
+                    frame.index(), settings.codec().encode(frame.image()), live);
             producer.send(FrameRecords.toRecord(f), frameAcknowledged);
         }
         // every callback has run when flush returns, so published() is final for a file once the loop ends
@@ -172,11 +196,10 @@ public final class CameraIngest implements Runnable {
         });
     }
 
+    /** Waits out a back-off; false when the loop was stopped meanwhile. */
     private boolean sleep(long millis) {
         try {
-            // back-off between reconnection attempts; stop() interrupts it through the thread
-            Thread.sleep(millis);
-            return running;
+            return !stopped.await(millis, TimeUnit.MILLISECONDS) && running;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;

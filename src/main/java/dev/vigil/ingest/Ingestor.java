@@ -66,8 +66,9 @@ public final class Ingestor implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        // stop() ends a back-off wait at once and a read within the network timeout (5 s); an interrupt would also
+        // break a producer flush midway and leave "interrupted" as the camera's last status
         cameras.forEach(CameraIngest::stop);
-        threads.forEach(Thread::interrupt);
         for (Thread t : threads) {
             t.join(10_000);
         }

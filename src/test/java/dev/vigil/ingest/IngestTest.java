@@ -231,7 +231,8 @@ class IngestTest {
         ((Logger) LoggerFactory.getLogger("dev.vigil")).detachAppender(appender);
     }
 
-    private static KafkaConsumer<String, byte[]> consumer(String bootstrap) {
+    /** A consumer of the frames and camera-status topics from their beginning, without a group. */
+    static KafkaConsumer<String, byte[]> consumer(String bootstrap) {
         KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(),
