@@ -59,16 +59,31 @@ public final class StreamBenchmark {
     private static final Logger LOG = LoggerFactory.getLogger(StreamBenchmark.class);
 
     /**
+     * @param warmUpPerCamera  frames per camera scored before anything is timed (the JIT compiles the broker's,
+     *                         Kafka Streams' and Vigil's code paths: seconds of CPU on two cores)
      * @param backlogPerCamera frames per camera in the capacity backlog
      * @param cameraFps        frames per second each camera sends in the live phase
      * @param live             how long the live phase lasts
      */
     public record Options(Preprocessing preprocessing, int features, int batch, Duration linger, int cameras,
-                          int backlogPerCamera, double cameraFps, Duration live, FrameCodec codec, long seed,
+                          int warmUpPerCamera, int backlogPerCamera, double cameraFps, Duration live, FrameCodec codec, long seed,
                           Path workDir) {
     }
 
     private StreamBenchmark() {
+    }
+
+    private static void produce(KafkaConnection kafka, List<String> cameras, int from, int count, Preprocessing pre,
+                                List<byte[]> encoded, FrameCodec codec) {
+        try (KafkaProducer<String, byte[]> producer = Producers.create(kafka, 8 << 20)) {
+            long now = System.currentTimeMillis();
+            for (int i = from; i < from + count; i++) {
+                for (String camera : cameras) {
+                    producer.send(FrameRecords.toRecord(frame(camera, i, now, pre, encoded, codec, false)));
+                }
+            }
+            producer.flush();
+        }
     }
 
     public static Map<String, Object> run(OnnxBackbone backbone, Options o) throws Exception {
@@ -115,20 +130,17 @@ public final class StreamBenchmark {
             for (String camera : cameras) {
                 ModelPublisher.publish(kafka, camera, modelFile, 1, ModelChunks.DEFAULT_CHUNK_BYTES);
             }
-            // capacity: the backlog is on the topic before the scorer starts
             int backlog = o.cameras() * o.backlogPerCamera();
-            try (KafkaProducer<String, byte[]> producer = Producers.create(kafka, 8 << 20)) {
-                long now = System.currentTimeMillis();
-                for (int i = 0; i < o.backlogPerCamera(); i++) {
-                    for (String camera : cameras) {
-                        producer.send(FrameRecords.toRecord(frame(camera, i, now, pre, encoded, o.codec(), false)));
-                    }
-                }
-                producer.flush();
-            }
+            int warmUp = o.cameras() * o.warmUpPerCamera();
             try (ScoringService service = ScoringService.start(kafka, engine, backbone.manifest().name(),
                     ScoringSettings.DEFAULT, ScoringService.Options.defaults(stateDir));
                  TopicReader maps = new TopicReader(kafka, Topics.ANOMALY_MAPS, null, true)) {
+                // warm-up: the JIT compiles the service's code paths (seconds of CPU) before anything is timed
+                produce(kafka, cameras, 0, o.warmUpPerCamera(), pre, encoded, o.codec());
+                int[] seen = {0};
+                maps.read(new TopicReader.Until.Idle(Duration.ofSeconds(120)), r -> seen[0]++, r -> seen[0] >= warmUp);
+                // capacity: a backlog far faster than the scorer, timed from its first map to its last
+                produce(kafka, cameras, o.warmUpPerCamera(), o.backlogPerCamera(), pre, encoded, o.codec());
                 long[] first = {Long.MAX_VALUE};
                 long[] last = {0};
                 int[] n = {0};
@@ -139,6 +151,7 @@ public final class StreamBenchmark {
                     n[0]++;
                 }, r -> n[0] >= backlog);
                 double capacity = (n[0] - 1) / ((last[0] - first[0]) / 1000.0);
+                out.put("warm_up_frames", warmUp);
                 out.put("capacity_frames", n[0]);
                 out.put("capacity_images_per_second", capacity);
                 out.put("capacity_to_bench_pipeline", capacity / pipeline);
@@ -186,7 +199,7 @@ public final class StreamBenchmark {
                 }
                 long now = System.currentTimeMillis();
                 for (String camera : cameras) {
-                    producer.send(FrameRecords.toRecord(frame(camera, o.backlogPerCamera() + i, now, pre, encoded,
+                    producer.send(FrameRecords.toRecord(frame(camera, o.warmUpPerCamera() + o.backlogPerCamera() + i, now, pre, encoded,
                             o.codec(), true)));
                 }
                 if (System.nanoTime() >= nextLag) {

@@ -51,7 +51,11 @@ public class BenchCommand implements Callable<Integer> {
             description = "--through-kafka: length of the live phase (default: ${DEFAULT-VALUE})")
     int liveSeconds;
 
-    @Option(names = "--backlog", defaultValue = "200", paramLabel = "N",
+    @Option(names = "--warm-up", defaultValue = "400", paramLabel = "N",
+            description = "--through-kafka: frames per camera scored before timing starts (default: ${DEFAULT-VALUE})")
+    int warmUp;
+
+    @Option(names = "--backlog", defaultValue = "400", paramLabel = "N",
             description = "--through-kafka: frames per camera in the capacity backlog (default: ${DEFAULT-VALUE})")
     int backlog;
 
@@ -98,7 +102,7 @@ public class BenchCommand implements Callable<Integer> {
                     : FitOptions.defaultFeatures(backbone.manifest().totalChannels());
             r = dev.vigil.bench.StreamBenchmark.run(backbone, new dev.vigil.bench.StreamBenchmark.Options(
                     engine.preprocessing(backbone.manifest()), d, engine.batch, java.time.Duration.ofMillis(lingerMs),
-                    cameras, backlog, cameraFps, java.time.Duration.ofSeconds(liveSeconds), frameCodec.codec(),
+                    cameras, warmUp, backlog, cameraFps, java.time.Duration.ofSeconds(liveSeconds), frameCodec.codec(),
                     engine.seed, workDir));
         }
         write(r);

@@ -235,10 +235,15 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
         shared.stats().scored.increment();
         shared.stats().latency(now - f.captureMillis());
 
-        AlertTracker.State state = AlertTracker.State.fromJson(alertState.get(f.camera()));
+        byte[] before = alertState.get(f.camera());
+        AlertTracker.State state = AlertTracker.State.fromJson(before);
         List<Alert> alerts = tracker.observe(state, new AlertTracker.Observation(f.camera(), f.seq(), f.captureMillis(),
                 d.score(), threshold, model.version(), f.width(), f.height()), () -> boxes(d, threshold, model, f));
-        alertState.put(f.camera(), state.toJson());
+        byte[] after = state.toJson();
+        // a quiet camera's state does not change from frame to frame: no store write, no changelog record
+        if (before == null || !java.util.Arrays.equals(before, after)) {
+            alertState.put(f.camera(), after);
+        }
         for (Alert a : alerts) {
             if (a.type().equals("new")) {
                 shared.stats().alertsOpened.increment();
