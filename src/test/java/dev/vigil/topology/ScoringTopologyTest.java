@@ -69,8 +69,7 @@ class ScoringTopologyTest {
                 new FitOptions(40, 3, 0.01, 16, 10, 500, "gate")).fit(normal.iterator());
         modelFile = dir.resolve("gate.vgm");
         // ten held-back frames make a loose default threshold; the anomaly scores far above this one
-        ModelFile.write(modelFile, new PadimModel(model.info().withThreshold(model.info().threshold().withThreshold(30)),
-                model.gaussian()));
+        ModelFile.write(modelFile, withThreshold(model, 30));
         model.gaussian().close();
         clip = dir.resolve("gate.mp4");
         VideoWriter.write(clip, IntStream.range(120, 200).mapToObj(SCENE::frame).toList(), 10);
@@ -174,8 +173,31 @@ class ScoringTopologyTest {
                 assertThat(again.subList(80, 160)).allSatisfy(m -> assertThat(m.modelVersion()).isEqualTo(1000));
                 assertThat(service.stats().modelsRefused()).isEqualTo(1);
                 assertThat(service.stats().skippedLate()).isEqualTo(1);
+
+                // a valid version 3 is swapped in between two frames: a replay after it is scored by it, none lost
+                ModelFile.write(dir.resolve("gate-v3.vgm"), withThreshold(ModelFile.read(modelFile), 40));
+                ModelPublisher.publish(kafka, "gate", dir.resolve("gate-v3.vgm"), 3000, 1 << 20);
+                await().atMost(Duration.ofSeconds(60)).until(() -> service.stats().modelsLoaded() == 2);
+                Replayer.replay(kafka, "gate", clip.toString(), FrameCodec.parse("png"), 0);
+                List<AnomalyMapRecord> third = readUntil(kafka, Topics.ANOMALY_MAPS, 240).subList(160, 240);
+                assertThat(third).extracting(AnomalyMapRecord::seq)
+                        .containsExactlyElementsOf(IntStream.range(0, 80).mapToObj(i -> (long) i).toList());
+                assertThat(third).allSatisfy(m -> {
+                    assertThat(m.modelVersion()).isEqualTo(3000);
+                    assertThat(m.threshold()).isEqualTo(40.0);
+                });
+
+                // frames of a camera nobody published a model for: counted, not scored
+                Replayer.replay(kafka, "dock", clip.toString(), FrameCodec.parse("jpeg:90"), 0);
+                await().atMost(Duration.ofSeconds(60)).until(() -> service.stats().noModel() == 80);
+                assertThat(service.stats().noModelByCamera()).containsEntry("dock", 80L);
             }
         }
+    }
+
+    private static PadimModel withThreshold(PadimModel model, double threshold) {
+        return new PadimModel(model.info().withThreshold(model.info().threshold().withThreshold(threshold)),
+                model.gaussian());
     }
 
     private static float max(float[] v) {
