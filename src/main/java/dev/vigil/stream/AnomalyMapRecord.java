@@ -57,19 +57,25 @@ public record AnomalyMapRecord(String camera, long seq, long timestamp, double s
         public static EncodedMap encode(float[] map, int mapWidth, int mapHeight, int step) {
             int width = (mapWidth + step - 1) / step;
             int height = (mapHeight + step - 1) / step;
+            // row by row into block sums: one pass over the map, in memory order
             float[] pooled = new float[width * height];
+            for (int yy = 0; yy < mapHeight; yy++) {
+                int block = yy / step * width;
+                int row = yy * mapWidth;
+                for (int bx = 0, xx = 0; bx < width; bx++) {
+                    float sum = 0;
+                    for (int end = Math.min(mapWidth, xx + step); xx < end; xx++) {
+                        sum += map[row + xx];
+                    }
+                    pooled[block + bx] += sum;
+                }
+            }
             float max = 0;
             for (int y = 0; y < height; y++) {
-                int y1 = Math.min(mapHeight, (y + 1) * step);
+                int rows = Math.min(mapHeight, (y + 1) * step) - y * step;
                 for (int x = 0; x < width; x++) {
-                    int x1 = Math.min(mapWidth, (x + 1) * step);
-                    float sum = 0;
-                    for (int yy = y * step; yy < y1; yy++) {
-                        for (int xx = x * step; xx < x1; xx++) {
-                            sum += map[yy * mapWidth + xx];
-                        }
-                    }
-                    float mean = sum / ((y1 - y * step) * (x1 - x * step));
+                    int cols = Math.min(mapWidth, (x + 1) * step) - x * step;
+                    float mean = pooled[y * width + x] / (rows * cols);
                     pooled[y * width + x] = mean;
                     max = Math.max(max, mean);
                 }
