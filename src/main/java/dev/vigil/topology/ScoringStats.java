@@ -66,7 +66,10 @@ public final class ScoringStats {
         return modelsRefused.sum();
     }
 
-    /** Latency percentile (0-100) over the most recent frames, capture time to anomaly-map record; -1 when none. */
+    /**
+     * Latency percentile (0-100) over the most recent live frames, capture time to anomaly-map record; -1 when
+     * none.
+     */
     public long latencyPercentile(double percentile) {
         int n = (int) Math.min(latencyCount.get(), LATENCY_WINDOW);
         if (n == 0) {
@@ -87,7 +90,7 @@ public final class ScoringStats {
     /** One line for the log. */
     public String summary() {
         return String.format("scored %d, dead letters %d, without model %d, late live frames skipped %d, alerts %d, "
-                        + "models loaded %d / refused %d, latency p50 %d ms p99 %d ms", scored(), deadLetters(),
+                        + "models loaded %d / refused %d, live latency p50 %d ms p99 %d ms", scored(), deadLetters(),
                 noModel(), skippedLate(), alertsOpened(), modelsLoaded(), modelsRefused(), latencyPercentile(50),
                 latencyPercentile(99));
     }
