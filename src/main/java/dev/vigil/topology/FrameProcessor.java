@@ -142,9 +142,16 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             return false;
         }
         // a model still loading holds its frames back, in order, rather than drop them
-        CompletableFuture<Detection> result = model.isDone() && !model.isCompletedExceptionally()
-                ? shared.engine().submit(model.join(), image)
-                : model.thenCompose(m -> shared.engine().submit(m, image));
+        CompletableFuture<Detection> result;
+        try {
+            result = model.isDone() && !model.isCompletedExceptionally()
+                    ? shared.engine().submit(model.join(), image)
+                    : model.thenCompose(m -> shared.engine().submit(m, image));
+        } catch (IllegalStateException e) {
+            // the engine is closing, or the model was released under us: this frame is not lost, it is reported
+            deadLetter(f, "frame " + f.seq() + " of camera " + f.camera() + " could not be queued: " + e.getMessage());
+            return false;
+        }
         inFlight.add(new Pending(key, f, model, result));
         return true;
     }
@@ -286,6 +293,10 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
     public void close() {
         // frames still in flight stay in the buffer store: the task's next owner scores them
         inFlight.clear();
-        cameras.forEach(shared.models()::drop);
+        for (String camera : cameras) {
+            shared.models().drop(camera);
+            // a load this task started must not hand a released model to the camera's next owner on this instance
+            shared.loading().remove(camera);
+        }
     }
 }

@@ -90,6 +90,7 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
             // a camera's first model: its frames wait for it instead of going unscored
             shared.loading().put(camera, model);
         }
+        cameras.add(camera);
         loading.add(new Loading(camera, version, last.timestamp(), model));
     }
 
@@ -146,7 +147,10 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
     @Override
     public void close() {
         // loads still running are dropped: their chunks stay in the store, and the next owner loads them
-        loading.forEach(l -> l.model().thenAccept(CameraModel::release));
+        loading.forEach(l -> {
+            shared.loading().remove(l.camera(), l.model());
+            l.model().thenAccept(CameraModel::release);
+        });
         loading.clear();
         cameras.forEach(shared.models()::drop);
     }
