@@ -2,6 +2,7 @@ package dev.vigil.engine;
 
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.backbone.Preprocessing;
+import dev.vigil.media.FrameCodec;
 import dev.vigil.media.RgbImage;
 import dev.vigil.padim.EmbeddingBatch;
 import dev.vigil.padim.ModelInfo;
@@ -99,14 +100,16 @@ public final class ScoringEngine implements AutoCloseable {
     private record ExtractorKey(Preprocessing preprocessing, List<Integer> channels) {
     }
 
-    private record Request(CameraModel model, RgbImage frame, CompletableFuture<Detection> result) {
+    /** A frame to score: decoded already, or {@code encoded} (JPEG/PNG) of the given size, decoded by the engine. */
+    private record Request(CameraModel model, RgbImage frame, byte[] encoded, int width, int height,
+                           CompletableFuture<Detection> result) {
     }
 
     /** One backbone run: frames of models sharing an extractor, each model's frames contiguous. */
     private record Group(FeatureExtractor extractor, List<Request> requests, EmbeddingBatch batch) {
     }
 
-    private static final Request END = new Request(null, null, null);
+    private static final Request END = new Request(null, null, null, 0, 0, null);
 
     private final OnnxBackbone backbone;
     private final int batchSize;
@@ -160,12 +163,26 @@ public final class ScoringEngine implements AutoCloseable {
      * has been scored; the future fails with the reason when scoring it failed.
      */
     public CompletableFuture<Detection> submit(CameraModel model, RgbImage frame) {
+        return enqueue(model, frame, null, frame.width(), frame.height());
+    }
+
+    /**
+     * As {@link #submit(CameraModel, RgbImage)} for an encoded frame (JPEG or PNG, {@link FrameCodec}), decoded with
+     * the other frames of its batch, in parallel, off the caller's thread. A frame that does not decode, or not to
+     * {@code width x height}, fails its future with a {@link dev.vigil.media.MediaException} saying why.
+     */
+    public CompletableFuture<Detection> submit(CameraModel model, byte[] encoded, int width, int height) {
+        return enqueue(model, null, encoded, width, height);
+    }
+
+    private CompletableFuture<Detection> enqueue(CameraModel model, RgbImage frame, byte[] encoded, int width,
+                                                 int height) {
         if (closed) {
             throw new IllegalStateException("scoring engine is closed");
         }
         model.retain();
         CompletableFuture<Detection> result = new CompletableFuture<>();
-        queue.add(new Request(model, frame, result));
+        queue.add(new Request(model, frame, encoded, width, height, result));
         return result;
     }
 
@@ -253,31 +270,60 @@ public final class ScoringEngine implements AutoCloseable {
             return batch;
         }
 
+        /** Frames taken from the queue and not yet batched, oldest first (the worker's alone). */
+        private final java.util.ArrayDeque<Request> waiting = new java.util.ArrayDeque<>();
+        private boolean ending;
+
+        /**
+         * The oldest waiting frame, then as many frames of its camera's model as there are, then others, up to the
+         * batch size. With a backlog, a batch then holds one or two models' frames rather than a few of each: the
+         * Gaussian stage reads each model's factors once per batch, so fewer, larger slices cost less.
+         */
         private List<Request> take() {
             List<Request> batch = new ArrayList<>(batchSize);
             try {
-                Request first = queue.take();
-                if (first == END) {
+                if (waiting.isEmpty() && !ending) {
+                    receive(queue.take());
+                }
+                if (waiting.isEmpty()) {
                     return batch;
                 }
-                batch.add(first);
                 long deadline = System.nanoTime() + lingerNanos;
-                while (batch.size() < batchSize) {
+                while (waiting.size() < batchSize && !ending) {
                     long wait = deadline - System.nanoTime();
                     Request r = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
                     if (r == null) {
                         break;
                     }
-                    if (r == END) {
-                        queue.add(END);
-                        break;
-                    }
-                    batch.add(r);
+                    receive(r);
                 }
+                List<Request> more = new ArrayList<>();
+                queue.drainTo(more);
+                more.forEach(this::receive);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            CameraModel model = waiting.isEmpty() ? null : waiting.peekFirst().model();
+            for (var it = waiting.iterator(); it.hasNext() && batch.size() < batchSize; ) {
+                Request r = it.next();
+                if (r.model() == model) {
+                    batch.add(r);
+                    it.remove();
+                }
+            }
+            for (var it = waiting.iterator(); it.hasNext() && batch.size() < batchSize; ) {
+                batch.add(it.next());
+                it.remove();
+            }
             return batch;
+        }
+
+        private void receive(Request r) {
+            if (r == END) {
+                ending = true;
+            } else {
+                waiting.add(r);
+            }
         }
     }
 
@@ -295,18 +341,48 @@ public final class ScoringEngine implements AutoCloseable {
         for (var e : byExtractor.entrySet()) {
             List<Request> requests = new ArrayList<>();
             e.getValue().values().forEach(requests::addAll);
-            try {
-                List<RgbImage> prepared = new ArrayList<>(requests.size());
-                for (Request r : requests) {
-                    prepared.add(e.getKey().prepare(r.frame()));
+            FeatureExtractor extractor = e.getKey();
+            // decoding and resizing, frame by frame in parallel: a frame that fails leaves the batch, alone
+            RgbImage[] prepared = new RgbImage[requests.size()];
+            java.util.stream.IntStream.range(0, requests.size()).parallel().forEach(i -> {
+                Request r = requests.get(i);
+                try {
+                    prepared[i] = extractor.prepare(r.frame() != null ? r.frame() : decode(r));
+                } catch (IOException | RuntimeException ex) {
+                    r.result().completeExceptionally(ex);
                 }
-                groups.add(new Group(e.getKey(), requests, e.getKey().embed(prepared, batchSize)));
+            });
+            List<RgbImage> images = new ArrayList<>(requests.size());
+            for (int i = requests.size() - 1; i >= 0; i--) {
+                if (prepared[i] == null) {
+                    requests.remove(i).model().release();
+                }
+            }
+            for (RgbImage image : prepared) {
+                if (image != null) {
+                    images.add(image);
+                }
+            }
+            if (requests.isEmpty()) {
+                continue;
+            }
+            try {
+                groups.add(new Group(extractor, requests, extractor.embed(images, batchSize)));
             } catch (RuntimeException ex) {
                 fail(requests, ex);
                 requests.forEach(r -> r.model().release());
             }
         }
         return groups;
+    }
+
+    private static RgbImage decode(Request r) throws IOException {
+        RgbImage image = FrameCodec.decode(r.encoded());
+        if (image.width() != r.width() || image.height() != r.height()) {
+            throw new dev.vigil.media.MediaException("frame is " + image.width() + "x" + image.height()
+                    + " but its header says " + r.width() + "x" + r.height());
+        }
+        return image;
     }
 
     /** Post-processing stage: each model's Gaussians on its slice, then maps and scores. */

@@ -4,8 +4,6 @@ import dev.vigil.alerting.AlertTracker;
 import dev.vigil.engine.Detection;
 import dev.vigil.engine.ScoringEngine;
 import dev.vigil.engine.ScoringEngine.CameraModel;
-import dev.vigil.media.FrameCodec;
-import dev.vigil.media.RgbImage;
 import dev.vigil.padim.AnomalyRegions;
 import dev.vigil.stream.Alert;
 import dev.vigil.stream.AnomalyMapRecord;
@@ -36,8 +34,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 /**
- * Scores one task's frames: validates and decodes each frame (what fails goes to dead letters with the reason),
- * hands it to the shared {@link ScoringEngine}, and emits results in arrival order: one anomaly-map record per
+ * Scores one task's frames: checks each frame record (a malformed one goes to dead letters with the reason), hands
+ * its encoded image to the shared {@link ScoringEngine} (which decodes it off this thread; an undecodable one also
+ * becomes a dead letter), and emits results in arrival order: one anomaly-map record per
  * frame, and the alert records the frame causes. A frame is kept in a changelogged buffer store from the moment
  * it is taken until its result is emitted, in the same transaction; so under exactly-once processing a crash
  * neither loses a frame nor emits one twice, however the engine batches.
@@ -119,7 +118,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
         }
     }
 
-    /** Decodes and queues a frame; false when it was dealt with at once (dead letter, or no model). */
+    /** Queues a frame for decoding and scoring; false when it was dealt with at once (no model). */
     private boolean submit(String key, Frame f) {
         CompletableFuture<CameraModel> model = modelFor(f.camera());
         if (model == null) {
@@ -130,23 +129,12 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             }
             return false;
         }
-        RgbImage image;
-        try {
-            image = FrameCodec.decode(f.image());
-            if (image.width() != f.width() || image.height() != f.height()) {
-                throw new IOException("frame is " + image.width() + "x" + image.height() + " but its header says "
-                        + f.width() + "x" + f.height());
-            }
-        } catch (IOException | RuntimeException e) {
-            deadLetter(f, "undecodable frame " + f.seq() + " of camera " + f.camera() + ": " + e.getMessage());
-            return false;
-        }
         // a model still loading holds its frames back, in order, rather than drop them
         CompletableFuture<Detection> result;
         try {
             result = model.isDone() && !model.isCompletedExceptionally()
-                    ? shared.engine().submit(model.join(), image)
-                    : model.thenCompose(m -> shared.engine().submit(m, image));
+                    ? shared.engine().submit(model.join(), f.image(), f.width(), f.height())
+                    : model.thenCompose(m -> shared.engine().submit(m, f.image(), f.width(), f.height()));
         } catch (IllegalStateException e) {
             // the engine is closing, or the model was released under us: this frame is not lost, it is reported
             deadLetter(f, "frame " + f.seq() + " of camera " + f.camera() + " could not be queued: " + e.getMessage());
@@ -227,7 +215,12 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             d = p.result().get();
         } catch (ExecutionException | InterruptedException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            deadLetter(f, "scoring frame " + f.seq() + " of camera " + f.camera() + " failed: " + cause);
+            while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            deadLetter(f, cause instanceof dev.vigil.media.MediaException
+                    ? "undecodable frame " + f.seq() + " of camera " + f.camera() + ": " + cause.getMessage()
+                    : "scoring frame " + f.seq() + " of camera " + f.camera() + " failed: " + cause);
             return;
         }
         CameraModel model = p.model().join();
