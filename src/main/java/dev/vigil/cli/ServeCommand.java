@@ -59,7 +59,7 @@ public class ServeCommand implements Callable<Integer> {
             description = "at_least_once instead of the default exactly_once_v2 (faster commits, duplicates after a crash)")
     boolean atLeastOnce;
 
-    @Option(names = "--max-in-flight", paramLabel = "N", defaultValue = "64",
+    @Option(names = "--max-in-flight", paramLabel = "N", defaultValue = "256",
             description = "Frames a partition may have queued for scoring before it waits (default: ${DEFAULT-VALUE})")
     int maxInFlight;
 

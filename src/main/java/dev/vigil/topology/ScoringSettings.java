@@ -16,6 +16,6 @@ import java.time.Duration;
  */
 public record ScoringSettings(int maxInFlight, Duration maxLiveAge, AlertPolicy alerts, int minRegionArea,
                               int maxBoxes) {
-    public static final ScoringSettings DEFAULT = new ScoringSettings(64, Duration.ofSeconds(10), AlertPolicy.DEFAULT,
+    public static final ScoringSettings DEFAULT = new ScoringSettings(256, Duration.ofSeconds(10), AlertPolicy.DEFAULT,
             16, 8);
 }
