@@ -4,7 +4,6 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
-import java.nio.charset.StandardCharsets;
 
 /**
  * Records of {@link Topics#DEAD_LETTERS} (docs/topics.md): the input that could not be processed, unchanged (key,
@@ -48,23 +47,19 @@ public final class DeadLetters {
                 }
             }
         }
-        h.add(KIND, bytes(kind.label()));
-        h.add(REASON, bytes(reason));
+        TextHeaders.add(h, KIND, kind.label());
+        TextHeaders.add(h, REASON, reason);
         if (topic != null) {
-            h.add(TOPIC, bytes(topic));
-            h.add(PARTITION, bytes(Integer.toString(partition)));
-            h.add(OFFSET, bytes(Long.toString(offset)));
+            TextHeaders.add(h, TOPIC, topic);
+            TextHeaders.add(h, PARTITION, Integer.toString(partition));
+            TextHeaders.add(h, OFFSET, Long.toString(offset));
         }
-        h.add(AT, bytes(Long.toString(System.currentTimeMillis())));
+        TextHeaders.add(h, AT, Long.toString(System.currentTimeMillis()));
         return h;
     }
 
     public static String header(Headers headers, String name) {
-        Header h = headers.lastHeader(name);
-        return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+        return TextHeaders.get(headers, name);
     }
 
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
 }

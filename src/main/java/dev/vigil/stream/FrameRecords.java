@@ -2,11 +2,9 @@ package dev.vigil.stream;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
-import java.nio.charset.StandardCharsets;
 
 /**
  * Frames as records of {@link Topics#FRAMES} (docs/topics.md): key the camera id, value the encoded image, record
@@ -43,14 +41,14 @@ public final class FrameRecords {
 
     public static ProducerRecord<String, byte[]> toRecord(Frame f) {
         RecordHeaders headers = new RecordHeaders();
-        headers.add(SEQ, bytes(Long.toString(f.seq())));
-        headers.add(CODEC, bytes(f.codec()));
-        headers.add(WIDTH, bytes(Integer.toString(f.width())));
-        headers.add(HEIGHT, bytes(Integer.toString(f.height())));
-        headers.add(SOURCE, bytes(f.source()));
-        headers.add(SOURCE_FRAME, bytes(Long.toString(f.sourceFrame())));
+        TextHeaders.add(headers, SEQ, Long.toString(f.seq()));
+        TextHeaders.add(headers, CODEC, f.codec());
+        TextHeaders.add(headers, WIDTH, Integer.toString(f.width()));
+        TextHeaders.add(headers, HEIGHT, Integer.toString(f.height()));
+        TextHeaders.add(headers, SOURCE, f.source());
+        TextHeaders.add(headers, SOURCE_FRAME, Long.toString(f.sourceFrame()));
         if (f.live()) {
-            headers.add(LIVE, bytes("true"));
+            TextHeaders.add(headers, LIVE, "true");
         }
         return new ProducerRecord<>(Topics.FRAMES.name(), null, f.captureMillis(), f.camera(), f.image(), headers);
     }
@@ -66,9 +64,9 @@ public final class FrameRecords {
             throw new IllegalArgumentException("frame record has no " + (key == null ? "camera key" : "image"));
         }
         try {
-            return new Frame(key, Long.parseLong(header(key, headers, SEQ)), timestamp, header(key, headers, CODEC),
-                    Integer.parseInt(header(key, headers, WIDTH)), Integer.parseInt(header(key, headers, HEIGHT)),
-                    header(key, headers, SOURCE), Long.parseLong(header(key, headers, SOURCE_FRAME)), value,
+            return new Frame(key, Long.parseLong(TextHeaders.required(headers, SEQ, "frame record of camera " + key)), timestamp, TextHeaders.required(headers, CODEC, "frame record of camera " + key),
+                    Integer.parseInt(TextHeaders.required(headers, WIDTH, "frame record of camera " + key)), Integer.parseInt(TextHeaders.required(headers, HEIGHT, "frame record of camera " + key)),
+                    TextHeaders.required(headers, SOURCE, "frame record of camera " + key), Long.parseLong(TextHeaders.required(headers, SOURCE_FRAME, "frame record of camera " + key)), value,
                     headers.lastHeader(LIVE) != null);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("frame record of camera " + key + " has a malformed header: "
@@ -115,15 +113,5 @@ public final class FrameRecords {
         }
     }
 
-    private static String header(String camera, Headers headers, String name) {
-        Header h = headers.lastHeader(name);
-        if (h == null || h.value() == null) {
-            throw new IllegalArgumentException("frame record of camera " + camera + " lacks header " + name);
-        }
-        return new String(h.value(), StandardCharsets.UTF_8);
-    }
 
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
 }

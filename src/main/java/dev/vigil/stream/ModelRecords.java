@@ -2,7 +2,6 @@ package dev.vigil.stream;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Utils;
@@ -33,13 +32,13 @@ public final class ModelRecords {
 
     public static ProducerRecord<String, byte[]> toRecord(ModelChunk chunk, int partitions) {
         RecordHeaders headers = new RecordHeaders();
-        headers.add(CAMERA, bytes(chunk.camera()));
-        headers.add(VERSION, bytes(Long.toString(chunk.version())));
-        headers.add(INDEX, bytes(Integer.toString(chunk.index())));
-        headers.add(COUNT, bytes(Integer.toString(chunk.count())));
-        headers.add(CHUNK_BYTES, bytes(Integer.toString(chunk.chunkBytes())));
-        headers.add(TOTAL_BYTES, bytes(Long.toString(chunk.totalBytes())));
-        headers.add(SHA256, bytes(chunk.sha256()));
+        TextHeaders.add(headers, CAMERA, chunk.camera());
+        TextHeaders.add(headers, VERSION, Long.toString(chunk.version()));
+        TextHeaders.add(headers, INDEX, Integer.toString(chunk.index()));
+        TextHeaders.add(headers, COUNT, Integer.toString(chunk.count()));
+        TextHeaders.add(headers, CHUNK_BYTES, Integer.toString(chunk.chunkBytes()));
+        TextHeaders.add(headers, TOTAL_BYTES, Long.toString(chunk.totalBytes()));
+        TextHeaders.add(headers, SHA256, chunk.sha256());
         return new ProducerRecord<>(Topics.MODELS.name(), partitionFor(chunk.camera(), partitions), null,
                 chunk.camera() + "#" + chunk.index(), chunk.data(), headers);
     }
@@ -55,25 +54,15 @@ public final class ModelRecords {
             throw new IllegalArgumentException("model record " + key + " is a tombstone");
         }
         try {
-            return new ModelChunk(header(key, headers, CAMERA), Long.parseLong(header(key, headers, VERSION)),
-                    Integer.parseInt(header(key, headers, INDEX)), Integer.parseInt(header(key, headers, COUNT)),
-                    Integer.parseInt(header(key, headers, CHUNK_BYTES)),
-                    Long.parseLong(header(key, headers, TOTAL_BYTES)), header(key, headers, SHA256), value);
+            return new ModelChunk(TextHeaders.required(headers, CAMERA, "model record " + key), Long.parseLong(TextHeaders.required(headers, VERSION, "model record " + key)),
+                    Integer.parseInt(TextHeaders.required(headers, INDEX, "model record " + key)), Integer.parseInt(TextHeaders.required(headers, COUNT, "model record " + key)),
+                    Integer.parseInt(TextHeaders.required(headers, CHUNK_BYTES, "model record " + key)),
+                    Long.parseLong(TextHeaders.required(headers, TOTAL_BYTES, "model record " + key)), TextHeaders.required(headers, SHA256, "model record " + key), value);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("model record " + key + " has a malformed header: "
                     + e.getMessage(), e);
         }
     }
 
-    private static String header(String key, Headers headers, String name) {
-        Header h = headers.lastHeader(name);
-        if (h == null || h.value() == null) {
-            throw new IllegalArgumentException("model record " + key + " lacks header " + name);
-        }
-        return new String(h.value(), StandardCharsets.UTF_8);
-    }
 
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
 }
