@@ -4,10 +4,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -88,7 +86,7 @@ public record AnomalyMapRecord(String camera, long seq, long timestamp, double s
             }
             ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
             try {
-                ImageIO.write(img, "png", out);
+                dev.vigil.media.FrameCodec.writePng(img, out);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -101,7 +99,7 @@ public record AnomalyMapRecord(String camera, long seq, long timestamp, double s
             if (!PNG_GRAY8.equals(encoding)) {
                 throw new IOException("unknown anomaly map encoding '" + encoding + "'");
             }
-            BufferedImage img = ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(data)));
+            BufferedImage img = dev.vigil.media.FrameCodec.readImage(Base64.getDecoder().decode(data));
             if (img == null || img.getWidth() != width || img.getHeight() != height) {
                 throw new IOException("anomaly map is not a " + width + "x" + height + " PNG");
             }
