@@ -74,44 +74,4 @@ public final class FrameRecords {
         }
     }
 
-    /** A frame as bytes for a state store (headers and image in one value). */
-    public static byte[] serialize(Frame f) {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(f.image().length + 256);
-        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
-            out.writeUTF(f.camera());
-            out.writeLong(f.seq());
-            out.writeLong(f.captureMillis());
-            out.writeUTF(f.codec());
-            out.writeInt(f.width());
-            out.writeInt(f.height());
-            out.writeUTF(f.source());
-            out.writeLong(f.sourceFrame());
-            out.writeBoolean(f.live());
-            out.writeInt(f.image().length);
-            out.write(f.image());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
-    }
-
-    public static Frame deserialize(byte[] value) {
-        try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(value))) {
-            String camera = in.readUTF();
-            long seq = in.readLong();
-            long capture = in.readLong();
-            String codec = in.readUTF();
-            int width = in.readInt();
-            int height = in.readInt();
-            String source = in.readUTF();
-            long sourceFrame = in.readLong();
-            boolean live = in.readBoolean();
-            byte[] image = in.readNBytes(in.readInt());
-            return new Frame(camera, seq, capture, codec, width, height, source, sourceFrame, image, live);
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("stored frame is damaged: " + e.getMessage(), e);
-        }
-    }
-
-
 }

@@ -29,6 +29,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -39,7 +40,9 @@ import java.util.concurrent.ExecutionException;
  * becomes a dead letter), and emits results in arrival order: one anomaly-map record per
  * frame, and the alert records the frame causes. A frame is kept in a changelogged buffer store from the moment
  * it is taken until its result is emitted, in the same transaction; so under exactly-once processing a crash
- * neither loses a frame nor emits one twice, however the engine batches.
+ * neither loses a frame nor emits one twice, however the engine batches. The store holds each frame's offset on the
+ * frames topic, not the frame: a restarted task re-reads those frames ({@link FrameRefetch}), and the changelog
+ * carries a few bytes per frame instead of a copy of every image.
  */
 final class FrameProcessor implements Processor<String, byte[], String, byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(FrameProcessor.class);
@@ -77,17 +80,27 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
         try (KeyValueIterator<String, byte[]> it = buffer.all()) {
             it.forEachRemaining(left::add);
         }
-        for (KeyValue<String, byte[]> kv : left) {
-            nextKey = Math.max(nextKey, Long.parseLong(kv.key) + 1);
-            Frame f = FrameRecords.deserialize(kv.value);
-            if (!submit(kv.key, f)) {
-                buffer.delete(kv.key);
-            }
-        }
         if (!left.isEmpty()) {
+            Map<Long, Frame> frames = FrameRefetch.read(shared.kafka(), context.taskId().partition(),
+                    left.stream().map(kv -> offset(kv.value)).toList());
+            for (KeyValue<String, byte[]> kv : left) {
+                nextKey = Math.max(nextKey, Long.parseLong(kv.key) + 1);
+                Frame f = frames.get(offset(kv.value));
+                if (f == null || !submit(kv.key, f)) {
+                    if (f == null) {
+                        LOG.error("task {}: frame at offset {} of {} is no longer on the topic (retention): not scored",
+                                context.taskId(), offset(kv.value), Topics.FRAMES.name());
+                    }
+                    buffer.delete(kv.key);
+                }
+            }
             LOG.info("task {}: resuming {} frames taken before a restart", context.taskId(), left.size());
         }
         context.schedule(Duration.ofMillis(10), PunctuationType.WALL_CLOCK_TIME, t -> drain(false));
+    }
+
+    private static long offset(byte[] ref) {
+        return Long.parseLong(new String(ref, java.nio.charset.StandardCharsets.UTF_8));
     }
 
     static Path workDir(ProcessorContext<?, ?> context) {
@@ -108,7 +121,9 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             return;
         }
         String key = String.format("%019d", nextKey++);
-        buffer.put(key, FrameRecords.serialize(f));
+        // the frame itself stays on the frames topic: the buffer keeps where it is, for a restart to re-read it
+        buffer.put(key, Long.toString(ctx.recordMetadata().map(m -> m.offset()).orElseThrow())
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         if (!submit(key, f)) {
             buffer.delete(key);
         }

@@ -53,7 +53,7 @@ public final class ScoringService implements AutoCloseable {
             throws IOException, InterruptedException {
         Topics.ensure(kafka);
         ScoringStats stats = new ScoringStats();
-        KafkaStreams streams = new KafkaStreams(ScoringTopology.build(engine, settings, stats, backboneName),
+        KafkaStreams streams = new KafkaStreams(ScoringTopology.build(engine, settings, stats, backboneName, kafka),
                 properties(kafka, options));
         streams.setUncaughtExceptionHandler(e -> {
             LOG.error("stream thread failed, replacing it: {}", e.toString(), e);

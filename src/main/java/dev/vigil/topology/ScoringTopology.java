@@ -2,6 +2,7 @@ package dev.vigil.topology;
 
 import dev.vigil.engine.ScoringEngine;
 import dev.vigil.stream.Alert;
+import dev.vigil.stream.KafkaConnection;
 import dev.vigil.stream.Topics;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -38,7 +39,8 @@ public final class ScoringTopology {
     /** What every task of one instance shares. */
     record Shared(ScoringEngine engine, CameraModels models, ModelLoader loader,
                   java.util.Map<String, java.util.concurrent.CompletableFuture<ScoringEngine.CameraModel>> loading,
-                  ScoringSettings settings, ScoringStats stats, Alert.AnalyticsModule module) {
+                  ScoringSettings settings, ScoringStats stats, Alert.AnalyticsModule module,
+                  KafkaConnection kafka) {
         /**
          * @param loading models being loaded for cameras that have none yet: their frames wait for them (a camera's
          *                frames and chunks are in one task, so each entry has one writer)
@@ -50,10 +52,12 @@ public final class ScoringTopology {
     private ScoringTopology() {
     }
 
-    public static Topology build(ScoringEngine engine, ScoringSettings settings, ScoringStats stats, String backbone) {
+    /** @param kafka where a restarted task re-reads the frames it had taken but not emitted */
+    public static Topology build(ScoringEngine engine, ScoringSettings settings, ScoringStats stats, String backbone,
+                                 KafkaConnection kafka) {
         Shared shared = new Shared(engine, new CameraModels(), new ModelLoader(engine),
                 new java.util.concurrent.ConcurrentHashMap<>(), settings, stats, new Alert.AnalyticsModule("vigil-padim",
-                "PaDiM: per-patch Gaussian of normal frames, Mahalanobis distance", backbone, "0.1.0"));
+                "PaDiM: per-patch Gaussian of normal frames, Mahalanobis distance", backbone, "0.1.0"), kafka);
         Topology t = new Topology();
         t.addSource("frames", new StringDeserializer(), new ByteArrayDeserializer(), Topics.FRAMES.name());
         t.addSource("models", new StringDeserializer(), new ByteArrayDeserializer(), Topics.MODELS.name());
@@ -61,7 +65,8 @@ public final class ScoringTopology {
         t.addProcessor("model-loader", () -> new ModelProcessor(shared), "models");
         t.addStateStore(store(Stores.persistentKeyValueStore(ModelStore.CHUNKS)), "score", "model-loader");
         t.addStateStore(store(Stores.persistentKeyValueStore(ModelStore.ACTIVE)), "score", "model-loader");
-        // frames wait here only while being scored: memory suffices, the changelog restores them after a crash
+        // where the frames being scored are on the frames topic (a few bytes each, not the frames): memory suffices,
+        // the changelog restores them after a crash
         t.addStateStore(store(Stores.inMemoryKeyValueStore(FrameProcessor.BUFFER)), "score");
         t.addStateStore(store(Stores.persistentKeyValueStore(FrameProcessor.ALERT_STATE)), "score");
         t.addSink(MAPS_SINK, Topics.ANOMALY_MAPS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
