@@ -120,7 +120,6 @@ public final class ScoringEngine implements AutoCloseable {
     private final Thread post;
     private final BlockingQueue<List<Group>> handoff = new java.util.concurrent.ArrayBlockingQueue<>(1);
     private volatile boolean closed;
-    private final AtomicInteger lastBatch = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong batches = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong frames = new java.util.concurrent.atomic.AtomicLong();
 
@@ -184,11 +183,6 @@ public final class ScoringEngine implements AutoCloseable {
         CompletableFuture<Detection> result = new CompletableFuture<>();
         queue.add(new Request(model, frame, encoded, width, height, result));
         return result;
-    }
-
-    /** The size of the most recent batch (for metrics and logs). */
-    public int lastBatchSize() {
-        return lastBatch.get();
     }
 
     public int batchSize() {
@@ -329,7 +323,6 @@ public final class ScoringEngine implements AutoCloseable {
 
     /** Backbone stage: one run per extractor, each model's frames kept together and in arrival order. */
     private List<Group> embed(List<Request> batch) {
-        lastBatch.set(batch.size());
         batches.incrementAndGet();
         frames.addAndGet(batch.size());
         Map<FeatureExtractor, Map<CameraModel, List<Request>>> byExtractor = new LinkedHashMap<>();

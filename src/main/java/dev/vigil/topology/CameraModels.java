@@ -31,8 +31,4 @@ final class CameraModels {
             old.release();
         }
     }
-
-    void dropAll() {
-        active.keySet().forEach(this::drop);
-    }
 }

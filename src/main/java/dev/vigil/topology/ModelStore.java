@@ -136,13 +136,6 @@ final class ModelStore {
         headers.remove(prefix);
     }
 
-    /** Chunk counts of versions waiting for more chunks (for logs). */
-    Map<String, Integer> pending() {
-        Map<String, Integer> out = new java.util.TreeMap<>();
-        received.forEach((k, v) -> out.put(k, v.cardinality()));
-        return out;
-    }
-
     /** Deletes keys in [from, to). */
     private void deleteRange(String from, String to) {
         List<String> keys = new ArrayList<>();

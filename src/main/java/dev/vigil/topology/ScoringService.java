@@ -47,7 +47,7 @@ public final class ScoringService implements AutoCloseable {
         this.stats = stats;
     }
 
-    /** Creates the topics if needed and starts the topology; returns at once (see {@link #awaitRunning}). */
+    /** Creates the topics if needed and starts the topology; returns at once. */
     public static ScoringService start(KafkaConnection kafka, ScoringEngine engine, String backboneName,
                                        ScoringSettings settings, Options options)
             throws IOException, InterruptedException {
@@ -93,22 +93,6 @@ public final class ScoringService implements AutoCloseable {
 
     public KafkaStreams.State state() {
         return streams.state();
-    }
-
-    /** Waits until the instance is running (rebalanced and restored); false on timeout or error. */
-    public boolean awaitRunning(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            KafkaStreams.State s = streams.state();
-            if (s == KafkaStreams.State.RUNNING) {
-                return true;
-            }
-            if (s == KafkaStreams.State.ERROR || s == KafkaStreams.State.NOT_RUNNING) {
-                return false;
-            }
-            Thread.sleep(50);
-        }
-        return false;
     }
 
     @Override
