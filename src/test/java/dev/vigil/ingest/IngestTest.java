@@ -61,13 +61,7 @@ class IngestTest {
             try (Ingestor ingestor = Ingestor.start(broker.connection(), cameras);
                  KafkaConsumer<String, byte[]> consumer = consumer(broker.bootstrap())) {
                 await().atMost(Duration.ofSeconds(60)).until(() -> {
-                    for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                        if (r.topic().equals(Topics.CAMERA_STATUS.name())) {
-                            statuses.add(CameraStatus.fromJson(r.value()));
-                        } else {
-                            frames.add(FrameRecords.fromRecord(r));
-                        }
-                    }
+                    poll(consumer, statuses, frames);
                     return frames.size() >= 20 && statuses.stream().filter(s -> s.camera().equals("dead")).count() >= 3
                             && statuses.stream().anyMatch(s -> s.camera().equals("gate") && s.state().equals("offline"));
                 });
@@ -160,13 +154,7 @@ class IngestTest {
             try (Ingestor ingestor = Ingestor.start(broker.connection(), cameras);
                  KafkaConsumer<String, byte[]> consumer = consumer(broker.bootstrap())) {
                 await().atMost(Duration.ofSeconds(60)).until(() -> {
-                    for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                        if (r.topic().equals(Topics.CAMERA_STATUS.name())) {
-                            statuses.add(CameraStatus.fromJson(r.value()));
-                        } else {
-                            frames.add(FrameRecords.fromRecord(r));
-                        }
-                    }
+                    poll(consumer, statuses, frames);
                     return frames.size() >= 10 && statuses.stream().filter(s -> s.camera().equals("dead")).count() >= 2;
                 });
             }
@@ -232,6 +220,18 @@ class IngestTest {
     }
 
     /** A consumer of the frames and camera-status topics from their beginning, without a group. */
+    /** One poll: status records to {@code statuses}, frame records to {@code frames}. */
+    static void poll(KafkaConsumer<String, byte[]> consumer, List<CameraStatus> statuses,
+                             List<FrameRecords.Frame> frames) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+            if (r.topic().equals(Topics.CAMERA_STATUS.name())) {
+                statuses.add(CameraStatus.fromJson(r.value()));
+            } else {
+                frames.add(FrameRecords.fromRecord(r));
+            }
+        }
+    }
+
     static KafkaConsumer<String, byte[]> consumer(String bootstrap) {
         KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,

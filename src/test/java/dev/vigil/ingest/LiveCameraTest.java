@@ -7,7 +7,6 @@ import dev.vigil.media.VideoWriter;
 import dev.vigil.stream.FrameRecords;
 import dev.vigil.stream.Topics;
 import dev.vigil.testing.LiveSource;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -99,17 +98,11 @@ class LiveCameraTest {
 
     private void pollUntil(KafkaConsumer<String, byte[]> consumer, BooleanSupplier done) {
         await().atMost(Duration.ofSeconds(60)).until(() -> {
-            for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                if (r.topic().equals(Topics.CAMERA_STATUS.name())) {
-                    statuses.add(CameraStatus.fromJson(r.value()));
-                } else {
-                    FrameRecords.Frame f = FrameRecords.fromRecord(r);
-                    frames.add(f);
-                    if (f.captureMillis() > System.currentTimeMillis()) {
-                        fromTheFuture.add(f);
-                    }
-                }
-            }
+            int before = frames.size();
+            IngestTest.poll(consumer, statuses, frames);
+            long now = System.currentTimeMillis();
+            frames.subList(before, frames.size()).stream().filter(f -> f.captureMillis() > now)
+                    .forEach(fromTheFuture::add);
             return done.getAsBoolean();
         });
     }
