@@ -126,8 +126,14 @@ public record FrameCodec(String format, int quality) {
         return out.toByteArray();
     }
 
-    /** Decodes a frame of either format; an undecodable one throws, naming why. */
+    /**
+     * Decodes a frame of either format; an undecodable one throws, naming why. JPEG goes through FFmpeg
+     * ({@link JpegDecoder}), which also refuses a truncated file that ImageIO would return half grey.
+     */
     public static RgbImage decode(byte[] bytes) throws IOException {
+        if (bytes.length > 3 && (bytes[0] & 0xff) == 0xff && (bytes[1] & 0xff) == 0xd8 && (bytes[2] & 0xff) == 0xff) {
+            return JpegDecoder.decode(bytes);
+        }
         BufferedImage img = readImage(bytes);
         if (img == null) {
             throw new MediaException("frame of " + bytes.length + " bytes is neither a JPEG nor a PNG image");

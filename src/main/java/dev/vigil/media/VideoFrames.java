@@ -208,16 +208,22 @@ public final class VideoFrames implements AutoCloseable, Iterator<VideoFrame> {
                 .replace(" (For more details, make sure FFmpegLogCallback.set() has been called.)", "");
         Matcher code = ERROR_CODE.matcher(message);
         if (code.find()) {
-            byte[] text = new byte[256];
-            if (avutil.av_strerror(Integer.parseInt(code.group(1)), text, text.length) == 0) {
-                int n = 0;
-                while (n < text.length && text[n] != 0) {
-                    n++;
-                }
-                message += " (" + new String(text, 0, n, StandardCharsets.UTF_8) + ")";
-            }
+            message += " (" + error(Integer.parseInt(code.group(1))) + ")";
         }
         return message;
+    }
+
+    /** FFmpeg's text for an error code, e.g. "Invalid data found when processing input" for -1094995529. */
+    static String error(int code) {
+        byte[] text = new byte[256];
+        if (avutil.av_strerror(code, text, text.length) != 0) {
+            return "error " + code;
+        }
+        int n = 0;
+        while (n < text.length && text[n] != 0) {
+            n++;
+        }
+        return new String(text, 0, n, StandardCharsets.UTF_8);
     }
 
     private static void releaseQuietly(FFmpegFrameGrabber grabber) {

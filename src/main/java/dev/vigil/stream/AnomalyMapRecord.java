@@ -1,12 +1,12 @@
 package dev.vigil.stream;
 
+import dev.vigil.media.GrayPng;
+
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.awt.image.BufferedImage;
-import java.awt.image.DataBufferByte;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Base64;
@@ -78,20 +78,14 @@ public record AnomalyMapRecord(String camera, long seq, long timestamp, double s
                     max = Math.max(max, mean);
                 }
             }
-            BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
-            byte[] pixels = ((DataBufferByte) img.getRaster().getDataBuffer()).getData();
+            byte[] pixels = new byte[width * height];
             float k = max > 0 ? 255f / max : 0;
             for (int i = 0; i < pooled.length; i++) {
                 pixels[i] = (byte) Math.round(Math.max(0, pooled[i]) * k);
             }
-            ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
-            try {
-                dev.vigil.media.FrameCodec.writePng(img, out);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            byte[] png = GrayPng.encode(pixels, width, height);
             return new EncodedMap(PNG_GRAY8, width, height, step, mapWidth, mapHeight, max,
-                    Base64.getEncoder().encodeToString(out.toByteArray()));
+                    Base64.getEncoder().encodeToString(png));
         }
 
         /** The encoded map as distances, {@code [height * width]} at the encoded resolution (to within scale / 510). */

@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +62,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
     private ModelStore models;
     private final ArrayDeque<Pending> inFlight = new ArrayDeque<>();
     private final Set<String> cameras = new HashSet<>();
+    private final Map<String, TrackedState> trackedStates = new HashMap<>();
     private long nextKey;
 
     FrameProcessor(ScoringTopology.Shared shared) {
@@ -73,6 +75,8 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
         this.ctx = context;
         this.buffer = context.getStateStore(BUFFER);
         this.alertState = context.getStateStore(ALERT_STATE);
+        // a re-initialised task may have had its stores rewound (an aborted transaction): read them afresh
+        trackedStates.clear();
         this.models = new ModelStore(context.getStateStore(ModelStore.CHUNKS), context.getStateStore(ModelStore.ACTIVE),
                 workDir(context));
         // frames taken but not emitted before a restart or a move of this task: score them first, in order
@@ -253,14 +257,20 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             shared.stats().latency(now - f.captureMillis());
         }
 
-        byte[] before = alertState.get(f.camera());
-        AlertTracker.State state = AlertTracker.State.fromJson(before);
+        // the store is the truth across restarts; between them the parsed state is kept, so a frame costs no parse
+        TrackedState tracked = trackedStates.computeIfAbsent(f.camera(), c -> {
+            byte[] stored = alertState.get(c);
+            return new TrackedState(AlertTracker.State.fromJson(stored), stored);
+        });
+        byte[] before = tracked.json;
+        AlertTracker.State state = tracked.state;
         List<Alert> alerts = tracker.observe(state, new AlertTracker.Observation(f.camera(), f.seq(), f.captureMillis(),
                 d.score(), threshold, model.version(), f.width(), f.height()), () -> boxes(d, threshold, model, f));
         byte[] after = state.toJson();
         // a quiet camera's state does not change from frame to frame: no store write, no changelog record
         if (before == null || !java.util.Arrays.equals(before, after)) {
             alertState.put(f.camera(), after);
+            tracked.json = after;
         }
         for (Alert a : alerts) {
             if (a.type().equals("new")) {
@@ -305,6 +315,17 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             shared.models().drop(camera);
             // a load this task started must not hand a released model to the camera's next owner on this instance
             shared.loading().remove(camera);
+        }
+    }
+
+    /** A camera's alert state as parsed, and the JSON last written to the store for it. */
+    private static final class TrackedState {
+        final AlertTracker.State state;
+        byte[] json;
+
+        TrackedState(AlertTracker.State state, byte[] json) {
+            this.state = state;
+            this.json = json;
         }
     }
 }

@@ -37,4 +37,29 @@ class FrameCodecTest {
                 .isNotEqualTo(IMAGE.pixels());
         assertThat(FrameCodec.parse("png").roundTrip(IMAGE).pixels()).isEqualTo(IMAGE.pixels());
     }
+
+    @Test
+    void aJpegDecodesCloseToWhatWasEncoded() throws Exception {
+        RgbImage decoded = FrameCodec.decode(FrameCodec.parse("jpeg:90").encode(IMAGE));
+        assertThat(decoded.width()).isEqualTo(IMAGE.width());
+        assertThat(decoded.height()).isEqualTo(IMAGE.height());
+        double error = 0;
+        for (int i = 0; i < IMAGE.pixels().length; i++) {
+            error += Math.abs((decoded.pixels()[i] & 0xff) - (IMAGE.pixels()[i] & 0xff));
+        }
+        assertThat(error / IMAGE.pixels().length).as("mean absolute error per channel").isLessThan(6);
+    }
+
+    @Test
+    void aDamagedJpegIsRefusedNotHalfDecoded() throws Exception {
+        byte[] jpeg = FrameCodec.parse("jpeg:90").encode(IMAGE);
+        byte[] truncated = java.util.Arrays.copyOf(jpeg, jpeg.length / 2);
+        assertThatThrownBy(() -> FrameCodec.decode(truncated))
+                .isInstanceOf(MediaException.class)
+                .hasMessageContaining("damaged JPEG frame of " + truncated.length + " bytes");
+        byte[] notAnImage = "no picture here".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        assertThatThrownBy(() -> FrameCodec.decode(notAnImage))
+                .isInstanceOf(MediaException.class)
+                .hasMessageContaining("neither a JPEG nor a PNG");
+    }
 }
