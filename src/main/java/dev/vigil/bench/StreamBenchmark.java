@@ -37,6 +37,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,8 +61,8 @@ public final class StreamBenchmark {
     private static final Logger LOG = LoggerFactory.getLogger(StreamBenchmark.class);
 
     /**
-     * @param warmUpPerCamera  frames per camera scored before anything is timed (the JIT compiles the broker's,
-     *                         Kafka Streams' and Vigil's code paths: seconds of CPU on two cores)
+     * @param warmUpPerCamera  frames per camera in each warm-up round; rounds repeat, untimed, until the JIT has gone
+     *                         quiet (it compiles the broker's, Kafka Streams' and Vigil's code paths for minutes)
      * @param backlogPerCamera frames per camera in the capacity backlog
      * @param cameraFps        frames per second each camera sends in the live phase
      * @param live             how long the live phase lasts
@@ -69,6 +71,10 @@ public final class StreamBenchmark {
                           int warmUpPerCamera, int backlogPerCamera, double cameraFps, Duration live, FrameCodec codec, long seed,
                           Path workDir) {
     }
+
+    /** Compiling under this share of the machine's cores in a warm-up round ends the warm-up. */
+    static final double QUIET_JIT_SHARE = 0.02;
+    static final int MAX_WARM_UP_ROUNDS = 8;
 
     private StreamBenchmark() {
     }
@@ -135,12 +141,33 @@ public final class StreamBenchmark {
             try (ScoringService service = ScoringService.start(kafka, engine, backbone.manifest().name(),
                     ScoringSettings.DEFAULT, ScoringService.Options.defaults(stateDir));
                  TopicReader maps = new TopicReader(kafka, Topics.ANOMALY_MAPS, null, true)) {
-                // warm-up: the JIT compiles the service's code paths (seconds of CPU) before anything is timed
-                produce(kafka, cameras, 0, o.warmUpPerCamera(), pre, encoded, o.codec());
-                int[] seen = {0};
-                maps.read(new TopicReader.Until.Idle(Duration.ofSeconds(120)), r -> seen[0]++, r -> seen[0] >= warmUp);
+                // warm-up: the JIT compiles the broker's, Kafka Streams' and Vigil's paths, for minutes on two cores.
+                // A service runs for days, so the timing starts once the compilers have gone quiet: rounds of
+                // warm-up until compiling takes under 2 % of the machine in a round (at most MAX_WARM_UP_ROUNDS)
+                CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+                int cores = Runtime.getRuntime().availableProcessors();
+                int warmedPerCamera = 0;
+                int rounds = 0;
+                double jitShare;
+                do {
+                    long wall0 = System.nanoTime();
+                    long jit0 = jit.getTotalCompilationTime();
+                    produce(kafka, cameras, warmedPerCamera, o.warmUpPerCamera(), pre, encoded, o.codec());
+                    int[] seen = {0};
+                    maps.read(new TopicReader.Until.Idle(Duration.ofSeconds(120)), r -> seen[0]++,
+                            r -> seen[0] >= warmUp);
+                    warmedPerCamera += o.warmUpPerCamera();
+                    rounds++;
+                    jitShare = (jit.getTotalCompilationTime() - jit0) / ((System.nanoTime() - wall0) / 1e6 * cores);
+                    LOG.info("warm-up round {}: {} frames per camera, compiling took {}% of the machine", rounds,
+                            o.warmUpPerCamera(), String.format("%.1f", 100 * jitShare));
+                } while (jitShare > QUIET_JIT_SHARE && rounds < MAX_WARM_UP_ROUNDS);
+                out.put("warm_up_rounds", rounds);
+                out.put("warm_up_last_round_jit_share", jitShare);
                 // capacity: a backlog far faster than the scorer, timed from its first map to its last
-                produce(kafka, cameras, o.warmUpPerCamera(), o.backlogPerCamera(), pre, encoded, o.codec());
+                long jitBefore = jit.getTotalCompilationTime();
+                long wallBefore = System.nanoTime();
+                produce(kafka, cameras, warmedPerCamera, o.backlogPerCamera(), pre, encoded, o.codec());
                 long[] first = {Long.MAX_VALUE};
                 long[] last = {0};
                 int[] n = {0};
@@ -150,17 +177,21 @@ public final class StreamBenchmark {
                     last[0] = Math.max(last[0], m.scoredAt());
                     n[0]++;
                 }, r -> n[0] >= backlog);
+                out.put("capacity_jit_share", (jit.getTotalCompilationTime() - jitBefore)
+                        / ((System.nanoTime() - wallBefore) / 1e6 * cores));
                 double capacity = (n[0] - 1) / ((last[0] - first[0]) / 1000.0);
-                out.put("warm_up_frames", warmUp);
+                out.put("warm_up_frames", warmedPerCamera * cameras.size());
                 out.put("capacity_frames", n[0]);
                 out.put("capacity_images_per_second", capacity);
                 out.put("capacity_to_bench_pipeline", capacity / pipeline);
                 out.put("capacity_to_offline_from_jpeg", capacity / fromBytes);
                 out.put("capacity_mean_batch", engine.meanBatchSize());
-                LOG.info("capacity {} frames/s ({}x the bench pipeline {})", String.format("%.1f", capacity),
-                        String.format("%.2f", capacity / pipeline), String.format("%.1f", pipeline));
+                LOG.info("capacity {} frames/s ({}x the bench pipeline {}), compiling took {}% of the machine meanwhile",
+                        String.format("%.1f", capacity), String.format("%.2f", capacity / pipeline),
+                        String.format("%.1f", pipeline),
+                        String.format("%.1f", 100 * (double) out.get("capacity_jit_share")));
 
-                live(kafka, o, cameras, encoded, maps, out);
+                live(kafka, o, cameras, encoded, maps, warmedPerCamera + o.backlogPerCamera(), out);
                 out.put("late_live_frames_skipped", service.stats().skippedLate());
             }
         }
@@ -172,7 +203,7 @@ public final class StreamBenchmark {
 
     /** Cameras sending at their rate; latencies from the maps, lag sampled every second. */
     private static void live(KafkaConnection kafka, Options o, List<String> cameras, List<byte[]> encoded,
-                             TopicReader maps, Map<String, Object> out) throws Exception {
+                             TopicReader maps, int firstSeq, Map<String, Object> out) throws Exception {
         Preprocessing pre = o.preprocessing();
         int perCamera = (int) Math.round(o.cameraFps() * o.live().toSeconds());
         int total = perCamera * cameras.size();
@@ -199,7 +230,7 @@ public final class StreamBenchmark {
                 }
                 long now = System.currentTimeMillis();
                 for (String camera : cameras) {
-                    producer.send(FrameRecords.toRecord(frame(camera, o.warmUpPerCamera() + o.backlogPerCamera() + i, now, pre, encoded,
+                    producer.send(FrameRecords.toRecord(frame(camera, firstSeq + i, now, pre, encoded,
                             o.codec(), true)));
                 }
                 if (System.nanoTime() >= nextLag) {
