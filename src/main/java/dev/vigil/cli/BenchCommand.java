@@ -53,7 +53,7 @@ public class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--warm-up", defaultValue = "400", paramLabel = "N",
             description = "--through-kafka: frames per camera in each untimed warm-up round; rounds repeat until "
-                    + "compiling takes under 2% of the machine, at most 8 (default: ${DEFAULT-VALUE})")
+                    + "compiling takes under 2%% of the machine, at most 8 (default: ${DEFAULT-VALUE})")
     int warmUp;
 
     @Option(names = "--backlog", defaultValue = "400", paramLabel = "N",
