@@ -69,12 +69,19 @@ public final class StreamBenchmark {
      */
     public record Options(Preprocessing preprocessing, int features, int batch, Duration linger, int cameras,
                           int warmUpPerCamera, int backlogPerCamera, double cameraFps, Duration live, FrameCodec codec, long seed,
-                          Path workDir) {
+                          Path workDir, Path brokerDir) {
+        /**
+         * The broker's log directory, emptied before the run: {@code <brokerDir>/vigil-bench-kafka}, else
+         * {@code <workDir>/kafka}. A subdirectory, so that a directory given for it is never wiped itself.
+         */
+        Path brokerLogDir() {
+            return brokerDir != null ? brokerDir.resolve("vigil-bench-kafka") : workDir.resolve("kafka");
+        }
     }
 
     /** Compiling under this share of the machine's cores in a warm-up round ends the warm-up. */
     static final double QUIET_JIT_SHARE = 0.02;
-    static final int MAX_WARM_UP_ROUNDS = 8;
+    static final int MAX_WARM_UP_ROUNDS = 20;
 
     private StreamBenchmark() {
     }
@@ -117,6 +124,7 @@ public final class StreamBenchmark {
         out.put("linger_ms", o.linger().toMillis());
         out.put("frame_codec", o.codec().toString());
         out.put("cameras", o.cameras());
+        out.put("broker_log_dir", o.brokerLogDir().toAbsolutePath().toString());
 
         Map<String, Object> bench = Benchmark.run(backbone, new Benchmark.Options(pre, o.features(), o.batch(), 8, 3,
                 o.seed()));
@@ -125,7 +133,7 @@ public final class StreamBenchmark {
         double fromBytes = offlineFromBytes(backbone, modelFile, encoded, o.batch(), o.cameras() * o.backlogPerCamera());
         out.put("offline_from_jpeg_images_per_second", fromBytes);
 
-        Path kafkaDir = o.workDir().resolve("kafka");
+        Path kafkaDir = o.brokerLogDir();
         Path stateDir = o.workDir().resolve("state");
         org.apache.kafka.common.utils.Utils.delete(kafkaDir.toFile());
         org.apache.kafka.common.utils.Utils.delete(stateDir.toFile());

@@ -53,7 +53,7 @@ public class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--warm-up", defaultValue = "400", paramLabel = "N",
             description = "--through-kafka: frames per camera in each untimed warm-up round; rounds repeat until "
-                    + "compiling takes under 2%% of the machine, at most 8 (default: ${DEFAULT-VALUE})")
+                    + "compiling takes under 2%% of the machine, at most 20 (default: ${DEFAULT-VALUE})")
     int warmUp;
 
     @Option(names = "--backlog", defaultValue = "400", paramLabel = "N",
@@ -67,6 +67,12 @@ public class BenchCommand implements Callable<Integer> {
     @Option(names = "--work-dir", defaultValue = "target/bench-stream", paramLabel = "<dir>",
             description = "--through-kafka: broker data, state and model (default: ${DEFAULT-VALUE})")
     Path workDir;
+
+    @Option(names = "--broker-dir", paramLabel = "<dir>",
+            description = "--through-kafka: where the embedded broker keeps its log, in a vigil-bench-kafka "
+                    + "subdirectory (default: <work-dir>/kafka). In a deployment the broker has its own machine and "
+                    + "disk; another disk or a tmpfs here keeps its writes off the scorer's disk")
+    Path brokerDir;
 
     @Mixin
     FrameCodecOptions frameCodec;
@@ -104,7 +110,7 @@ public class BenchCommand implements Callable<Integer> {
             r = dev.vigil.bench.StreamBenchmark.run(backbone, new dev.vigil.bench.StreamBenchmark.Options(
                     engine.preprocessing(backbone.manifest()), d, engine.batch, java.time.Duration.ofMillis(lingerMs),
                     cameras, warmUp, backlog, cameraFps, java.time.Duration.ofSeconds(liveSeconds), frameCodec.codec(),
-                    engine.seed, workDir));
+                    engine.seed, workDir, brokerDir));
         }
         write(r);
         spec.commandLine().getOut().printf("%s %s d=%s batch %s on %s: bench pipeline %.1f img/s, offline from %s %.1f "
