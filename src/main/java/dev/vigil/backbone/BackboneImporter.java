@@ -170,12 +170,19 @@ public final class BackboneImporter {
 
         Files.createDirectories(o.out());
         Path modelFile = o.out().resolve(o.name() + ".onnx");
-        finished.write(modelFile);
-        String sha256 = FileDigests.sha256(modelFile);
         Path manifest = o.out().resolve(o.name() + ".json");
-        writeManifest(manifest, o, input, modelFile, sha256, outputs, dynamic, layerMap);
-
-        verifyWritten(manifest, input, outputs, checked, width, height);
+        String sha256;
+        try {
+            finished.write(modelFile);
+            sha256 = FileDigests.sha256(modelFile);
+            writeManifest(manifest, o, input, modelFile, sha256, outputs, dynamic, layerMap);
+            verifyWritten(manifest, input, outputs, checked, width, height);
+        } catch (IOException | RuntimeException e) {
+            // a backbone that failed its last check must not be found by the next command
+            Files.deleteIfExists(manifest);
+            Files.deleteIfExists(modelFile);
+            throw e;
+        }
         LOG.info("backbone {}: {} with outputs {}, dynamic {}, largest difference from the original {}",
                 o.name(), modelFile, outputs, dynamic, String.format("%.2g", checked.maxDifference()));
         return new Result(manifest, modelFile, sha256, outputs, dynamic, width, height, checked.maxDifference(),
