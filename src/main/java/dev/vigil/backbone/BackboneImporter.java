@@ -346,9 +346,11 @@ public final class BackboneImporter {
             outs.add(entry);
         }
         json.put("outputs", outs);
-        Path tmp = Files.createTempFile(manifest.toAbsolutePath().getParent(), manifest.getFileName() + ".", ".tmp");
+        Path tmp = manifest.resolveSibling(manifest.getFileName() + "." + Long.toHexString(new java.util.Random().nextLong())
+                + ".tmp");
         try {
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), json);
+            Files.write(tmp, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json),
+                    java.nio.file.StandardOpenOption.CREATE_NEW);
             Files.move(tmp, manifest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);

@@ -44,7 +44,8 @@ public final class HttpDownload {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         removeLeftovers(dir, target.getFileName().toString());
-        Path part = Files.createTempFile(dir, target.getFileName() + ".", PART);
+        // a name of its own, created on the first write: createTempFile's owner-only permissions would stay with the file
+        Path part = dir.resolve(target.getFileName() + "." + Long.toHexString(new java.util.Random().nextLong()) + PART);
         Thread cleanup = new Thread(() -> deleteQuietly(part), "vigil-download-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
         try {
@@ -91,16 +92,16 @@ public final class HttpDownload {
             }
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             long copied = 0;
-            long nextReport = 0;
+            long lastReport = System.nanoTime();
             byte[] buffer = new byte[1 << 16];
-            try (OutputStream out = Files.newOutputStream(part)) {
+            try (OutputStream out = Files.newOutputStream(part, java.nio.file.StandardOpenOption.CREATE_NEW)) {
                 for (int n; (n = in.read(buffer)) >= 0; ) {
                     out.write(buffer, 0, n);
                     sha.update(buffer, 0, n);
                     copied += n;
-                    if (expected > 0 && copied >= nextReport) {
-                        LOG.info("downloading {}: {} of {} MB", url, copied >> 20, expected >> 20);
-                        nextReport += Math.max(expected / 10, 1);
+                    if (System.nanoTime() - lastReport > 5_000_000_000L) {
+                        LOG.info("downloading {}: {} of {} MB", url, copied >> 20, expected > 0 ? expected >> 20 : "?");
+                        lastReport = System.nanoTime();
                     }
                 }
             } catch (IOException e) {

@@ -169,9 +169,10 @@ public final class OnnxModel {
     public void write(Path file) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, file.getFileName().toString() + ".", ".tmp");
+        // not createTempFile: its owner-only permissions would stay with the file; this one gets the umask's
+        Path tmp = dir.resolve(file.getFileName() + "." + Long.toHexString(new java.util.Random().nextLong()) + ".tmp");
         try {
-            Files.write(tmp, toByteArray());
+            Files.write(tmp, toByteArray(), java.nio.file.StandardOpenOption.CREATE_NEW);
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
