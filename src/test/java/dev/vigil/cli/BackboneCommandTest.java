@@ -94,6 +94,16 @@ class BackboneCommandTest {
     }
 
     @Test
+    void listShowsWhatFetchKnowsAndWhatCommandsUse() {
+        VigilRun run = VigilRun.of("backbone", "list");
+        assertThat(run.exit()).as(run.toString()).isZero();
+        assertThat(run.out()).contains("fetch names (vigil backbone fetch NAME):")
+                .containsPattern("  wide_resnet50_2 +275 MB  Wide-ResNet-50-2")
+                .containsPattern("  resnet50v2 +\\? +ResNet-50 v2")
+                .contains("without --backbone, commands ");
+    }
+
+    @Test
     void aCommandWithNoBackboneAnywhereSaysHowToGetOne() throws Exception {
         // a process of its own: the environment (VIGIL_BACKBONE, VIGIL_CACHE) and the working directory are its
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
