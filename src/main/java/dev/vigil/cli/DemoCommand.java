@@ -54,9 +54,7 @@ public class DemoCommand implements Callable<Integer> {
     static final long SCENE_SEED = 11;
     static final String CAMERA = "walkway";
 
-    @Option(names = "--backbone", paramLabel = "<manifest>",
-            defaultValue = "${env:VIGIL_BACKBONE:-../shared/backbones/mobilenetv2-l123.json}",
-            description = "Backbone manifest (default: ${DEFAULT-VALUE})")
+    @Option(names = "--backbone", paramLabel = "<backbone>", description = EngineOptions.BACKBONE_HELP)
     Path backbone;
 
     @Option(names = "--streams", paramLabel = "<dir>", defaultValue = "sample-streams",
@@ -77,6 +75,8 @@ public class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
+        // before anything is generated: without a backbone the demo stops at once, saying how to get one
+        BackboneManifest manifest = BackboneManifest.read(EngineOptions.locate(backbone));
         Path normal = streams.resolve("walkway-normal.mp4");
         Path intruder = streams.resolve("walkway-intruder.mp4");
         // one scene: the intruder clip continues the normal one (scene frames 600-719), a vehicle crossing in 660-689;
@@ -86,7 +86,7 @@ public class DemoCommand implements Callable<Integer> {
         Files.createDirectories(out);
         Path modelFile = out.resolve("walkway.vgm");
         Preprocessing pre = new Preprocessing(Preprocessing.Mode.RESIZE, WIDTH, HEIGHT);
-        try (OnnxBackbone bb = OnnxBackbone.load(BackboneManifest.read(backbone), OnnxBackbone.Device.AUTO)) {
+        try (OnnxBackbone bb = OnnxBackbone.load(manifest, OnnxBackbone.Device.AUTO)) {
             PadimModel model = new Trainer(bb, pre, new FitOptions(100, 1, FitOptions.DEFAULT_EPS, 16,
                     FitOptions.DEFAULT_HOLD_OUT_EVERY, FitOptions.DEFAULT_MAX_HELD_OUT, CAMERA))
                     .fit(FrameCodec.roundTrip(FrameCodec.DEFAULT, MediaInputs.images(MediaInputs.frames(List.of(normal)))));

@@ -1,9 +1,12 @@
 package dev.vigil.cli;
 
+import dev.vigil.backbone.BackboneLocator;
 import dev.vigil.backbone.BackboneManifest;
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.backbone.Preprocessing;
 import dev.vigil.engine.FitOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -11,8 +14,12 @@ import java.nio.file.Path;
 
 /** Options shared by the commands that run a backbone. */
 public class EngineOptions {
-    @Option(names = "--backbone", required = true, paramLabel = "<manifest>",
-            description = "Backbone manifest (JSON), e.g. ../shared/backbones/mobilenetv2-l123.json")
+    private static final Logger LOG = LoggerFactory.getLogger(EngineOptions.class);
+
+    static final String BACKBONE_HELP = "Backbone: a manifest (JSON), its folder, or its .onnx (default: "
+            + "$VIGIL_BACKBONE, then 'backbone' in config/vigil.yaml, then the cache; see vigil backbone)";
+
+    @Option(names = "--backbone", paramLabel = "<backbone>", description = BACKBONE_HELP)
     Path backbone;
 
     @Option(names = "--features", paramLabel = "D",
@@ -39,7 +46,16 @@ public class EngineOptions {
     String device;
 
     OnnxBackbone loadBackbone() throws IOException {
-        return OnnxBackbone.load(BackboneManifest.read(backbone), device(device));
+        return OnnxBackbone.load(BackboneManifest.read(locate(backbone)), device(device));
+    }
+
+    /** The backbone's manifest: {@code --backbone}, else $VIGIL_BACKBONE, config/vigil.yaml, the cache. */
+    static Path locate(Path flag) throws IOException {
+        BackboneLocator.Located located = BackboneLocator.standard().locate(flag);
+        if (flag == null) {
+            LOG.info("backbone {} (from {})", located.manifest(), located.from());
+        }
+        return located.manifest();
     }
 
     static OnnxBackbone.Device device(String device) {

@@ -22,9 +22,9 @@ import java.util.concurrent.CountDownLatch;
         description = "Run the scoring topology: frames in, anomaly maps, alerts and dead letters out, each camera "
                 + "scored with its published model. Instances with the same --application-id share the cameras.")
 public class ServeCommand implements Callable<Integer> {
-    @Option(names = "--backbone", paramLabel = "<manifest>",
-            defaultValue = "${env:VIGIL_BACKBONE:-../shared/backbones/mobilenetv2-l123.json}",
-            description = "Backbone manifest the models were fitted with (default: ${DEFAULT-VALUE})")
+    @Option(names = "--backbone", paramLabel = "<backbone>", description = "The backbone the models were fitted "
+            + "with: a manifest (JSON), its folder, or its .onnx (default: $VIGIL_BACKBONE, then 'backbone' in "
+            + "config/vigil.yaml, then the cache; see vigil backbone)")
     Path backbone;
 
     @Option(names = "--device", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
@@ -106,7 +106,8 @@ public class ServeCommand implements Callable<Integer> {
                 minRegionArea, ScoringSettings.DEFAULT.maxBoxes());
         CountDownLatch stopped = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
-        try (OnnxBackbone bb = OnnxBackbone.load(BackboneManifest.read(backbone), EngineOptions.device(device));
+        try (OnnxBackbone bb = OnnxBackbone.load(BackboneManifest.read(EngineOptions.locate(backbone)),
+                EngineOptions.device(device));
              ScoringEngine engine = new ScoringEngine(bb, batch, Duration.ofMillis(lingerMs));
              ScoringService service = ScoringService.start(kafka.connection(), engine, bb.manifest().name(), settings,
                      new ScoringService.Options(applicationId, stateDir, threads, standbyReplicas, !atLeastOnce))) {
