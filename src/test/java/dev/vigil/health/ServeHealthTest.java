@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vigil.broker.EmbeddedBroker;
 import dev.vigil.testing.SharedData;
+import dev.vigil.testing.VigilRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,5 +58,12 @@ class ServeHealthTest {
                 serve.waitFor();
             }
         }
+    }
+
+    @Test
+    void aPortOutOfRangeIsAUsageErrorNamingTheOption() {
+        VigilRun run = VigilRun.of("serve", "--http-port", "70000");
+        assertThat(run.exit()).as(run.toString()).isEqualTo(2);
+        assertThat(run.err()).contains("--http-port", "70000");
     }
 }
