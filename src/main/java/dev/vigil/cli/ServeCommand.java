@@ -4,19 +4,26 @@ import dev.vigil.alerting.AlertPolicy;
 import dev.vigil.backbone.BackboneManifest;
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.engine.ScoringEngine;
+import dev.vigil.health.HealthServer;
 import dev.vigil.topology.ScoringService;
 import dev.vigil.topology.ScoringSettings;
+import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Run the scoring topology: frames in, anomaly maps, alerts and dead letters out, each camera "
@@ -92,6 +99,11 @@ public class ServeCommand implements Callable<Integer> {
             description = "How often a stats line is printed (default: ${DEFAULT-VALUE})")
     Duration statsEvery;
 
+    @Option(names = "--http-port", paramLabel = "<port>", defaultValue = "8080",
+            description = "Port of the health checks " + HealthServer.LIVE_PATH + " and " + HealthServer.READY_PATH
+                    + ", on all interfaces (0: none; default: ${DEFAULT-VALUE})")
+    int httpPort;
+
     @Mixin
     KafkaOptions kafka;
 
@@ -104,13 +116,22 @@ public class ServeCommand implements Callable<Integer> {
         ScoringSettings settings = new ScoringSettings(maxInFlight, maxLiveAge,
                 new AlertPolicy(openAfter, closeAfter, cooldown, updateEvery, AlertPolicy.DEFAULT.peakRise()),
                 minRegionArea, ScoringSettings.DEFAULT.maxBoxes());
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new ParameterException(spec.commandLine(), "--http-port must be a port number (1-65535), or 0 for "
+                    + "no health checks; got " + httpPort);
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
+        // up before the backbone loads, so that a liveness probe sees a process that is starting, not a dead one
+        AtomicReference<ScoringService> running = new AtomicReference<>();
+        HealthServer health = httpPort == 0 ? null : HealthServer.start(new InetSocketAddress(httpPort),
+                () -> liveness(running.get()), () -> readiness(running.get()));
         try (OnnxBackbone bb = OnnxBackbone.load(BackboneManifest.read(EngineOptions.locate(backbone)),
                 EngineOptions.device(device));
              ScoringEngine engine = new ScoringEngine(bb, batch, Duration.ofMillis(lingerMs));
              ScoringService service = ScoringService.start(kafka.connection(), engine, bb.manifest().name(), settings,
                      new ScoringService.Options(applicationId, stateDir, threads, standbyReplicas, !atLeastOnce))) {
+            running.set(service);
             // on SIGTERM: let this thread close everything in order (a clean close commits what was scored)
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 stopped.countDown();
@@ -128,8 +149,38 @@ public class ServeCommand implements Callable<Integer> {
                 out.flush();
             }
         } finally {
+            running.set(null);
+            if (health != null) {
+                health.close();
+            }
             closed.countDown();
         }
         return 0;
+    }
+
+    /** Live while Kafka Streams can still recover by itself: ERROR needs a new process (docs/operations.md). */
+    static HealthServer.Check liveness(ScoringService service) {
+        if (service == null) {
+            return new HealthServer.Check(true, Map.of("state", "STARTING"));
+        }
+        KafkaStreams.State state = service.state();
+        return new HealthServer.Check(state != KafkaStreams.State.ERROR && state != KafkaStreams.State.PENDING_ERROR,
+                Map.of("state", state.name()));
+    }
+
+    /**
+     * Ready once Kafka Streams is RUNNING: its tasks are assigned and their state restored. Models are not waited for:
+     * a camera whose model is not published yet is a normal state, and would keep the instance unready for ever.
+     */
+    static HealthServer.Check readiness(ScoringService service) {
+        if (service == null) {
+            return new HealthServer.Check(false, Map.of("state", "STARTING"));
+        }
+        KafkaStreams.State state = service.state();
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("state", state.name());
+        details.put("models_loaded", service.stats().modelsLoaded());
+        details.put("scored", service.stats().scored());
+        return new HealthServer.Check(state == KafkaStreams.State.RUNNING, details);
     }
 }

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 
@@ -43,23 +44,30 @@ public final class Topics {
     private Topics() {
     }
 
-    /** {@link #ensure(Admin, short)} with one replica through a short-lived admin client (the embedded broker's case). */
+    /**
+     * {@link #ensure(Admin, Optional)} with the cluster's {@code default.replication.factor} (1 on the embedded broker,
+     * 3 on the clusters of deploy/), through a short-lived admin client.
+     */
     public static List<String> ensure(KafkaConnection kafka) throws IOException, InterruptedException {
         try (Admin admin = Admin.create(kafka.config())) {
-            return ensure(admin, (short) 1);
+            return ensure(admin, Optional.empty());
         } catch (ExecutionException e) {
             throw new IOException("cannot create Vigil's topics on Kafka at " + kafka + ": "
                     + e.getCause().getMessage(), e);
         }
     }
 
-    /** Creates the topics that do not exist yet (with {@code replication} replicas); returns the names created. */
-    public static List<String> ensure(Admin admin, short replication) throws InterruptedException, ExecutionException {
+    /**
+     * Creates the topics that do not exist yet, with {@code replication} replicas, or the broker's default when empty;
+     * returns the names created.
+     */
+    public static List<String> ensure(Admin admin, Optional<Short> replication)
+            throws InterruptedException, ExecutionException {
         Set<String> existing = admin.listTopics().names().get();
         List<NewTopic> missing = new ArrayList<>();
         for (Topic topic : ALL) {
             if (!existing.contains(topic.name())) {
-                missing.add(new NewTopic(topic.name(), topic.partitions(), replication).configs(topic.configs()));
+                missing.add(new NewTopic(topic.name(), Optional.of(topic.partitions()), replication).configs(topic.configs()));
             }
         }
         try {

@@ -48,8 +48,9 @@ class EmbeddedBrokerTest {
     void vigilsTopicsAreCreatedOnceWithTheirConfigs(@TempDir Path data) throws Exception {
         try (EmbeddedBroker broker = EmbeddedBroker.start(data, 0);
              Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap()))) {
-            assertThat(dev.vigil.stream.Topics.ensure(admin, (short) 1)).hasSize(dev.vigil.stream.Topics.ALL.size());
-            assertThat(dev.vigil.stream.Topics.ensure(admin, (short) 1)).isEmpty();
+            // no replication factor given: the broker's default.replication.factor, 1 on the embedded broker
+            assertThat(dev.vigil.stream.Topics.ensure(admin, java.util.Optional.empty())).hasSize(dev.vigil.stream.Topics.ALL.size());
+            assertThat(dev.vigil.stream.Topics.ensure(admin, java.util.Optional.of((short) 1))).isEmpty();
             var models = new org.apache.kafka.common.config.ConfigResource(
                     org.apache.kafka.common.config.ConfigResource.Type.TOPIC, dev.vigil.stream.Topics.MODELS.name());
             var config = admin.describeConfigs(List.of(models)).all().get().get(models);
@@ -57,6 +58,7 @@ class EmbeddedBrokerTest {
             var frames = admin.describeTopics(List.of(dev.vigil.stream.Topics.FRAMES.name())).allTopicNames().get()
                     .get(dev.vigil.stream.Topics.FRAMES.name());
             assertThat(frames.partitions()).hasSize(dev.vigil.stream.Topics.PARTITIONS);
+            assertThat(frames.partitions()).allSatisfy(p -> assertThat(p.replicas()).hasSize(1));
         }
     }
 

@@ -64,7 +64,7 @@ class ScoringRestartTest {
             ModelPublisher.publish(kafka, "yard", modelFile, 1, 1 << 20);
             List<String> serve = List.of("serve", "--bootstrap", broker.bootstrap(), "--kafka-config",
                     clientConfig.toString(), "--backbone", backboneManifest.toString(), "--state-dir",
-                    dir.resolve("state").toString(), "--batch", "4", "--stats-every", "PT1S");
+                    dir.resolve("state").toString(), "--batch", "4", "--stats-every", "PT1S", "--http-port", "0");
             Process first = start(serve, dir.resolve("first.log"));
             CompletableFuture<Long> replay = CompletableFuture.supplyAsync(() -> {
                 try {
