@@ -25,9 +25,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -43,39 +41,15 @@ public class LearnCommand implements Callable<Integer> {
     String camera;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
-    Span span;
-
-    /** Which of the camera's frames: exactly one way of saying it. */
-    static class Span {
-        @ArgGroup(exclusive = false)
-        Range range;
-
-        @Option(names = "--last", paramLabel = "DURATION",
-                description = "Frames captured in this last stretch before now: 90s, 10m, 2h, 1d or ISO-8601 (PT10M)")
-        String last;
-
-        @Option(names = "--frames", paramLabel = "N", description = "The newest N frames (after sampling)")
-        Integer frames;
-    }
-
-    static class Range {
-        @Option(names = "--from", required = true, paramLabel = "TIME",
-                description = "Capture time of the first frame, ISO-8601 (2026-01-05T06:00:00Z)")
-        String from;
-
-        @Option(names = "--to", required = true, paramLabel = "TIME", description = "Capture time of the last frame")
-        String to;
-    }
+    FrameSpan span;
 
     @Option(names = "--sample-fps", paramLabel = "F", defaultValue = "0",
             description = "Frames kept per second of capture time, so that a minute of footage is not 1,500 "
                     + "near-identical frames (default: ${DEFAULT-VALUE}, every frame)")
     double sampleFps;
 
-    @Option(names = "--threshold-rule", paramLabel = "<rule>", defaultValue = "p99+1*(p99-p50)",
-            description = "How the threshold is derived from the held-back frames' scores: pA+K*(pA-pB), pA, "
-                    + "quantile:Q, mean+K*std or fixed:T (default: ${DEFAULT-VALUE})")
-    String thresholdRule;
+    @Mixin
+    ThresholdRuleOptions thresholdRule;
 
     @Option(names = "--out", paramLabel = "<model>",
             description = "Model file to write (default: models/<camera>-<creation time in ms>.vgm)")
@@ -99,12 +73,8 @@ public class LearnCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ThresholdRule rule = ThresholdRule.parse(thresholdRule);
-        if (span.frames != null && span.frames < 2) {
-            throw new IllegalArgumentException("--frames must be at least 2 (a Gaussian needs two frames), got "
-                    + span.frames);
-        }
-        CameraFrames.Window window = window(Instant.now());
+        ThresholdRule rule = thresholdRule.resolve(camera);
+        CameraFrames.Window window = span.window(Instant.now(), 2);
         KafkaConnection connection = kafka.connection();
         Topics.ensure(connection);
         long start = System.nanoTime();
@@ -122,7 +92,7 @@ public class LearnCommand implements Callable<Integer> {
         try (OnnxBackbone backbone = engine.loadBackbone();
              CameraFrames.Frames frames = CameraFrames.read(connection, selection)) {
             model = new Trainer(backbone, engine.preprocessing(backbone.manifest()),
-                    engine.fitOptions(backbone, camera), rule).fit(decoded(frames, undecodable));
+                    engine.fitOptions(backbone, camera), rule).fit(decoded(camera, frames, undecodable));
         }
         var fitted = model.info();
         Instant created = fitted.created();
@@ -152,60 +122,8 @@ public class LearnCommand implements Callable<Integer> {
         return 0;
     }
 
-    CameraFrames.Window window(Instant now) {
-        if (span.frames != null) {
-            return new CameraFrames.Window(null, null, span.frames);
-        }
-        if (span.last != null) {
-            return new CameraFrames.Window(now.minus(duration(span.last)), null, 0);
-        }
-        Instant from = instant("--from", span.range.from);
-        Instant to = instant("--to", span.range.to);
-        if (!to.isAfter(from)) {
-            throw new IllegalArgumentException("--to (" + to + ") must be after --from (" + from + ")");
-        }
-        return new CameraFrames.Window(from, to, 0);
-    }
-
-    private static Instant instant(String option, String text) {
-        try {
-            return Instant.parse(text);
-        } catch (DateTimeParseException e) {
-            throw new IllegalArgumentException(option + " must be an ISO-8601 instant such as 2026-01-05T06:00:00Z, got '"
-                    + text + "'");
-        }
-    }
-
-    /** 90s, 10m, 2h, 1d, or ISO-8601 (PT10M). */
-    static Duration duration(String text) {
-        String s = text.trim();
-        try {
-            if (s.toUpperCase().startsWith("P")) {
-                return positive(Duration.parse(s), text);
-            }
-            long n = Long.parseLong(s.substring(0, s.length() - 1));
-            return positive(switch (s.charAt(s.length() - 1)) {
-                case 's' -> Duration.ofSeconds(n);
-                case 'm' -> Duration.ofMinutes(n);
-                case 'h' -> Duration.ofHours(n);
-                case 'd' -> Duration.ofDays(n);
-                default -> throw new NumberFormatException();
-            }, text);
-        } catch (NumberFormatException | DateTimeParseException | StringIndexOutOfBoundsException e) {
-            throw new IllegalArgumentException("--last must be a duration such as 90s, 10m, 2h, 1d or PT10M, got '"
-                    + text + "'");
-        }
-    }
-
-    private static Duration positive(Duration d, String text) {
-        if (d.isNegative() || d.isZero()) {
-            throw new IllegalArgumentException("--last must be a positive duration, got '" + text + "'");
-        }
-        return d;
-    }
-
-    /** Frames decoded one at a time as the fit takes them; one that does not decode is skipped and counted. */
-    private Iterator<RgbImage> decoded(Iterator<FrameRecords.Frame> frames, long[] undecodable) {
+    /** Frames decoded one at a time as they are taken; one that does not decode is skipped and counted. */
+    static Iterator<RgbImage> decoded(String camera, Iterator<FrameRecords.Frame> frames, long[] undecodable) {
         return new Iterator<>() {
             RgbImage next = advance();
 

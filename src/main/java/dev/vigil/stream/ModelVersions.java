@@ -2,6 +2,8 @@ package dev.vigil.stream;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
@@ -90,6 +92,45 @@ public final class ModelVersions {
         } catch (IllegalArgumentException e) {
             problems.add(e.getMessage());
         }
+    }
+
+    /**
+     * Reassembles one version from the topic into a file under {@code directory}, verified against its sha256
+     * ({@link ModelAssembler}): what {@code model calibrate} starts from.
+     *
+     * @throws IOException naming the camera and the version when the topic does not hold it whole, or it does not
+     *                     match its checksum
+     */
+    public static Path download(KafkaConnection kafka, String camera, long version, Path directory)
+            throws IOException {
+        ModelAssembler assembler = new ModelAssembler(directory);
+        Path[] done = {null};
+        IOException[] failure = {null};
+        try (TopicReader reader = TopicReader.partitionOf(kafka, Topics.MODELS, camera)) {
+            reader.read(new TopicReader.Until.CaughtUp(), r -> {
+                if (r.value() == null || ModelRecords.isControl(r.headers()) || done[0] != null || failure[0] != null) {
+                    return;
+                }
+                try {
+                    ModelChunk c = ModelRecords.fromRecord(r);
+                    if (c.camera().equals(camera) && c.version() == version) {
+                        assembler.accept(c).ifPresent(a -> done[0] = a.file());
+                    }
+                } catch (IllegalArgumentException e) {
+                    // not a chunk of this version
+                } catch (IOException e) {
+                    failure[0] = e;
+                }
+            }, r -> done[0] != null || failure[0] != null);
+        }
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        if (done[0] == null) {
+            throw new IOException("the models topic does not hold version " + version + " of camera " + camera
+                    + " whole");
+        }
+        return done[0];
     }
 
     /** Every version with at least one chunk left, oldest first. */

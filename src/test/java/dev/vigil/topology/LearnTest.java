@@ -112,6 +112,49 @@ class LearnTest {
                 Replayer.replay(kafka, "yard", clip.toString(), FrameCodec.parse("png"), 0);
                 List<AnomalyMapRecord> maps = ScoringTopologyTest.readUntil(kafka, Topics.ANOMALY_MAPS, 110);
                 assertThat(maps).allSatisfy(map -> assertThat(map.modelVersion()).isEqualTo(version));
+
+                // the camera file's rule for this camera, applied to the newest 40 frames' scores: the median
+                Path cameras = java.nio.file.Files.writeString(dir.resolve("cameras.yaml"), """
+                        cameras:
+                          - id: yard
+                            source: yard.mp4
+                            threshold_rule: p50
+                        """);
+                VigilRun calibrated = ok(VigilRun.of("model", "calibrate", "--camera", "yard", "--frames", "40",
+                        "--cameras", cameras.toString(), "--backbone", backbone, "--out",
+                        dir.resolve("calibrated.vgm").toString(), "--publish", "--bootstrap", bootstrap));
+                Matcher cm = Pattern.compile("as version (\\d+)").matcher(calibrated.out());
+                assertThat(cm.find()).as(calibrated.out()).isTrue();
+                long calibratedVersion = Long.parseLong(cm.group(1));
+                ModelInfo c = ModelFile.readInfo(dir.resolve("calibrated.vgm"));
+                assertThat(c.threshold().rule()).isEqualTo("p50");
+                assertThat(c.threshold().frames()).isEqualTo(40);
+                // each replay has the same pixels: a frame's score, by its sequence number, whichever replay it came from
+                java.util.Map<Long, Double> scoreOf = new java.util.HashMap<>();
+                maps.forEach(map -> scoreOf.put(map.seq(), map.score()));
+                double[] newest = IntStream.range(70, 110).mapToDouble(i -> scoreOf.get((long) i)).sorted().toArray();
+                assertThat(c.threshold().threshold()).isCloseTo((newest[19] + newest[20]) / 2, within(1e-3 * newest[20]));
+                assertThat(c.provenance().kind()).isEqualTo("calibrate");
+                assertThat(c.provenance().basedOn()).isEqualTo(version);
+                assertThat(c.trainingFrames()).isEqualTo(online.trainingFrames());
+
+                await().atMost(Duration.ofSeconds(60)).until(() -> service.stats().modelsLoaded() == 2);
+                Replayer.replay(kafka, "yard", clip.toString(), FrameCodec.parse("png"), 0);
+                // the first replay's frames may have been scored too (if the model came in time): count by version
+                List<AnomalyMapRecord> after = new java.util.ArrayList<>();
+                await().atMost(Duration.ofSeconds(90)).until(() -> {
+                    after.clear();
+                    ScoringTopologyTest.read(kafka, Topics.ANOMALY_MAPS).stream()
+                            .map(r -> AnomalyMapRecord.fromJson(r.value()))
+                            .filter(map -> map.modelVersion() == calibratedVersion).forEach(after::add);
+                    return after.size() >= 110;
+                });
+                assertThat(after).hasSize(110).allSatisfy(map ->
+                        assertThat(map.threshold()).isEqualTo(c.threshold().threshold()));
+                // the same Gaussians: the same scores
+                for (AnomalyMapRecord map : after) {
+                    assertThat(map.score()).isCloseTo(scoreOf.get(map.seq()), within(1e-4 * map.score()));
+                }
             }
         }
     }
