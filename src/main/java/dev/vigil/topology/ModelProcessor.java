@@ -86,6 +86,12 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
             return;
         }
         if (outcome == ModelStore.Outcome.COMPLETE) {
+            if (chunk.version() < models.activeVersion(chunk.camera())) {
+                // only an activation record could make it active: decoding it now would be thrown away
+                LOG.info("camera {}: model version {} stored, older than the active {}: kept for an activation",
+                        chunk.camera(), chunk.version(), models.activeVersion(chunk.camera()));
+                return;
+            }
             load(chunk.camera(), chunk.version(), record, false);
         }
     }
