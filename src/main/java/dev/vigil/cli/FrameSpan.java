@@ -57,12 +57,16 @@ public class FrameSpan {
         }
     }
 
-    /** 90s, 10m, 2h, 1d, or ISO-8601 (PT10M). */
     static Duration duration(String text) {
+        return duration(text, "--last");
+    }
+
+    /** 90s, 10m, 2h, 1d, or ISO-8601 (PT10M); {@code option} names the option in errors. */
+    static Duration duration(String text, String option) {
         String s = text.trim();
         try {
             if (s.toUpperCase().startsWith("P")) {
-                return positive(Duration.parse(s), text);
+                return positive(Duration.parse(s), text, option);
             }
             long n = Long.parseLong(s.substring(0, s.length() - 1));
             return positive(switch (s.charAt(s.length() - 1)) {
@@ -71,16 +75,16 @@ public class FrameSpan {
                 case 'h' -> Duration.ofHours(n);
                 case 'd' -> Duration.ofDays(n);
                 default -> throw new NumberFormatException();
-            }, text);
+            }, text, option);
         } catch (NumberFormatException | DateTimeParseException | StringIndexOutOfBoundsException e) {
-            throw new IllegalArgumentException("--last must be a duration such as 90s, 10m, 2h, 1d or PT10M, got '"
+            throw new IllegalArgumentException(option + " must be a duration such as 90s, 10m, 2h, 1d or PT10M, got '"
                     + text + "'");
         }
     }
 
-    private static Duration positive(Duration d, String text) {
+    private static Duration positive(Duration d, String text, String option) {
         if (d.isNegative() || d.isZero()) {
-            throw new IllegalArgumentException("--last must be a positive duration, got '" + text + "'");
+            throw new IllegalArgumentException(option + " must be a positive duration, got '" + text + "'");
         }
         return d;
     }

@@ -87,6 +87,31 @@ public class LearnCommand implements Callable<Integer> {
         LOG.info("camera {}: fitting on {} frames of partition {} ({} .. {})", camera, selection.size(),
                 selection.partition(), Instant.ofEpochMilli(selection.firstMillis()),
                 Instant.ofEpochMilli(selection.lastMillis()));
+        Learnt learnt = fit(engine, connection, camera, selection, rule, sampleFps, out);
+        Path file = learnt.file();
+        long[] undecodable = {learnt.undecodable()};
+        var info = learnt.info();
+        spec.commandLine().getOut().printf("wrote %s: camera %s, %d frames fitted (%d undecodable skipped), threshold "
+                        + "%.4f (%s, %d held-back frames), %.1f s%n", file, camera, info.trainingFrames(),
+                undecodable[0], info.threshold().threshold(), info.threshold().rule(), info.threshold().frames(),
+                (System.nanoTime() - start) / 1e9);
+        if (publish) {
+            long version = System.currentTimeMillis();
+            int chunks = ModelPublisher.publish(connection, camera, file, version, 1000 * 1000, keep);
+            spec.commandLine().getOut().printf("published it for camera %s as version %d: %d chunks on %s%n", camera,
+                    version, chunks, Topics.MODELS.name());
+        }
+        return 0;
+    }
+
+    /** A model fitted and written. */
+    record Learnt(Path file, dev.vigil.padim.ModelInfo info, long undecodable) {
+    }
+
+    /** Fits a camera's model on the selected frames and writes it with its learn provenance. */
+    static Learnt fit(EngineOptions engine, KafkaConnection connection, String camera,
+                      CameraFrames.Selection selection, ThresholdRule rule, double sampleFps, Path out)
+            throws IOException {
         long[] undecodable = {0};
         PadimModel model;
         try (OnnxBackbone backbone = engine.loadBackbone();
@@ -108,18 +133,7 @@ public class LearnCommand implements Callable<Integer> {
         }
         ModelFile.write(file, model);
         model.gaussian().close();
-        var info = model.info();
-        spec.commandLine().getOut().printf("wrote %s: camera %s, %d frames fitted (%d undecodable skipped), threshold "
-                        + "%.4f (%s, %d held-back frames), %.1f s%n", file, camera, info.trainingFrames(),
-                undecodable[0], info.threshold().threshold(), info.threshold().rule(), info.threshold().frames(),
-                (System.nanoTime() - start) / 1e9);
-        if (publish) {
-            long version = System.currentTimeMillis();
-            int chunks = ModelPublisher.publish(connection, camera, file, version, 1000 * 1000, keep);
-            spec.commandLine().getOut().printf("published it for camera %s as version %d: %d chunks on %s%n", camera,
-                    version, chunks, Topics.MODELS.name());
-        }
-        return 0;
+        return new Learnt(file, model.info(), undecodable[0]);
     }
 
     /** Frames decoded one at a time as they are taken; one that does not decode is skipped and counted. */
