@@ -53,7 +53,7 @@ public final class CameraConfig {
     public static final double DEFAULT_FPS = 5;
     public static final FrameCodec DEFAULT_CODEC = FrameCodec.DEFAULT;
 
-    /** The camera id becomes the Kafka key, part of model chunk keys ({@code <camera>#<index>}) and file names. */
+    /** The camera id becomes the Kafka key, part of model chunk keys ({@code <camera>#<version>#<index>}) and file names. */
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final Pattern URL = Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*)://(.*)");
     /** Network protocols FFmpeg reads a camera over; anything else with {@code ://} is most likely a typo. */
