@@ -15,8 +15,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "model", mixinStandardHelpOptions = true, description = "Inspect model files and publish them to Kafka.",
-        subcommands = {ModelCommand.Info.class, ModelCommand.Publish.class})
+@Command(name = "model", mixinStandardHelpOptions = true,
+        description = "Inspect model files, publish them to Kafka, list a camera's versions and activate one.",
+        subcommands = {ModelCommand.Info.class, ModelCommand.Publish.class, ModelListCommand.class,
+                ModelActivateCommand.class, ModelCalibrateCommand.class})
 public class ModelCommand {
 
     @Command(name = "info", mixinStandardHelpOptions = true,
@@ -50,6 +52,11 @@ public class ModelCommand {
             out.put("threshold", info.threshold());
             out.put("created", info.created().toString());
             out.put("label", info.label());
+            var p = info.provenance();
+            out.put("provenance", p == null ? null : Map.of("kind", p.kind(), "camera", String.valueOf(p.camera()),
+                    "sources", p.sources(), "frames", p.frames(), "from", String.valueOf(p.from()),
+                    "to", String.valueOf(p.to()), "codec", String.valueOf(p.codec()), "sample_fps", p.sampleFps(),
+                    "based_on", p.basedOn()));
             spec.commandLine().getOut().println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                     .writeValueAsString(out));
             return 0;
@@ -72,6 +79,11 @@ public class ModelCommand {
                 description = "Chunk size, under the broker's record limit (default: ${DEFAULT-VALUE})")
         int chunkBytes;
 
+        @Option(names = "--keep", paramLabel = "N", defaultValue = "3",
+                description = "Versions of the camera's model kept on the topic for a rollback, this one included; "
+                        + "older ones are tombstoned (default: ${DEFAULT-VALUE})")
+        int keep;
+
         @Spec
         CommandSpec spec;
 
@@ -80,7 +92,8 @@ public class ModelCommand {
             // a damaged file is refused here, with the check that failed, before anything is published
             ModelFile.verify(model);
             long version = System.currentTimeMillis();
-            int chunks = dev.vigil.stream.ModelPublisher.publish(kafka.connection(), camera, model, version, chunkBytes);
+            int chunks = dev.vigil.stream.ModelPublisher.publish(kafka.connection(), camera, model, version, chunkBytes,
+                    keep);
             spec.commandLine().getOut().printf("published %s for camera %s as version %d: %d chunks on %s%n",
                     model, camera, version, chunks, dev.vigil.stream.Topics.MODELS.name());
             return 0;

@@ -5,6 +5,8 @@ import dev.vigil.engine.Trainer;
 import dev.vigil.media.MediaInputs;
 import dev.vigil.padim.ModelFile;
 import dev.vigil.padim.PadimModel;
+import dev.vigil.padim.Provenance;
+import dev.vigil.padim.ThresholdRule;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,6 +38,11 @@ public class TrainCommand implements Callable<Integer> {
             description = "Alert threshold to store instead of the one learnt from held-back normal frames")
     Double threshold;
 
+    @Option(names = "--threshold-rule", paramLabel = "<rule>", defaultValue = "p99+1*(p99-p50)",
+            description = "How the threshold is derived from the held-back frames' scores: pA+K*(pA-pB), pA, "
+                    + "quantile:Q, mean+K*std or fixed:T (default: ${DEFAULT-VALUE})")
+    String thresholdRule;
+
     @Mixin
     FittingCodecOptions frameCodec;
 
@@ -46,16 +53,21 @@ public class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         dev.vigil.media.FrameCodec codec = frameCodec.codecOrNull();
         List<Path> files = MediaInputs.expand(inputs);
+        ThresholdRule rule = ThresholdRule.parse(thresholdRule);
         long start = System.nanoTime();
         PadimModel model;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
-            model = new Trainer(backbone, engine.preprocessing(backbone.manifest()), engine.fitOptions(backbone, label))
-                    .fit(dev.vigil.media.FrameCodec.roundTrip(codec, MediaInputs.images(MediaInputs.frames(files))));
+            model = new Trainer(backbone, engine.preprocessing(backbone.manifest()), engine.fitOptions(backbone, label),
+                    rule).fit(dev.vigil.media.FrameCodec.roundTrip(codec, MediaInputs.images(MediaInputs.frames(files))));
         }
         if (threshold != null) {
             model = new PadimModel(model.info().withThreshold(model.info().threshold().withThreshold(threshold)),
                     model.gaussian());
         }
+        var fitted = model.info();
+        model = new PadimModel(fitted.withProvenance(new Provenance("train", label,
+                files.stream().map(Path::toString).toList(), fitted.trainingFrames() + fitted.threshold().frames(),
+                null, null, codec == null ? "none" : codec.toString(), 0, 0)), model.gaussian());
         if (out.toAbsolutePath().getParent() != null) {
             Files.createDirectories(out.toAbsolutePath().getParent());
         }

@@ -9,6 +9,7 @@ import dev.vigil.padim.GaussianAccumulator;
 import dev.vigil.padim.GaussianModel;
 import dev.vigil.padim.ModelInfo;
 import dev.vigil.padim.PadimModel;
+import dev.vigil.padim.ThresholdRule;
 import dev.vigil.padim.ThresholdStats;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,11 +30,18 @@ public final class Trainer {
     private final OnnxBackbone backbone;
     private final Preprocessing preprocessing;
     private final FitOptions options;
+    private final ThresholdRule rule;
 
     public Trainer(OnnxBackbone backbone, Preprocessing preprocessing, FitOptions options) {
+        this(backbone, preprocessing, options, ThresholdRule.DEFAULT);
+    }
+
+    /** @param rule how the threshold is derived from the held-back frames' scores */
+    public Trainer(OnnxBackbone backbone, Preprocessing preprocessing, FitOptions options, ThresholdRule rule) {
         this.backbone = backbone;
         this.preprocessing = preprocessing;
         this.options = options;
+        this.rule = rule;
     }
 
     public PadimModel fit(Iterator<RgbImage> frames) {
@@ -107,7 +115,7 @@ public final class Trainer {
             LOG.warn("too few training frames to hold any back (the first block is frames {}-{}): the model has no "
                     + "default threshold; set one with --threshold", options.holdOutEvery() * (options.holdOutEvery() - 1),
                     options.holdOutEvery() * options.holdOutEvery() - 1);
-            return ThresholdStats.none();
+            return ThresholdStats.none().withRule(rule);
         }
         double[] scores = new double[heldOut.size()];
         int[] i = {0};
@@ -115,6 +123,6 @@ public final class Trainer {
             detector.scoreAllPrepared(heldOut.iterator(), options.batchSize(), f -> f,
                     (f, d) -> scores[i[0]++] = d.score());
         }
-        return ThresholdStats.fromNormalScores(scores);
+        return ThresholdStats.fromNormalScores(scores, rule);
     }
 }

@@ -195,7 +195,7 @@ public final class Evaluation {
         report.put("score_seconds", scoreSeconds);
         report.put("score_images_per_second", n / scoreSeconds);
         report.put("threshold", model.info().threshold());
-        report.put("threshold_rule", dev.vigil.padim.ThresholdStats.RULE);
+        report.put("threshold_rule", model.info().threshold().rule());
         report.put("threshold_image_tpr_fpr", thresholdRates(scores, labels, model.info().threshold().threshold()));
         List<Map<String, Object>> entries = new ArrayList<>();
         for (Scored s : scored) {

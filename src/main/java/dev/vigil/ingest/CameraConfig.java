@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.vigil.media.FrameCodec;
+import dev.vigil.padim.ThresholdRule;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -37,6 +38,7 @@ import java.util.regex.Pattern;
  *     fps: 2              # optional: defaults.fps, else 5
  *     frame_codec: png    # optional: defaults.frame_codec, else jpeg:90
  *     enabled: false      # optional: true
+ *     threshold_rule: p99.9   # optional: defaults.threshold_rule, else p99+1*(p99-p50)
  * }</pre>
  *
  * <p>The file is checked whole before anything is ingested. A bad one is refused with a {@link CameraConfigException}
@@ -51,7 +53,7 @@ public final class CameraConfig {
     public static final double DEFAULT_FPS = 5;
     public static final FrameCodec DEFAULT_CODEC = FrameCodec.DEFAULT;
 
-    /** The camera id becomes the Kafka key, part of model chunk keys ({@code <camera>#<index>}) and file names. */
+    /** The camera id becomes the Kafka key, part of model chunk keys ({@code <camera>#<version>#<index>}) and file names. */
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final Pattern URL = Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*)://(.*)");
     /** Network protocols FFmpeg reads a camera over; anything else with {@code ://} is most likely a typo. */
@@ -61,8 +63,9 @@ public final class CameraConfig {
     private static final Set<String> LISTENING_SCHEMES = Set.of("udp", "rtp", "srt", "tcp");
 
     private static final List<String> TOP_LEVEL = List.of("cameras", "defaults");
-    private static final List<String> DEFAULTS_FIELDS = List.of("fps", "frame_codec");
-    private static final List<String> CAMERA_FIELDS = List.of("id", "source", "fps", "frame_codec", "enabled");
+    private static final List<String> DEFAULTS_FIELDS = List.of("fps", "frame_codec", "threshold_rule");
+    private static final List<String> CAMERA_FIELDS = List.of("id", "source", "fps", "frame_codec", "enabled",
+            "threshold_rule");
 
     private static final ObjectMapper YAML = new ObjectMapper(
             YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build())
@@ -79,6 +82,28 @@ public final class CameraConfig {
      *                               YAML, or not a valid camera list; also when it enables no camera
      */
     public static List<CameraIngest.Settings> load(Path file) throws CameraConfigException {
+        Parsed parsed = parse(file);
+        if (parsed.enabled().isEmpty()) {
+            throw new CameraConfigException(file, "enables no camera (all " + parsed.rules().size()
+                    + " have enabled: false)");
+        }
+        return parsed.enabled();
+    }
+
+    /**
+     * The threshold rule of every camera of a camera file, enabled or not (its own {@code threshold_rule}, else the
+     * defaults', else {@link ThresholdRule#DEFAULT}): what {@code learn} and {@code model calibrate} apply.
+     *
+     * @throws CameraConfigException as {@link #load} does
+     */
+    public static Map<String, ThresholdRule> thresholdRules(Path file) throws CameraConfigException {
+        return parse(file).rules();
+    }
+
+    private record Parsed(List<CameraIngest.Settings> enabled, Map<String, ThresholdRule> rules) {
+    }
+
+    private static Parsed parse(Path file) throws CameraConfigException {
         JsonNode root;
         try (Reader reader = Files.newBufferedReader(file)) {
             root = YAML.readTree(reader);
@@ -102,6 +127,7 @@ public final class CameraConfig {
 
         double defaultFps = DEFAULT_FPS;
         FrameCodec defaultCodec = DEFAULT_CODEC;
+        ThresholdRule defaultRule = ThresholdRule.DEFAULT;
         JsonNode defaults = root.get("defaults");
         if (defaults != null) {
             if (!defaults.isObject()) {
@@ -111,6 +137,7 @@ public final class CameraConfig {
             unknownFields(file, defaults, DEFAULTS_FIELDS, "defaults");
             defaultFps = fps(file, "defaults", defaults.get("fps"), defaultFps);
             defaultCodec = codec(file, "defaults", defaults.get("frame_codec"), defaultCodec);
+            defaultRule = rule(file, "defaults", defaults.get("threshold_rule"), defaultRule);
         }
 
         JsonNode cameras = root.get("cameras");
@@ -127,6 +154,7 @@ public final class CameraConfig {
 
         Map<String, Integer> seen = new HashMap<>();
         List<CameraIngest.Settings> enabled = new ArrayList<>();
+        Map<String, ThresholdRule> rules = new java.util.LinkedHashMap<>();
         for (int i = 0; i < cameras.size(); i++) {
             JsonNode camera = cameras.get(i);
             String where = "cameras[" + i + "]";
@@ -145,16 +173,29 @@ public final class CameraConfig {
             String source = source(file, where, camera.get("source"));
             double fps = fps(file, where, camera.get("fps"), defaultFps);
             FrameCodec codec = codec(file, where, camera.get("frame_codec"), defaultCodec);
+            rules.put(id, rule(file, where, camera.get("threshold_rule"), defaultRule));
             if (enabled(file, where, camera.get("enabled"))) {
                 enabled.add(new CameraIngest.Settings(id, source, fps, codec, CameraIngest.INITIAL_BACKOFF,
                         CameraIngest.MAX_BACKOFF));
             }
         }
-        if (enabled.isEmpty()) {
-            throw new CameraConfigException(file, "enables no camera (all " + cameras.size()
-                    + " have enabled: false)");
+        return new Parsed(List.copyOf(enabled), rules);
+    }
+
+    private static ThresholdRule rule(Path file, String where, JsonNode node, ThresholdRule fallback)
+            throws CameraConfigException {
+        if (node == null) {
+            return fallback;
         }
-        return List.copyOf(enabled);
+        if (!node.isTextual()) {
+            throw new CameraConfigException(file, where, "threshold_rule must be text such as p99+1*(p99-p50) or "
+                    + "quantile:0.999, got " + kind(node) + (node.isNull() ? "" : " " + node));
+        }
+        try {
+            return ThresholdRule.parse(node.textValue());
+        } catch (IllegalArgumentException e) {
+            throw new CameraConfigException(file, where, e.getMessage());
+        }
     }
 
     /** The rule of every frames-per-second setting, {@code --fps} included: 0 (every frame) or more. */

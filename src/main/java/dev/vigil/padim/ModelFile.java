@@ -181,6 +181,44 @@ public final class ModelFile {
     }
 
     /**
+     * The description from a model's first bytes, e.g. the first chunk of a version on the models topic: magic,
+     * version, header checksum and fields are checked; the payload, which {@code prefix} need not hold, is not.
+     *
+     * @param name what to call the model in messages, in place of a path
+     */
+    public static ModelInfo readInfo(byte[] prefix, Path name) throws ModelFileException {
+        ByteBuffer b = ByteBuffer.wrap(prefix).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < Math.min(prefix.length, MAGIC.length); i++) {
+            if (prefix[i] != MAGIC[i]) {
+                throw new ModelFileException(name, Check.MAGIC, "is not a Vigil model (bad magic)");
+            }
+        }
+        if (prefix.length < PREAMBLE) {
+            throw new ModelFileException(name, Check.TRUNCATED, "truncated: expected at least " + PREAMBLE
+                    + " bytes (magic, version, header length), found " + prefix.length);
+        }
+        int version = b.getShort(8) & 0xffff;
+        if (version > VERSION || version < 1) {
+            throw new ModelFileException(name, Check.VERSION, "format version " + version
+                    + " is not one this Vigil supports (" + VERSION + ")");
+        }
+        long headerLength = b.getInt(10) & 0xffffffffL;
+        if (headerLength == 0 || headerLength > MAX_HEADER_BYTES) {
+            throw new ModelFileException(name, Check.HEADER, "header length " + headerLength
+                    + " is implausible (damaged length field)");
+        }
+        if (prefix.length < PREAMBLE + headerLength + 4) {
+            throw new ModelFileException(name, Check.TRUNCATED, "truncated: expected " + headerLength
+                    + " header bytes and a 4-byte checksum, found " + (prefix.length - PREAMBLE));
+        }
+        byte[] header = java.util.Arrays.copyOfRange(prefix, PREAMBLE, PREAMBLE + (int) headerLength);
+        if ((b.getInt(PREAMBLE + (int) headerLength) & 0xffffffffL) != crc(header)) {
+            throw new ModelFileException(name, Check.HEADER_CHECKSUM, "header checksum mismatch (damaged)");
+        }
+        return parseHeader(name, header).info();
+    }
+
+    /**
      * Refuses a model fitted for another backbone (name or ONNX sha256), preprocessing or input size: its Gaussians
      * describe other features, so its scores would be meaningless rather than wrong in an obvious way.
      */
@@ -289,7 +327,7 @@ public final class ModelFile {
             root.putNull("threshold");
         } else {
             ObjectNode tn = root.putObject("threshold");
-            tn.put("rule", ThresholdStats.RULE);
+            tn.put("rule", t.rule());
             tn.put("frames", t.frames());
             putDouble(tn, "mean", t.mean());
             putDouble(tn, "std", t.std());
@@ -298,9 +336,27 @@ public final class ModelFile {
             putDouble(tn, "p99", t.p99());
             putDouble(tn, "max", t.max());
             putDouble(tn, "threshold", t.threshold());
+            ArrayNode scores = tn.putArray("scores");
+            for (double v : t.scores()) {
+                scores.add(v);
+            }
         }
         root.put("created", info.created() == null ? null : info.created().toString());
         root.put("label", info.label());
+        Provenance p = info.provenance();
+        if (p != null) {
+            ObjectNode pn = root.putObject("provenance");
+            pn.put("kind", p.kind());
+            pn.put("camera", p.camera());
+            ArrayNode sources = pn.putArray("sources");
+            p.sources().forEach(sources::add);
+            pn.put("frames", p.frames());
+            pn.put("from", p.from() == null ? null : p.from().toString());
+            pn.put("to", p.to() == null ? null : p.to().toString());
+            pn.put("codec", p.codec());
+            putDouble(pn, "sample_fps", p.sampleFps());
+            pn.put("based_on", p.basedOn());
+        }
         root.put("positions", positions);
         root.put("features", features);
         root.put("payload_bytes", payloadBytes(positions, features));
@@ -343,13 +399,16 @@ public final class ModelFile {
         }
         Fields f = new Fields(file, root, "");
         Fields tf = f.object("threshold");
+        String rule = tf.optionalText("rule");
         ThresholdStats threshold = new ThresholdStats(tf.integer("frames"), tf.number("mean"), tf.number("std"),
-                tf.number("p50"), tf.number("p95"), tf.number("p99"), tf.number("max"), tf.number("threshold"));
+                tf.number("p50"), tf.number("p95"), tf.number("p99"), tf.number("max"), tf.number("threshold"),
+                rule == null || rule.equals(ThresholdStats.LEGACY_RULE) ? ThresholdRule.DEFAULT.toString() : rule,
+                tf.optionalNumbers("scores"));
         ModelInfo info = new ModelInfo(f.text("backbone_name"), f.text("backbone_sha256"), f.ints("layer_channels"),
                 f.text("preprocessing"), f.integer("input_width"), f.integer("input_height"),
                 f.integer("grid_width"), f.integer("grid_height"), f.ints("channel_indices"), f.integer64("seed"),
                 f.number("eps"), f.integer64("training_frames"), threshold, f.instant("created"),
-                f.optionalText("label"));
+                f.optionalText("label"), provenance(f));
         int positions = f.integer("positions");
         int features = f.integer("features");
         long payloadBytes = f.integer64("payload_bytes");
@@ -392,6 +451,24 @@ public final class ModelFile {
         return new Parsed(info, positions, features, payloadBytes);
     }
 
+    /** Absent in files written before provenance was recorded: those read with null. */
+    private static Provenance provenance(Fields root) throws ModelFileException {
+        if (!root.has("provenance")) {
+            return null;
+        }
+        Fields p = root.object("provenance");
+        List<String> sources = new ArrayList<>();
+        if (p.has("sources")) {
+            for (JsonNode n : p.get("sources")) {
+                sources.add(n.asText());
+            }
+        }
+        return new Provenance(p.text("kind"), p.optionalText("camera"), sources, p.integer64("frames"),
+                p.has("from") ? p.instant("from") : null, p.has("to") ? p.instant("to") : null,
+                p.optionalText("codec"), p.has("sample_fps") ? p.number("sample_fps") : 0,
+                p.has("based_on") ? p.integer64("based_on") : 0);
+    }
+
     /** Typed access to header fields, each failure naming the field. */
     private record Fields(Path file, JsonNode node, String prefix) {
         ModelFileException bad(String name, String problem) {
@@ -420,6 +497,29 @@ public final class ModelFile {
                 throw bad(name, "is not a string");
             }
             return v.textValue();
+        }
+
+        boolean has(String name) {
+            JsonNode v = node.get(name);
+            return v != null && !v.isNull();
+        }
+
+        double[] optionalNumbers(String name) throws ModelFileException {
+            if (!has(name)) {
+                return new double[0];
+            }
+            JsonNode v = get(name);
+            if (!v.isArray()) {
+                throw bad(name, "is not an array");
+            }
+            double[] out = new double[v.size()];
+            for (int i = 0; i < out.length; i++) {
+                if (!v.get(i).isNumber()) {
+                    throw bad(name, "element " + i + " is not a number");
+                }
+                out[i] = v.get(i).doubleValue();
+            }
+            return out;
         }
 
         String optionalText(String name) throws ModelFileException {

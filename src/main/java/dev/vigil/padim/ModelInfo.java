@@ -20,11 +20,21 @@ import java.time.Instant;
  * @param threshold       held-back normal score statistics and the default threshold
  * @param created         creation time
  * @param label           camera id or free label
+ * @param provenance      where the frames came from, or null for models written before provenance was recorded
  */
 public record ModelInfo(String backboneName, String backboneSha256, int[] layerChannels, String preprocessing,
                         int inputWidth, int inputHeight, int gridWidth, int gridHeight, int[] channelIndices,
                         long seed, double eps, long trainingFrames, ThresholdStats threshold, Instant created,
-                        String label) {
+                        String label, Provenance provenance) {
+    /** Without provenance (set it with {@link #withProvenance}). */
+    public ModelInfo(String backboneName, String backboneSha256, int[] layerChannels, String preprocessing,
+                     int inputWidth, int inputHeight, int gridWidth, int gridHeight, int[] channelIndices,
+                     long seed, double eps, long trainingFrames, ThresholdStats threshold, Instant created,
+                     String label) {
+        this(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight, gridWidth, gridHeight,
+                channelIndices, seed, eps, trainingFrames, threshold, created, label, null);
+    }
+
     public int features() {
         return channelIndices.length;
     }
@@ -35,6 +45,17 @@ public record ModelInfo(String backboneName, String backboneSha256, int[] layerC
 
     public ModelInfo withThreshold(ThresholdStats stats) {
         return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
-                gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, stats, created, label);
+                gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, stats, created, label, provenance);
+    }
+
+    public ModelInfo withProvenance(Provenance p) {
+        return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
+                gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, threshold, created, label, p);
+    }
+
+    /** A copy stamped with a new creation time (a calibrated model is a new version of the same Gaussians). */
+    public ModelInfo withCreated(Instant when) {
+        return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
+                gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, threshold, when, label, provenance);
     }
 }

@@ -9,9 +9,11 @@ import org.apache.kafka.common.utils.Utils;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Model chunks as records of {@link Topics#MODELS} (docs/topics.md): key {@code <camera>#<index>} (one key per
- * chunk, so compaction keeps the newest version of each), value the chunk's bytes, and the rest in headers that
- * any Kafka client can print. Every chunk goes to the camera's partition, the one its frames go to.
+ * Model chunks as records of {@link Topics#MODELS} (docs/topics.md): key {@code <camera>#<version>#<index>} (one key
+ * per chunk of each version, so that compaction keeps older versions for a rollback until {@link ModelPublisher}
+ * tombstones them), value the chunk's bytes, and the rest in headers that any Kafka client can print. Beside them,
+ * activation records ({@code <camera>#activate}) name the version a camera is to be scored with. Every record goes
+ * to the camera's partition, the one its frames go to.
  */
 public final class ModelRecords {
     static final String CAMERA = "vigil.camera";
@@ -21,6 +23,13 @@ public final class ModelRecords {
     static final String CHUNK_BYTES = "vigil.chunk.bytes";
     static final String TOTAL_BYTES = "vigil.model.bytes";
     static final String SHA256 = "vigil.model.sha256";
+    /** present on control records only: what the record asks for ({@code activate}) */
+    static final String CONTROL = "vigil.control";
+    static final String ACTIVATE = "activate";
+
+    /** A request that a camera be scored with one of its stored versions. */
+    public record Activation(String camera, long version) {
+    }
 
     private ModelRecords() {
     }
@@ -40,7 +49,49 @@ public final class ModelRecords {
         TextHeaders.add(headers, TOTAL_BYTES, Long.toString(chunk.totalBytes()));
         TextHeaders.add(headers, SHA256, chunk.sha256());
         return new ProducerRecord<>(Topics.MODELS.name(), partitionFor(chunk.camera(), partitions), null,
-                chunk.camera() + "#" + chunk.index(), chunk.data(), headers);
+                key(chunk.camera(), chunk.version(), chunk.index()), chunk.data(), headers);
+    }
+
+    /** A chunk's key: several versions of a camera's model coexist on the compacted topic. */
+    public static String key(String camera, long version, int index) {
+        return camera + "#" + version + "#" + index;
+    }
+
+    /** Removes one chunk's record when compaction runs (a version past the retention). */
+    public static ProducerRecord<String, byte[]> tombstone(String camera, String key, int partitions) {
+        return new ProducerRecord<>(Topics.MODELS.name(), partitionFor(camera, partitions), key, null);
+    }
+
+    /** The activation record: key {@code <camera>#activate}, so compaction keeps the latest one. */
+    public static ProducerRecord<String, byte[]> toRecord(Activation activation, long at, int partitions) {
+        RecordHeaders headers = new RecordHeaders();
+        TextHeaders.add(headers, CONTROL, ACTIVATE);
+        TextHeaders.add(headers, CAMERA, activation.camera());
+        TextHeaders.add(headers, VERSION, Long.toString(activation.version()));
+        String json = "{\"camera\": \"" + activation.camera().replace("\\", "\\\\").replace("\"", "\\\"")
+                + "\", \"activate\": " + activation.version() + ", \"at\": " + at + "}";
+        return new ProducerRecord<>(Topics.MODELS.name(), partitionFor(activation.camera(), partitions), at,
+                activation.camera() + "#" + ACTIVATE, json.getBytes(StandardCharsets.UTF_8), headers);
+    }
+
+    /** Whether a record of the models topic is a control record rather than a chunk. */
+    public static boolean isControl(Headers headers) {
+        return TextHeaders.get(headers, CONTROL) != null;
+    }
+
+    /** @throws IllegalArgumentException naming the record and what is wrong with it */
+    public static Activation activationFromParts(String key, Headers headers) {
+        String what = "model control record " + key;
+        String control = TextHeaders.required(headers, CONTROL, what);
+        if (!control.equals(ACTIVATE)) {
+            throw new IllegalArgumentException(what + " asks for '" + control + "', which this Vigil does not know");
+        }
+        try {
+            return new Activation(TextHeaders.required(headers, CAMERA, what),
+                    Long.parseLong(TextHeaders.required(headers, VERSION, what)));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(what + " has a malformed version: " + e.getMessage(), e);
+        }
     }
 
     /** @throws IllegalArgumentException naming the missing or malformed header */

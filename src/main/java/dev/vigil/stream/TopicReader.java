@@ -39,6 +39,8 @@ public final class TopicReader implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final List<TopicPartition> partitions = new ArrayList<>();
     private final String camera;
+    /** whether records keyed by anything but the camera id are skipped (model chunks are keyed camera#version#index) */
+    private final boolean byKey;
     private volatile boolean closed;
 
     /**
@@ -46,6 +48,19 @@ public final class TopicReader implements AutoCloseable {
      * @param fromBeginning from the oldest record kept, else only records written from now on
      */
     public TopicReader(KafkaConnection kafka, Topic topic, String camera, boolean fromBeginning) {
+        this(kafka, topic, camera, fromBeginning, true);
+    }
+
+    /**
+     * A camera's whole partition, whatever the keys (the models topic's chunk and control records): the caller
+     * picks out the camera's records.
+     */
+    public static TopicReader partitionOf(KafkaConnection kafka, Topic topic, String camera) {
+        return new TopicReader(kafka, topic, camera, true, false);
+    }
+
+    private TopicReader(KafkaConnection kafka, Topic topic, String camera, boolean fromBeginning, boolean byKey) {
+        this.byKey = byKey;
         Map<String, Object> config = kafka.config();
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -90,7 +105,7 @@ public final class TopicReader implements AutoCloseable {
             List<TopicPartition> polled = new ArrayList<>(records.partitions());
             for (int i = 0; i < polled.size(); i++) {
                 for (ConsumerRecord<String, byte[]> r : records.records(polled.get(i))) {
-                    if (camera != null && !camera.equals(r.key())) {
+                    if (byKey && camera != null && !camera.equals(r.key())) {
                         continue;
                     }
                     sink.accept(r);

@@ -25,9 +25,9 @@ import java.util.Set;
 /**
  * Takes model chunks from the models topic into the task's model store; when a version is complete, reassembles it,
  * has {@link ModelLoader} verify and decode it off the stream thread, and swaps it in for the camera between two
- * frames. A chunk that
- * contradicts its version, or a version that fails its checksum or the engine's checks, goes to dead letters with
- * the reason; the camera keeps its previous model.
+ * frames. An activation record does the same with a version already in the store (a rollback). A chunk that
+ * contradicts its version, a version that fails its checksum or the engine's checks, or an activation of a version
+ * the store does not hold, goes to dead letters with the reason; the camera keeps its previous model.
  */
 final class ModelProcessor implements Processor<String, byte[], String, byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(ModelProcessor.class);
@@ -38,7 +38,13 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
     private final Set<String> cameras = new HashSet<>();
     private final List<Loading> loading = new ArrayList<>();
 
-    private record Loading(String camera, long version, long timestamp, CompletableFuture<CameraModel> model) {
+    /** which records decided what, per camera: a load applies only if no later record has been applied */
+    private final java.util.Map<String, Long> applied = new java.util.HashMap<>();
+    private long sequence;
+
+    /** @param explicit asked for by an activation record: applies even to a version older than the active one */
+    private record Loading(String camera, long version, long timestamp, CompletableFuture<CameraModel> model,
+                           boolean explicit, long sequence) {
     }
 
     ModelProcessor(ScoringTopology.Shared shared) {
@@ -55,6 +61,14 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
 
     @Override
     public void process(Record<String, byte[]> record) {
+        if (record.value() == null) {
+            // a version past the topic's retention, tombstoned by a publisher; the store keeps its own few
+            return;
+        }
+        if (ModelRecords.isControl(record.headers())) {
+            activation(record);
+            return;
+        }
         ModelChunk chunk;
         try {
             chunk = ModelRecords.fromParts(record.key(), record.value(), record.headers());
@@ -72,17 +86,60 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
             return;
         }
         if (outcome == ModelStore.Outcome.COMPLETE) {
-            load(chunk.camera(), chunk.version(), record);
+            if (chunk.version() < models.activeVersion(chunk.camera())) {
+                // only an activation record could make it active: decoding it now would be thrown away
+                LOG.info("camera {}: model version {} stored, older than the active {}: kept for an activation",
+                        chunk.camera(), chunk.version(), models.activeVersion(chunk.camera()));
+                return;
+            }
+            load(chunk.camera(), chunk.version(), record, false);
         }
     }
 
+    /** An activation record: the named stored version is loaded and swapped in, whatever its age. */
+    private void activation(Record<String, byte[]> record) {
+        ModelRecords.Activation a;
+        try {
+            a = ModelRecords.activationFromParts(record.key(), record.headers());
+        } catch (IllegalArgumentException e) {
+            refuse(record.key(), record.value(), record.timestamp(), record.headers(), DeadLetters.Kind.MODEL,
+                    e.getMessage());
+            return;
+        }
+        if (a.version() == models.activeVersion(a.camera())) {
+            LOG.info("camera {}: activation of version {}: already active", a.camera(), a.version());
+            applied.put(a.camera(), ++sequence);
+            return;
+        }
+        if (!models.versions(a.camera()).contains(a.version())) {
+            String reason = "camera " + a.camera() + ": activation of model version " + a.version() + " refused, "
+                    + "version " + models.activeVersion(a.camera()) + " stays in use: this scorer holds no such "
+                    + "version (it holds " + models.versions(a.camera()) + ")";
+            LOG.error(reason);
+            shared.stats().modelsRefused.increment();
+            refuse(record.key(), record.value(), record.timestamp(), record.headers(), DeadLetters.Kind.MODEL, reason);
+            return;
+        }
+        LOG.info("camera {}: activating stored model version {} (was {})", a.camera(), a.version(),
+                models.activeVersion(a.camera()));
+        load(a.camera(), a.version(), record, true);
+    }
+
     /** Reassembles a complete version and starts its check and decoding off the stream thread. */
-    private void load(String camera, long version, Record<String, byte[]> last) {
+    private void load(String camera, long version, Record<String, byte[]> last, boolean explicit) {
         ModelStore.Assembled assembled;
         try {
             assembled = models.assemble(camera, version);
         } catch (IOException e) {
-            refuseModel(camera, version, last.timestamp(), e.getMessage());
+            if (explicit) {
+                // an activation of a version still arriving must not throw away the chunks it has
+                LOG.error("camera {}: activation of model version {} refused: {}", camera, version, e.getMessage());
+                shared.stats().modelsRefused.increment();
+                refuse(last.key(), last.value(), last.timestamp(), last.headers(), DeadLetters.Kind.MODEL,
+                        e.getMessage());
+            } else {
+                refuseModel(camera, version, last.timestamp(), e.getMessage());
+            }
             return;
         }
         CompletableFuture<CameraModel> model = shared.loader().load(camera, version, assembled);
@@ -91,7 +148,7 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
             shared.loading().put(camera, model);
         }
         cameras.add(camera);
-        loading.add(new Loading(camera, version, last.timestamp(), model));
+        loading.add(new Loading(camera, version, last.timestamp(), model, explicit, ++sequence));
     }
 
     /** Swaps in the models whose loading finished; refuses those that failed. Runs on the stream thread. */
@@ -110,11 +167,13 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
                 refuseModel(l.camera(), l.version(), l.timestamp(), ModelLoader.reason(e));
                 continue;
             }
-            if (l.version() <= models.activeVersion(l.camera())) {
-                // a newer version finished first
+            if (l.sequence() < applied.getOrDefault(l.camera(), 0L)
+                    || !l.explicit() && l.version() <= models.activeVersion(l.camera())) {
+                // a later record (a newer version, an activation) was applied first
                 model.release();
                 continue;
             }
+            applied.put(l.camera(), l.sequence());
             shared.models().activate(model);
             models.activate(l.camera(), l.version());
             cameras.add(l.camera());

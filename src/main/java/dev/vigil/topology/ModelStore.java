@@ -18,7 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The models of one task's cameras, in two state stores backed by changelog topics (so a restarted or standby
- * instance has them without re-reading the models topic): every chunk of every version not yet superseded, keyed
+ * instance has them without re-reading the models topic): every chunk of the camera's newest {@link #KEEP} versions
+ * and of its active one (so that an activation record can roll back to one of them), keyed
  * {@code <camera>#<version, 19 digits>#<index, 10 digits>} so that one camera's chunks sort by version and index,
  * and each camera's active version. A new version becomes active only when all its chunks are in, its sha256
  * matches and the engine accepted it; until then the previous version stays whole in the store.
@@ -26,6 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ModelStore {
     static final String CHUNKS = "vigil-model-chunks";
     static final String ACTIVE = "vigil-model-active";
+    /** Versions of a camera kept besides the active one: as many as the models topic keeps by default. */
+    static final int KEEP = dev.vigil.stream.ModelPublisher.DEFAULT_KEEP;
 
     /** What became of a chunk. */
     enum Outcome { STALE, STORED, COMPLETE }
@@ -52,13 +55,13 @@ final class ModelStore {
     }
 
     /**
-     * Stores a chunk of a version newer than the active one.
+     * Stores a chunk of a version not yet complete in the store.
      *
      * @throws IOException naming the camera, version, index and the problem when the chunk contradicts its version
      */
     Outcome accept(ModelChunk chunk) throws IOException {
         String camera = chunk.camera();
-        if (chunk.version() <= activeVersion(camera)) {
+        if (chunk.version() == activeVersion(camera)) {
             return Outcome.STALE;
         }
         if (camera.contains("#")) {
@@ -66,6 +69,10 @@ final class ModelStore {
         }
         String prefix = versionPrefix(camera, chunk.version());
         BitSet got = received.computeIfAbsent(prefix, this::scan);
+        if (got.get(chunk.index()) && got.cardinality() == chunk.count()) {
+            // a version the store already holds whole: a redelivery
+            return Outcome.STALE;
+        }
         // the version's header, from its first stored chunk (read once, not once per chunk: chunks are 1 MB)
         ModelChunk sibling = got.isEmpty() ? chunk : headers.computeIfAbsent(prefix, p -> header(
                 ModelChunk.deserialize(chunks.get(p + String.format("%010d", got.nextSetBit(0))))));
@@ -121,11 +128,37 @@ final class ModelStore {
         }
     }
 
+    /** Makes a version active, and drops the versions past the retention: all but the newest KEEP and this one. */
     void activate(String camera, long version) {
         active.put(camera, Long.toString(version).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        deleteRange(camera + "#", versionPrefix(camera, version));
-        received.keySet().removeIf(k -> k.startsWith(camera + "#") && k.compareTo(versionPrefix(camera, version)) <= 0);
-        headers.keySet().removeIf(k -> k.startsWith(camera + "#") && k.compareTo(versionPrefix(camera, version)) <= 0);
+        List<Long> stored = versions(camera);
+        for (int i = 0; i < stored.size() - KEEP; i++) {
+            if (stored.get(i) != version) {
+                discard(camera, stored.get(i));
+            }
+        }
+    }
+
+    /**
+     * The versions of a camera the store holds chunks of, oldest first. Skips from version to version, reading one
+     * chunk of each: the chunks are a megabyte each.
+     */
+    List<Long> versions(String camera) {
+        List<Long> out = new ArrayList<>();
+        String from = camera + "#";
+        String end = camera + "$"; // '$' follows '#': the end of this camera's keys
+        while (true) {
+            String key;
+            try (KeyValueIterator<String, byte[]> it = chunks.range(from, end)) {
+                if (!it.hasNext()) {
+                    return out;
+                }
+                key = it.peekNextKey();
+            }
+            long version = Long.parseLong(key.substring(camera.length() + 1, camera.length() + 20));
+            out.add(version);
+            from = versionPrefix(camera, version + 1);
+        }
     }
 
     /** Drops a version that was refused. */

@@ -93,6 +93,32 @@ class CameraConfigTest {
     }
 
     @Test
+    void eachCameraHasAThresholdRuleAndABadOneIsRefusedNamingTheCamera() throws Exception {
+        var rules = CameraConfig.thresholdRules(yaml("""
+                defaults:
+                  threshold_rule: p99.5
+                cameras:
+                  - id: a
+                    source: a.mp4
+                  - id: b
+                    source: b.mp4
+                    threshold_rule: quantile:0.999
+                    enabled: false
+                """));
+        assertThat(rules).hasSize(2);
+        assertThat(rules.get("a")).hasToString("p99.5");
+        assertThat(rules.get("b")).hasToString("p99.9");
+        Path bad = yaml("""
+                cameras:
+                  - id: gate
+                    source: a.mp4
+                    threshold_rule: p99+
+                """);
+        assertThatThrownBy(() -> CameraConfig.load(bad)).isInstanceOf(CameraConfigException.class)
+                .hasMessageContaining("cameras[0] (id gate): threshold rule 'p99+' is not one of");
+    }
+
+    @Test
     void aDuplicateIdNamesBothCameras() throws Exception {
         Path file = yaml("""
                 cameras:
@@ -157,11 +183,11 @@ class CameraConfigTest {
                     fsp: 2
                 """);
         assertThatThrownBy(() -> CameraConfig.load(file)).hasMessage("camera file " + file
-                + ", cameras[0] (id gate): unknown field 'fsp' (known: id, source, fps, frame_codec, enabled)");
+                + ", cameras[0] (id gate): unknown field 'fsp' (known: id, source, fps, frame_codec, enabled, threshold_rule)");
         assertThatThrownBy(() -> CameraConfig.load(yaml("camera:\n  - id: a\n    source: a.mp4\n")))
                 .hasMessageContaining(", top level: unknown field 'camera' (known: cameras, defaults)");
         assertThatThrownBy(() -> CameraConfig.load(yaml("defaults:\n  enabled: false\ncameras: []\n")))
-                .hasMessageContaining(", defaults: unknown field 'enabled' (known: fps, frame_codec)");
+                .hasMessageContaining(", defaults: unknown field 'enabled' (known: fps, frame_codec, threshold_rule)");
     }
 
     @Test

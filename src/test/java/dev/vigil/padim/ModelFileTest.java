@@ -75,9 +75,13 @@ class ModelFileTest {
         return track(new PadimModel(info(gridW, gridH, d, threshold, label), g));
     }
 
+    static final Provenance PROVENANCE = new Provenance("learn", "gate-3", List.of("vigil.frames[2]"), 1300,
+            Instant.parse("2024-05-06T06:00:00Z"), Instant.parse("2024-05-06T06:10:00.5Z"), "jpeg:90", 2.5, 0);
+
     private PadimModel smallModel() {
-        return randomModel(W, H, D, ThresholdStats.fromNormalScores(new double[]{1.5, 2.25, 3.125, 2.0, 9.75}),
+        PadimModel m = randomModel(W, H, D, ThresholdStats.fromNormalScores(new double[]{1.5, 2.25, 3.125, 2.0, 9.75}),
                 "gate-3", 42);
+        return new PadimModel(m.info().withProvenance(PROVENANCE), m.gaussian());
     }
 
     private Path written() throws IOException {
@@ -185,12 +189,51 @@ class ModelFileTest {
         assertThat(ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getShort(8)).isEqualTo((short) 1);
         String header = new String(b, 14, headerLength(file), StandardCharsets.UTF_8);
         assertThat(header)
-                .contains("\"rule\" : \"" + ThresholdStats.RULE + "\"")
+                .contains("\"rule\" : \"p99+1*(p99-p50)\"")
+                .contains("\"scores\" : [ 1.5, 2.0, 2.25, 3.125, 9.75 ]")
+                .contains("\"provenance\" : {", "\"kind\" : \"learn\"", "\"sample_fps\" : 2.5")
                 .contains("\"payload_order\" : \"" + ModelFile.PAYLOAD_ORDER + "\"")
                 .contains("\"created\" : \"2024-05-06T07:08:09.123456789Z\"")
                 .contains("\"layer_channels\" : [ 64, 128, 256 ]")
                 .contains("\"positions\" : 12", "\"features\" : 7",
                         "\"payload_bytes\" : " + ModelFile.payloadBytes(W * H, D));
+    }
+
+    @Test
+    void aHeaderWrittenBeforeProvenanceAndScoresReadsWithNoneAndTheDefaultRule() throws IOException {
+        Path file = written();
+        byte[] b = Files.readAllBytes(file);
+        int h = headerLength(file);
+        var json = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(Arrays.copyOfRange(b, 14, 14 + h));
+        json.remove("provenance");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) json.get("threshold")).remove("scores");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) json.get("threshold")).put("rule", ThresholdStats.LEGACY_RULE);
+        byte[] header = json.toString().getBytes(StandardCharsets.UTF_8);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(header);
+        ByteBuffer legacy = ByteBuffer.allocate(b.length - h + header.length).order(ByteOrder.LITTLE_ENDIAN);
+        legacy.put(b, 0, 10).putInt(header.length).put(header).putInt((int) crc.getValue())
+                .put(b, 14 + h + 4, b.length - 14 - h - 4);
+        Path old = Files.write(dir.resolve("old.vgm"), legacy.array());
+
+        ModelInfo info = ModelFile.verify(old);
+        assertThat(info.provenance()).isNull();
+        assertThat(info.threshold().rule()).isEqualTo("p99+1*(p99-p50)");
+        assertThat(info.threshold().scores()).isEmpty();
+        assertThat(info.threshold().withRule(ThresholdRule.parse("p95")).threshold()).isEqualTo(info.threshold().p95());
+        assertThatThrownBy(() -> info.threshold().withRule(ThresholdRule.parse("quantile:0.999")))
+                .hasMessageContaining("holds no held-back scores");
+    }
+
+    @Test
+    void theHeaderIsReadFromAModelsFirstBytesAlone() throws IOException {
+        Path file = written();
+        byte[] b = Files.readAllBytes(file);
+        ModelInfo info = ModelFile.readInfo(Arrays.copyOf(b, 14 + headerLength(file) + 4), Path.of("cam version 7"));
+        assertSameInfo(ModelFile.readInfo(file), info);
+        assertThatThrownBy(() -> ModelFile.readInfo(Arrays.copyOf(b, 40), Path.of("cam version 7")))
+                .hasMessageContaining("cam version 7").hasMessageContaining("truncated");
     }
 
     @Test

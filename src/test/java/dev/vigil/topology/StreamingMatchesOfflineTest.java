@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.broker.EmbeddedBroker;
 import dev.vigil.engine.ScoringEngine;
+import dev.vigil.padim.ModelFile;
+import dev.vigil.padim.ModelInfo;
 import dev.vigil.testing.SharedData;
 import dev.vigil.testing.VigilRun;
 import org.junit.jupiter.api.Test;
@@ -23,8 +25,10 @@ import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A UCSD Ped2 test clip replayed through Kafka and the topology is scored frame for frame as {@code eval --model}
- * scores it offline when both see the same pixels (png), all through the command line: one code path.
+ * A UCSD Ped2 camera learns its model from its own stream ({@code replay} of a training clip, then {@code learn
+ * --publish}), and a test clip replayed through Kafka and the topology is then scored frame for frame as
+ * {@code eval --model} scores it offline with the model {@code train} fits on the same clip, when both see the same
+ * pixels (png), with the same frame AUROC: one code path, all through the command line.
  */
 class StreamingMatchesOfflineTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -56,18 +60,34 @@ class StreamingMatchesOfflineTest {
              OnnxBackbone bb = OnnxBackbone.load(Path.of(backbone));
              ScoringEngine engine = new ScoringEngine(bb, 16, Duration.ofMillis(20))) {
             String bootstrap = broker.bootstrap();
-            ok(VigilRun.of("model", "publish", "--bootstrap", bootstrap, "--camera", "ped2-test004", "--model",
-                    model.toString()));
+            // the camera learns its model from its own stream: the training clip replayed as the camera, then learn
+            ok(VigilRun.of("replay", "--bootstrap", bootstrap, "--camera", "ped2-test004", "--file",
+                    ped2.resolve("train/Train001.mp4").toString(), "--max-speed", "--frame-codec", "png"));
+            Path learnt = dir.resolve("learnt.vgm");
+            ok(VigilRun.of("learn", "--bootstrap", bootstrap, "--camera", "ped2-test004", "--frames", "1000000",
+                    "--backbone", backbone, "--size", "224x160", "--features", "50", "--out", learnt.toString(),
+                    "--publish"));
+            ModelInfo learntInfo = ModelFile.readInfo(learnt);
+            ModelInfo offlineInfo = ModelFile.readInfo(model);
+            assertThat(learntInfo.trainingFrames()).isEqualTo(offlineInfo.trainingFrames());
+            assertThat(learntInfo.threshold().threshold()).isCloseTo(offlineInfo.threshold().threshold(),
+                    within(1e-4 * offlineInfo.threshold().threshold()));
+            long trainFrames = learntInfo.provenance().frames();
             try (ScoringService service = ScoringService.start(broker.connection(), engine, bb.manifest().name(),
                     ScoringSettings.DEFAULT, ScoringService.Options.defaults(dir.resolve("state")))) {
                 ok(VigilRun.of("replay", "--bootstrap", bootstrap, "--camera", "ped2-test004", "--file",
                         ped2.resolve("test/Test004.mp4").toString(), "--max-speed", "--frame-codec", "png"));
-                await().atMost(Duration.ofMinutes(3)).until(() -> service.stats().scored() >= 180);
+                // the training clip's frames came before the model: counted as without one (or, had the model come
+                // first, scored); the test clip's all scored
+                await().atMost(Duration.ofMinutes(3)).until(() ->
+                        service.stats().scored() + service.stats().noModel() >= trainFrames + 180);
             }
             VigilRun scores = VigilRun.of("scores", "--bootstrap", bootstrap, "--camera", "ped2-test004",
                     "--from-beginning", "--until-idle", "3");
             ok(scores);
-            List<JsonNode> lines = scores.out().lines().map(StreamingMatchesOfflineTest::json).toList();
+            List<JsonNode> all = scores.out().lines().map(StreamingMatchesOfflineTest::json).toList();
+            assertThat(all.size()).isGreaterThanOrEqualTo(180);
+            List<JsonNode> lines = all.subList(all.size() - 180, all.size());
             assertThat(lines).extracting(l -> l.path("seq").asLong())
                     .containsExactlyElementsOf(IntStream.range(0, 180).mapToObj(i -> (long) i).toList());
             for (JsonNode l : lines) {
@@ -77,6 +97,19 @@ class StreamingMatchesOfflineTest {
                 assertThat(l.path("score").asDouble()).as("frame %d", l.path("seq").asLong())
                         .isCloseTo(expected, within(1e-4 * expected));
             }
+            // the frame AUROC of the learnt model through Kafka is the offline evaluation's
+            Map<Long, Boolean> labels = new HashMap<>();
+            for (JsonNode s : JSON.readTree(dir.resolve("report/report.json").toFile()).path("scores")) {
+                labels.put(s.path("frame").asLong(), s.path("label").asInt() == 1);
+            }
+            double[] streamed = lines.stream().mapToDouble(l -> l.path("score").asDouble()).toArray();
+            boolean[] truth = new boolean[lines.size()];
+            for (int i = 0; i < truth.length; i++) {
+                truth[i] = labels.get(lines.get(i).path("source_frame").asLong());
+            }
+            double offlineAuroc = JSON.readTree(dir.resolve("report/report.json").toFile()).path("image_auroc").asDouble();
+            assertThat(dev.vigil.evaluation.AnomalyMetrics.imageAuroc(streamed, truth)).isCloseTo(offlineAuroc,
+                    within(0.01));
         }
     }
 

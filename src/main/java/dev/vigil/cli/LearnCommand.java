@@ -1,0 +1,174 @@
+package dev.vigil.cli;
+
+import dev.vigil.backbone.OnnxBackbone;
+import dev.vigil.engine.Trainer;
+import dev.vigil.media.FrameCodec;
+import dev.vigil.media.RgbImage;
+import dev.vigil.padim.ModelFile;
+import dev.vigil.padim.PadimModel;
+import dev.vigil.padim.Provenance;
+import dev.vigil.padim.ThresholdRule;
+import dev.vigil.stream.CameraFrames;
+import dev.vigil.stream.FrameRecords;
+import dev.vigil.stream.KafkaConnection;
+import dev.vigil.stream.ModelPublisher;
+import dev.vigil.stream.Topics;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.concurrent.Callable;
+
+@Command(name = "learn", mixinStandardHelpOptions = true,
+        description = "Fit a camera's model on its frames already on the frames topic, write it, and with "
+                + "--publish put it on the models topic as a new version.")
+public class LearnCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(LearnCommand.class);
+
+    @Option(names = "--camera", required = true, paramLabel = "<id>", description = "Camera id")
+    String camera;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    FrameSpan span;
+
+    @Option(names = "--sample-fps", paramLabel = "F", defaultValue = "0",
+            description = "Frames kept per second of capture time, so that a minute of footage is not 1,500 "
+                    + "near-identical frames (default: ${DEFAULT-VALUE}, every frame)")
+    double sampleFps;
+
+    @Mixin
+    ThresholdRuleOptions thresholdRule;
+
+    @Option(names = "--out", paramLabel = "<model>",
+            description = "Model file to write (default: models/<camera>-<creation time in ms>.vgm)")
+    Path out;
+
+    @Option(names = "--publish", description = "Put the model on the models topic as the camera's new version")
+    boolean publish;
+
+    @Option(names = "--keep", paramLabel = "N", defaultValue = "3",
+            description = "With --publish: versions of the camera's model kept on the topic (default: ${DEFAULT-VALUE})")
+    int keep;
+
+    @Mixin
+    EngineOptions engine;
+
+    @Mixin
+    KafkaOptions kafka;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        ThresholdRule rule = thresholdRule.resolve(camera);
+        CameraFrames.Window window = span.window(Instant.now(), 2);
+        KafkaConnection connection = kafka.connection();
+        Topics.ensure(connection);
+        long start = System.nanoTime();
+        CameraFrames.Selection selection = CameraFrames.select(connection, camera, window, sampleFps);
+        if (selection.size() < 2) {
+            throw new IllegalArgumentException("camera " + camera + " has " + selection.size() + " frame(s) on "
+                    + Topics.FRAMES.name() + " in the span asked for" + (selection.malformed() > 0 ? " ("
+                    + selection.malformed() + " malformed records skipped)" : "") + ": fitting needs at least 2");
+        }
+        LOG.info("camera {}: fitting on {} frames of partition {} ({} .. {})", camera, selection.size(),
+                selection.partition(), Instant.ofEpochMilli(selection.firstMillis()),
+                Instant.ofEpochMilli(selection.lastMillis()));
+        Learnt learnt = fit(engine, connection, camera, selection, rule, sampleFps, out);
+        Path file = learnt.file();
+        long[] undecodable = {learnt.undecodable()};
+        var info = learnt.info();
+        spec.commandLine().getOut().printf("wrote %s: camera %s, %d frames fitted (%d undecodable skipped), threshold "
+                        + "%.4f (%s, %d held-back frames), %.1f s%n", file, camera, info.trainingFrames(),
+                undecodable[0], info.threshold().threshold(), info.threshold().rule(), info.threshold().frames(),
+                (System.nanoTime() - start) / 1e9);
+        if (publish) {
+            long version = System.currentTimeMillis();
+            int chunks = ModelPublisher.publish(connection, camera, file, version, 1000 * 1000, keep);
+            spec.commandLine().getOut().printf("published it for camera %s as version %d: %d chunks on %s%n", camera,
+                    version, chunks, Topics.MODELS.name());
+        }
+        return 0;
+    }
+
+    /** A model fitted and written. */
+    record Learnt(Path file, dev.vigil.padim.ModelInfo info, long undecodable) {
+    }
+
+    /** Fits a camera's model on the selected frames and writes it with its learn provenance. */
+    static Learnt fit(EngineOptions engine, KafkaConnection connection, String camera,
+                      CameraFrames.Selection selection, ThresholdRule rule, double sampleFps, Path out)
+            throws IOException {
+        long[] undecodable = {0};
+        PadimModel model;
+        try (OnnxBackbone backbone = engine.loadBackbone();
+             CameraFrames.Frames frames = CameraFrames.read(connection, selection)) {
+            model = new Trainer(backbone, engine.preprocessing(backbone.manifest()),
+                    engine.fitOptions(backbone, camera), rule).fit(decoded(camera, frames, undecodable));
+        }
+        var fitted = model.info();
+        Instant created = fitted.created();
+        model = new PadimModel(fitted.withProvenance(new Provenance("learn", camera,
+                List.of(Topics.FRAMES.name() + " partition " + selection.partition()),
+                fitted.trainingFrames() + fitted.threshold().frames(), Instant.ofEpochMilli(selection.firstMillis()),
+                Instant.ofEpochMilli(selection.lastMillis()), String.join(",", selection.codecs()), sampleFps, 0)),
+                model.gaussian());
+        Path file = out != null ? out : Path.of("models", camera.replaceAll("[^A-Za-z0-9._-]", "_") + "-"
+                + created.toEpochMilli() + ".vgm");
+        if (file.toAbsolutePath().getParent() != null) {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+        }
+        ModelFile.write(file, model);
+        model.gaussian().close();
+        return new Learnt(file, model.info(), undecodable[0]);
+    }
+
+    /** Frames decoded one at a time as they are taken; one that does not decode is skipped and counted. */
+    static Iterator<RgbImage> decoded(String camera, Iterator<FrameRecords.Frame> frames, long[] undecodable) {
+        return new Iterator<>() {
+            RgbImage next = advance();
+
+            private RgbImage advance() {
+                while (frames.hasNext()) {
+                    FrameRecords.Frame f = frames.next();
+                    try {
+                        return FrameCodec.decode(f.image());
+                    } catch (IOException e) {
+                        if (undecodable[0]++ == 0) {
+                            LOG.warn("camera {}: frame {} skipped: {}", camera, f.seq(), e.getMessage());
+                        }
+                    }
+                }
+                return null;
+            }
+
+            @Override
+            public boolean hasNext() {
+                return next != null;
+            }
+
+            @Override
+            public RgbImage next() {
+                if (next == null) {
+                    throw new NoSuchElementException();
+                }
+                RgbImage out = next;
+                next = advance();
+                return out;
+            }
+        };
+    }
+}

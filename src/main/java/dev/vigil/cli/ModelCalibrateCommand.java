@@ -1,0 +1,143 @@
+package dev.vigil.cli;
+
+import dev.vigil.backbone.OnnxBackbone;
+import dev.vigil.engine.Detector;
+import dev.vigil.media.RgbImage;
+import dev.vigil.padim.ModelFile;
+import dev.vigil.padim.ModelInfo;
+import dev.vigil.padim.PadimModel;
+import dev.vigil.padim.Provenance;
+import dev.vigil.padim.ThresholdRule;
+import dev.vigil.padim.ThresholdStats;
+import dev.vigil.stream.CameraFrames;
+import dev.vigil.stream.KafkaConnection;
+import dev.vigil.stream.ModelPublisher;
+import dev.vigil.stream.ModelVersions;
+import dev.vigil.stream.Topics;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "calibrate", mixinStandardHelpOptions = true,
+        description = "Recompute a camera's threshold from its recent frames, scored by its active model, with no "
+                + "refitting: the same Gaussians with the new threshold, written and, with --publish, published "
+                + "as a new version.")
+public class ModelCalibrateCommand implements Callable<Integer> {
+    @Option(names = "--camera", required = true, paramLabel = "<id>", description = "Camera id")
+    String camera;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    FrameSpan span;
+
+    @Option(names = "--sample-fps", paramLabel = "F", defaultValue = "0",
+            description = "Frames kept per second of capture time (default: ${DEFAULT-VALUE}, every frame)")
+    double sampleFps;
+
+    @Mixin
+    ThresholdRuleOptions thresholdRule;
+
+    @Option(names = "--backbone", paramLabel = "<backbone>", description = "The backbone the active model was "
+            + "fitted with: a manifest (JSON), its folder, or its .onnx (default: $VIGIL_BACKBONE, then 'backbone' in "
+            + "config/vigil.yaml, then the cache; see vigil backbone)")
+    Path backbone;
+
+    @Option(names = "--device", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
+            description = "Execution provider (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "32", description = "Frames per backbone batch (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--out", paramLabel = "<model>",
+            description = "Model file to write (default: models/<camera>-<creation time in ms>.vgm)")
+    Path out;
+
+    @Option(names = "--publish", description = "Put the model on the models topic as the camera's new version")
+    boolean publish;
+
+    @Option(names = "--keep", paramLabel = "N", defaultValue = "3",
+            description = "With --publish: versions of the camera's model kept on the topic (default: ${DEFAULT-VALUE})")
+    int keep;
+
+    @Mixin
+    KafkaOptions kafka;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        ThresholdRule rule = thresholdRule.resolve(camera);
+        CameraFrames.Window window = span.window(Instant.now(), 1);
+        KafkaConnection connection = kafka.connection();
+        ModelVersions versions = ModelVersions.read(connection, camera);
+        long active = versions.active();
+        if (active < 0) {
+            throw new IllegalArgumentException("camera " + camera + " has no active model on " + Topics.MODELS.name()
+                    + ": learn or publish one first");
+        }
+        CameraFrames.Selection selection = CameraFrames.select(connection, camera, window, sampleFps);
+        if (selection.size() < 1) {
+            throw new IllegalArgumentException("camera " + camera + " has no frames on " + Topics.FRAMES.name()
+                    + " in the span asked for");
+        }
+        Path work = Files.createTempDirectory("vigil-calibrate-");
+        Path activeFile = ModelVersions.download(connection, camera, active, work);
+        double[] scores = new double[selection.size()];
+        int[] n = {0};
+        long[] undecodable = {0};
+        PadimModel model;
+        try (OnnxBackbone bb = OnnxBackbone.load(dev.vigil.backbone.BackboneManifest.read(EngineOptions.locate(backbone)),
+                EngineOptions.device(device))) {
+            // refuses a model fitted with another backbone, naming every difference
+            model = Detector.loadModel(bb, activeFile);
+            try (CameraFrames.Frames frames = CameraFrames.read(connection, selection);
+                 Detector detector = new Detector(bb, model)) {
+                Iterator<RgbImage> images = LearnCommand.decoded(camera, frames, undecodable);
+                detector.scoreAll(images, batch, f -> f, (f, d) -> scores[n[0]++] = d.score());
+            }
+        } finally {
+            Files.deleteIfExists(activeFile);
+            Files.deleteIfExists(work);
+        }
+        if (n[0] == 0) {
+            throw new IllegalArgumentException("none of the " + selection.size() + " frames of camera " + camera
+                    + " decoded");
+        }
+        ModelInfo before = model.info();
+        ThresholdStats stats = ThresholdStats.fromNormalScores(Arrays.copyOf(scores, n[0]), rule);
+        Instant created = Instant.now();
+        ModelInfo info = before.withThreshold(stats).withCreated(created).withProvenance(new Provenance("calibrate",
+                camera, List.of(Topics.FRAMES.name() + " partition " + selection.partition()), n[0],
+                Instant.ofEpochMilli(selection.firstMillis()), Instant.ofEpochMilli(selection.lastMillis()),
+                String.join(",", selection.codecs()), sampleFps, active));
+        Path file = out != null ? out : Path.of("models", camera.replaceAll("[^A-Za-z0-9._-]", "_") + "-"
+                + created.toEpochMilli() + ".vgm");
+        if (file.toAbsolutePath().getParent() != null) {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+        }
+        ModelFile.write(file, new PadimModel(info, model.gaussian()));
+        model.gaussian().close();
+        spec.commandLine().getOut().printf("wrote %s: camera %s, version %d's Gaussians, threshold %.4f -> %.4f (%s "
+                        + "of %d frames scored, %d undecodable skipped)%n", file, camera, active,
+                before.threshold().threshold(), stats.threshold(), stats.rule(), n[0], undecodable[0]);
+        if (publish) {
+            long version = System.currentTimeMillis();
+            int chunks = ModelPublisher.publish(connection, camera, file, version, 1000 * 1000, keep);
+            spec.commandLine().getOut().printf("published it for camera %s as version %d: %d chunks on %s%n", camera,
+                    version, chunks, Topics.MODELS.name());
+        }
+        return 0;
+    }
+}

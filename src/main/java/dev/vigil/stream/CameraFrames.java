@@ -1,0 +1,215 @@
+package dev.vigil.stream;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.TreeSet;
+
+/**
+ * A camera's frames already on the frames topic (what {@code vigil learn} fits on), read from the camera's partition
+ * only, committed records only, in two passes so that at most one poll of frames is in memory whatever the count:
+ * {@link #select} finds the offsets of the frames wanted (a time window, the newest N, a sampling rate of capture
+ * time), {@link #read} then hands those frames out one by one.
+ */
+public final class CameraFrames {
+    private static final Duration POLL = Duration.ofMillis(200);
+
+    /**
+     * Which frames.
+     *
+     * @param from   capture time of the first frame, or null for the oldest kept
+     * @param to     capture time of the last frame, or null for the newest
+     * @param newest only the newest this many (after sampling), or 0 for all
+     */
+    public record Window(Instant from, Instant to, int newest) {
+    }
+
+    /**
+     * The frames chosen.
+     *
+     * @param offsets        their offsets, ascending
+     * @param firstMillis    capture time of the first, or -1 when none
+     * @param lastMillis     capture time of the last, or -1
+     * @param codecs         the codecs they travelled in
+     * @param malformed      records of the camera skipped because they lacked a frame's headers
+     */
+    public record Selection(String camera, int partition, long[] offsets, long firstMillis, long lastMillis,
+                            TreeSet<String> codecs, long malformed) {
+        public int size() {
+            return offsets.length;
+        }
+    }
+
+    private CameraFrames() {
+    }
+
+    /**
+     * @param sampleFps frames kept per second of capture time (each kept frame at least 1/F s after the last one
+     *                  kept), or 0 for every frame
+     */
+    public static Selection select(KafkaConnection kafka, String camera, Window window, double sampleFps) {
+        if (sampleFps < 0 || Double.isNaN(sampleFps)) {
+            throw new IllegalArgumentException("sampling rate must be positive frames per second (or 0 for every "
+                    + "frame), got " + sampleFps);
+        }
+        long gap = sampleFps > 0 ? Math.round(1000 / sampleFps) : 0;
+        try (KafkaConsumer<String, byte[]> consumer = consumer(kafka)) {
+            TopicPartition tp = partition(consumer, camera);
+            long end = consumer.endOffsets(List.of(tp)).get(tp);
+            long start = consumer.beginningOffsets(List.of(tp)).get(tp);
+            if (window.from() != null) {
+                OffsetAndTimestamp at = consumer.offsetsForTimes(Map.of(tp, window.from().toEpochMilli())).get(tp);
+                start = at == null ? end : at.offset();
+            }
+            consumer.seek(tp, start);
+            long toMillis = window.to() == null ? Long.MAX_VALUE : window.to().toEpochMilli();
+            long fromMillis = window.from() == null ? Long.MIN_VALUE : window.from().toEpochMilli();
+            // offset and capture time of each frame kept; for the newest N, only the last N
+            ArrayDeque<long[]> kept = new ArrayDeque<>();
+            TreeSet<String> codecs = new TreeSet<>();
+            long lastKept = Long.MIN_VALUE;
+            long malformed = 0;
+            boolean past = false;
+            while (!past && consumer.position(tp) < end) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(POLL)) {
+                    if (r.offset() >= end || r.timestamp() > toMillis) {
+                        // a camera's frames are in capture order: nothing later is in the window
+                        past = r.timestamp() > toMillis;
+                        if (past) {
+                            break;
+                        }
+                        continue;
+                    }
+                    if (!camera.equals(r.key()) || r.timestamp() < fromMillis) {
+                        continue;
+                    }
+                    String codec;
+                    try {
+                        codec = FrameRecords.fromRecord(r).codec();
+                    } catch (IllegalArgumentException e) {
+                        malformed++;
+                        continue;
+                    }
+                    if (gap > 0 && lastKept != Long.MIN_VALUE && r.timestamp() - lastKept < gap) {
+                        continue;
+                    }
+                    lastKept = r.timestamp();
+                    codecs.add(codec);
+                    kept.add(new long[]{r.offset(), r.timestamp()});
+                    if (window.newest() > 0 && kept.size() > window.newest()) {
+                        kept.removeFirst();
+                    }
+                }
+            }
+            long[] offsets = kept.stream().mapToLong(k -> k[0]).toArray();
+            return new Selection(camera, tp.partition(), offsets, kept.isEmpty() ? -1 : kept.getFirst()[1],
+                    kept.isEmpty() ? -1 : kept.getLast()[1], codecs, malformed);
+        }
+    }
+
+    /**
+     * The selected frames, in order, read again from the topic as they are taken; the consumer closes once the last
+     * is handed out (or on {@link AutoCloseable#close}).
+     */
+    public static Frames read(KafkaConnection kafka, Selection selection) {
+        return new Frames(kafka, selection);
+    }
+
+    /** An iterator over the selected frames that holds one poll of records at a time. */
+    public static final class Frames implements Iterator<FrameRecords.Frame>, AutoCloseable {
+        private final KafkaConsumer<String, byte[]> consumer;
+        private final TopicPartition tp;
+        private final long[] offsets;
+        private int next;
+        private Iterator<ConsumerRecord<String, byte[]>> polled = java.util.Collections.emptyIterator();
+        private FrameRecords.Frame ready;
+        private boolean closed;
+
+        private Frames(KafkaConnection kafka, Selection s) {
+            this.offsets = s.offsets();
+            this.consumer = consumer(kafka);
+            this.tp = partition(consumer, s.camera());
+            if (offsets.length > 0) {
+                consumer.seek(tp, offsets[0]);
+            }
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (ready == null && next < offsets.length && !closed) {
+                if (!polled.hasNext()) {
+                    polled = consumer.poll(POLL).records(tp).iterator();
+                    if (!polled.hasNext() && consumer.position(tp) > offsets[offsets.length - 1]) {
+                        // the rest went past (retention, or an aborted transaction's records): nothing more comes
+                        next = offsets.length;
+                    }
+                    continue;
+                }
+                ConsumerRecord<String, byte[]> r = polled.next();
+                while (next < offsets.length && offsets[next] < r.offset()) {
+                    // gone since it was selected (retention): skipped
+                    next++;
+                }
+                if (next < offsets.length && offsets[next] == r.offset()) {
+                    ready = FrameRecords.fromRecord(r);
+                    next++;
+                }
+            }
+            if (ready == null) {
+                close();
+            }
+            return ready != null;
+        }
+
+        @Override
+        public FrameRecords.Frame next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            FrameRecords.Frame f = ready;
+            ready = null;
+            return f;
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                consumer.close(Duration.ZERO);
+            }
+        }
+    }
+
+    private static KafkaConsumer<String, byte[]> consumer(KafkaConnection kafka) {
+        Map<String, Object> config = kafka.config();
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // frames are up to 8 MiB; a few polls' worth is what the reader holds
+        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 100);
+        return new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    private static TopicPartition partition(KafkaConsumer<String, byte[]> consumer, String camera) {
+        List<PartitionInfo> infos = consumer.partitionsFor(Topics.FRAMES.name(), Duration.ofSeconds(30));
+        if (infos == null || infos.isEmpty()) {
+            throw new IllegalStateException("topic " + Topics.FRAMES.name() + " does not exist (no frames were ever sent)");
+        }
+        TopicPartition tp = new TopicPartition(Topics.FRAMES.name(), ModelRecords.partitionFor(camera, infos.size()));
+        consumer.assign(List.of(tp));
+        return tp;
+    }
+
+}
