@@ -11,7 +11,6 @@ import dev.vigil.padim.ThresholdRule;
 import dev.vigil.stream.CameraFrames;
 import dev.vigil.stream.FrameRecords;
 import dev.vigil.stream.KafkaConnection;
-import dev.vigil.stream.ModelPublisher;
 import dev.vigil.stream.Topics;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -23,7 +22,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Iterator;
@@ -51,16 +49,8 @@ public class LearnCommand implements Callable<Integer> {
     @Mixin
     ThresholdRuleOptions thresholdRule;
 
-    @Option(names = "--out", paramLabel = "<model>",
-            description = "Model file to write (default: models/<camera>-<creation time in ms>.vgm)")
-    Path out;
-
-    @Option(names = "--publish", description = "Put the model on the models topic as the camera's new version")
-    boolean publish;
-
-    @Option(names = "--keep", paramLabel = "N", defaultValue = "3",
-            description = "With --publish: versions of the camera's model kept on the topic (default: ${DEFAULT-VALUE})")
-    int keep;
+    @Mixin
+    ModelOutputOptions output;
 
     @Mixin
     EngineOptions engine;
@@ -87,7 +77,7 @@ public class LearnCommand implements Callable<Integer> {
         LOG.info("camera {}: fitting on {} frames of partition {} ({} .. {})", camera, selection.size(),
                 selection.partition(), Instant.ofEpochMilli(selection.firstMillis()),
                 Instant.ofEpochMilli(selection.lastMillis()));
-        Learnt learnt = fit(engine, connection, camera, selection, rule, sampleFps, out);
+        Learnt learnt = fit(engine, connection, camera, selection, rule, sampleFps, output.out);
         Path file = learnt.file();
         long[] undecodable = {learnt.undecodable()};
         var info = learnt.info();
@@ -95,12 +85,7 @@ public class LearnCommand implements Callable<Integer> {
                         + "%.4f (%s, %d held-back frames), %.1f s%n", file, camera, info.trainingFrames(),
                 undecodable[0], info.threshold().threshold(), info.threshold().rule(), info.threshold().frames(),
                 (System.nanoTime() - start) / 1e9);
-        if (publish) {
-            long version = System.currentTimeMillis();
-            int chunks = ModelPublisher.publish(connection, camera, file, version, 1000 * 1000, keep);
-            spec.commandLine().getOut().printf("published it for camera %s as version %d: %d chunks on %s%n", camera,
-                    version, chunks, Topics.MODELS.name());
-        }
+        output.publishIfAsked(connection, camera, file, spec.commandLine().getOut());
         return 0;
     }
 
@@ -126,11 +111,7 @@ public class LearnCommand implements Callable<Integer> {
                 fitted.trainingFrames() + fitted.threshold().frames(), Instant.ofEpochMilli(selection.firstMillis()),
                 Instant.ofEpochMilli(selection.lastMillis()), String.join(",", selection.codecs()), sampleFps, 0)),
                 model.gaussian());
-        Path file = out != null ? out : Path.of("models", camera.replaceAll("[^A-Za-z0-9._-]", "_") + "-"
-                + created.toEpochMilli() + ".vgm");
-        if (file.toAbsolutePath().getParent() != null) {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-        }
+        Path file = ModelOutputOptions.file(out, camera, created);
         ModelFile.write(file, model);
         model.gaussian().close();
         return new Learnt(file, model.info(), undecodable[0]);

@@ -11,7 +11,6 @@ import dev.vigil.padim.ThresholdRule;
 import dev.vigil.padim.ThresholdStats;
 import dev.vigil.stream.CameraFrames;
 import dev.vigil.stream.KafkaConnection;
-import dev.vigil.stream.ModelPublisher;
 import dev.vigil.stream.ModelVersions;
 import dev.vigil.stream.Topics;
 import picocli.CommandLine.ArgGroup;
@@ -59,16 +58,8 @@ public class ModelCalibrateCommand implements Callable<Integer> {
     @Option(names = "--batch", paramLabel = "B", defaultValue = "32", description = "Frames per backbone batch (default: ${DEFAULT-VALUE})")
     int batch;
 
-    @Option(names = "--out", paramLabel = "<model>",
-            description = "Model file to write (default: models/<camera>-<creation time in ms>.vgm)")
-    Path out;
-
-    @Option(names = "--publish", description = "Put the model on the models topic as the camera's new version")
-    boolean publish;
-
-    @Option(names = "--keep", paramLabel = "N", defaultValue = "3",
-            description = "With --publish: versions of the camera's model kept on the topic (default: ${DEFAULT-VALUE})")
-    int keep;
+    @Mixin
+    ModelOutputOptions output;
 
     @Mixin
     KafkaOptions kafka;
@@ -122,22 +113,13 @@ public class ModelCalibrateCommand implements Callable<Integer> {
                 camera, List.of(Topics.FRAMES.name() + " partition " + selection.partition()), n[0],
                 Instant.ofEpochMilli(selection.firstMillis()), Instant.ofEpochMilli(selection.lastMillis()),
                 String.join(",", selection.codecs()), sampleFps, active));
-        Path file = out != null ? out : Path.of("models", camera.replaceAll("[^A-Za-z0-9._-]", "_") + "-"
-                + created.toEpochMilli() + ".vgm");
-        if (file.toAbsolutePath().getParent() != null) {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-        }
+        Path file = output.file(camera, created);
         ModelFile.write(file, new PadimModel(info, model.gaussian()));
         model.gaussian().close();
         spec.commandLine().getOut().printf("wrote %s: camera %s, version %d's Gaussians, threshold %.4f -> %.4f (%s "
                         + "of %d frames scored, %d undecodable skipped)%n", file, camera, active,
                 before.threshold().threshold(), stats.threshold(), stats.rule(), n[0], undecodable[0]);
-        if (publish) {
-            long version = System.currentTimeMillis();
-            int chunks = ModelPublisher.publish(connection, camera, file, version, 1000 * 1000, keep);
-            spec.commandLine().getOut().printf("published it for camera %s as version %d: %d chunks on %s%n", camera,
-                    version, chunks, Topics.MODELS.name());
-        }
+        output.publishIfAsked(connection, camera, file, spec.commandLine().getOut());
         return 0;
     }
 }

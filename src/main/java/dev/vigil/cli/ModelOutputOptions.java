@@ -1,0 +1,53 @@
+package dev.vigil.cli;
+
+import dev.vigil.stream.KafkaConnection;
+import dev.vigil.stream.ModelPublisher;
+import dev.vigil.stream.Topics;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+
+/** Where a model made from the stream goes (learn, model calibrate): a file, and with --publish a new version. */
+public class ModelOutputOptions {
+    @Option(names = "--out", paramLabel = "<model>",
+            description = "Model file to write (default: models/<camera>-<creation time in ms>.vgm)")
+    Path out;
+
+    @Option(names = "--publish", description = "Put the model on the models topic as the camera's new version")
+    boolean publish;
+
+    @Option(names = "--keep", paramLabel = "N", defaultValue = "3",
+            description = "With --publish: versions of the camera's model kept on the topic (default: ${DEFAULT-VALUE})")
+    int keep;
+
+    /** --out, else models/<camera>-<created ms>.vgm; its folder is created. */
+    Path file(String camera, Instant created) throws IOException {
+        return file(out, camera, created);
+    }
+
+    /** {@code out}, else models/<camera>-<created ms>.vgm (the camera id made safe for a file name); its folder is created. */
+    static Path file(Path out, String camera, Instant created) throws IOException {
+        Path file = out != null ? out : Path.of("models", camera.replaceAll("[^A-Za-z0-9._-]", "_") + "-"
+                + created.toEpochMilli() + ".vgm");
+        if (file.toAbsolutePath().getParent() != null) {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+        }
+        return file;
+    }
+
+    /** With --publish: the file as the camera's new version (the time now), reported on {@code report}. */
+    void publishIfAsked(KafkaConnection connection, String camera, Path file, PrintWriter report)
+            throws IOException, InterruptedException {
+        if (!publish) {
+            return;
+        }
+        long version = System.currentTimeMillis();
+        int chunks = ModelPublisher.publish(connection, camera, file, version, 1000 * 1000, keep);
+        report.printf("published it for camera %s as version %d: %d chunks on %s%n", camera, version, chunks,
+                Topics.MODELS.name());
+    }
+}
