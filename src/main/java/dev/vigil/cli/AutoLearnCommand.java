@@ -92,10 +92,9 @@ public class AutoLearnCommand implements Callable<Integer> {
                     out.flush();
                     continue;
                 }
-                Files.createDirectories(modelsDir);
                 LearnCommand.Learnt learnt = LearnCommand.fit(engine, connection, camera, selection,
-                        thresholdRule.resolve(camera), sampleFps, modelsDir.resolve(camera + "-"
-                                + System.currentTimeMillis() + ".vgm"));
+                        thresholdRule.resolve(camera), sampleFps,
+                        ModelOutputOptions.fileIn(modelsDir, camera, java.time.Instant.now()));
                 long version = System.currentTimeMillis();
                 ModelPublisher.publish(connection, camera, learnt.file(), version,
                         dev.vigil.stream.ModelChunks.DEFAULT_CHUNK_BYTES);

@@ -1,6 +1,7 @@
 package dev.vigil.cli;
 
 import dev.vigil.stream.KafkaConnection;
+import dev.vigil.stream.ModelChunks;
 import dev.vigil.stream.ModelPublisher;
 import dev.vigil.stream.Topics;
 import picocli.CommandLine.Option;
@@ -29,10 +30,21 @@ public class ModelOutputOptions {
         return file(out, camera, created);
     }
 
-    /** {@code out}, else models/<camera>-<created ms>.vgm (the camera id made safe for a file name); its folder is created. */
+    /** {@code out}, else models/<camera>-<created ms>.vgm; its folder is created. */
     static Path file(Path out, String camera, Instant created) throws IOException {
-        Path file = out != null ? out : Path.of("models", camera.replaceAll("[^A-Za-z0-9._-]", "_") + "-"
-                + created.toEpochMilli() + ".vgm");
+        return create(out != null ? out : inFolder(Path.of("models"), camera, created));
+    }
+
+    /** {@code <folder>/<camera>-<created ms>.vgm}, the camera id made safe for a file name; the folder is created. */
+    static Path fileIn(Path folder, String camera, Instant created) throws IOException {
+        return create(inFolder(folder, camera, created));
+    }
+
+    private static Path inFolder(Path folder, String camera, Instant created) {
+        return folder.resolve(camera.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + created.toEpochMilli() + ".vgm");
+    }
+
+    private static Path create(Path file) throws IOException {
         if (file.toAbsolutePath().getParent() != null) {
             Files.createDirectories(file.toAbsolutePath().getParent());
         }
@@ -46,7 +58,7 @@ public class ModelOutputOptions {
             return;
         }
         long version = System.currentTimeMillis();
-        int chunks = ModelPublisher.publish(connection, camera, file, version, 1000 * 1000, keep);
+        int chunks = ModelPublisher.publish(connection, camera, file, version, ModelChunks.DEFAULT_CHUNK_BYTES, keep);
         report.printf("published it for camera %s as version %d: %d chunks on %s%n", camera, version, chunks,
                 Topics.MODELS.name());
     }
