@@ -21,9 +21,10 @@ import static org.bytedeco.ffmpeg.global.swscale.*;
  * Decodes JPEG frames with FFmpeg's MJPEG decoder (SIMD IDCT) and swscale, straight into RGB: about three times
  * cheaper than ImageIO's decoder, which also copies each scanline into a raster that then has to be reordered. Every
  * JPEG frame a model learns or scores goes through here, so training, {@code eval --frame-codec} and the service see
- * the same pixels. Decoders are pooled: a decoder holds native state and is used by one thread at a time.
+ * the same pixels. Decoders are pooled: a decoder holds native state and is used by one thread at a time. The pool
+ * holds as many as ever decoded at once (a few) and keeps them for the life of the process.
  */
-final class JpegDecoder implements AutoCloseable {
+final class JpegDecoder {
     // libavcodec's AV_EF_* flags (avcodec.h), which the JavaCPP presets leave out
     private static final int AV_EF_CRCCHECK = 1;
     private static final int AV_EF_BITSTREAM = 1 << 1;
@@ -135,16 +136,5 @@ final class JpegDecoder implements AutoCloseable {
         byte[] out = new byte[(int) bytes];
         rgb.get(out);
         return new RgbImage(w, h, out);
-    }
-
-    @Override
-    public void close() {
-        sws_freeContext(sws);
-        av_frame_free(frame);
-        av_packet_free(packet);
-        avcodec_free_context(context);
-        if (rgb != null) {
-            rgb.close();
-        }
     }
 }
