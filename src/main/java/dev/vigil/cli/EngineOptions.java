@@ -16,8 +16,10 @@ import java.nio.file.Path;
 public class EngineOptions {
     private static final Logger LOG = LoggerFactory.getLogger(EngineOptions.class);
 
-    static final String BACKBONE_HELP = "Backbone: a manifest (JSON), its folder, or its .onnx (default: "
+    /** What --backbone takes and where it comes from without one: every command's help says the same. */
+    static final String BACKBONE_SOURCES = "a manifest (JSON), its folder, or its .onnx (default: "
             + "$VIGIL_BACKBONE, then 'backbone' in config/vigil.yaml, then the cache; see vigil backbone)";
+    static final String BACKBONE_HELP = "Backbone: " + BACKBONE_SOURCES;
 
     @Option(names = "--backbone", paramLabel = "<backbone>", description = BACKBONE_HELP)
     Path backbone;

@@ -47,8 +47,7 @@ public class ModelCalibrateCommand implements Callable<Integer> {
     ThresholdRuleOptions thresholdRule;
 
     @Option(names = "--backbone", paramLabel = "<backbone>", description = "The backbone the active model was "
-            + "fitted with: a manifest (JSON), its folder, or its .onnx (default: $VIGIL_BACKBONE, then 'backbone' in "
-            + "config/vigil.yaml, then the cache; see vigil backbone)")
+            + "fitted with: " + EngineOptions.BACKBONE_SOURCES)
     Path backbone;
 
     @Option(names = "--device", paramLabel = "auto|cpu|cuda", defaultValue = "auto",

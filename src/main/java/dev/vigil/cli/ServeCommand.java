@@ -30,8 +30,7 @@ import java.util.concurrent.atomic.AtomicReference;
                 + "scored with its published model. Instances with the same --application-id share the cameras.")
 public class ServeCommand implements Callable<Integer> {
     @Option(names = "--backbone", paramLabel = "<backbone>", description = "The backbone the models were fitted "
-            + "with: a manifest (JSON), its folder, or its .onnx (default: $VIGIL_BACKBONE, then 'backbone' in "
-            + "config/vigil.yaml, then the cache; see vigil backbone)")
+            + "with: " + EngineOptions.BACKBONE_SOURCES)
     Path backbone;
 
     @Option(names = "--device", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
