@@ -104,6 +104,9 @@ public class ServeCommand implements Callable<Integer> {
     int httpPort;
 
     @Mixin
+    LearningOptions learning;
+
+    @Mixin
     KafkaOptions kafka;
 
     @Spec
@@ -115,6 +118,7 @@ public class ServeCommand implements Callable<Integer> {
         ScoringSettings settings = new ScoringSettings(maxInFlight, maxLiveAge,
                 new AlertPolicy(openAfter, closeAfter, cooldown, updateEvery, AlertPolicy.DEFAULT.peakRise()),
                 minRegionArea, ScoringSettings.DEFAULT.maxBoxes());
+        settings = learning.apply(settings);
         if (httpPort < 0 || httpPort > 65535) {
             throw new ParameterException(spec.commandLine(), "--http-port must be a port number (1-65535), or 0 for "
                     + "no health checks; got " + httpPort);
@@ -129,7 +133,8 @@ public class ServeCommand implements Callable<Integer> {
                 EngineOptions.device(device));
              ScoringEngine engine = new ScoringEngine(bb, batch, Duration.ofMillis(lingerMs));
              ScoringService service = ScoringService.start(kafka.connection(), engine, bb.manifest().name(), settings,
-                     new ScoringService.Options(applicationId, stateDir, threads, standbyReplicas, !atLeastOnce))) {
+                     new ScoringService.Options(applicationId, stateDir, threads, standbyReplicas, !atLeastOnce),
+                     settings.autoLearn() == null ? null : learning.learner(bb, kafka.connection()))) {
             running.set(service);
             // on SIGTERM: let this thread close everything in order (a clean close commits what was scored)
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -140,8 +145,9 @@ public class ServeCommand implements Callable<Integer> {
                     Thread.currentThread().interrupt();
                 }
             }, "vigil-serve-shutdown"));
-            out.printf("scoring on %s as %s (state in %s, %s, batch %d, linger %d ms); Ctrl-C stops%n", kafka.bootstrap,
-                    applicationId, stateDir, atLeastOnce ? "at_least_once" : "exactly_once_v2", batch, lingerMs);
+            out.printf("scoring on %s as %s (state in %s, %s, batch %d, linger %d ms%s); Ctrl-C stops%n",
+                    kafka.bootstrap, applicationId, stateDir, atLeastOnce ? "at_least_once" : "exactly_once_v2", batch,
+                    lingerMs, settings.autoLearn() == null ? "" : ", cameras with no model learn one");
             out.flush();
             while (!stopped.await(statsEvery.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
                 out.printf("%s: %s%n", service.state(), service.stats().summary());

@@ -32,6 +32,8 @@ public record Alert(String id, String type, String camera, String label,
                     List<Box> boxes, Sensor sensor, @JsonProperty("analytics_module") AnalyticsModule analyticsModule) {
     private static final ObjectMapper JSON = new ObjectMapper();
     public static final String LABEL = "anomaly";
+    /** the label of a scene change: most frames above threshold for long, the camera's normal has changed */
+    public static final String SCENE_CHANGE = "scene-change";
 
     /**
      * A region of the thresholded map, in frame pixels.

@@ -61,6 +61,23 @@ public final class CameraFrames {
      *                  kept), or 0 for every frame
      */
     public static Selection select(KafkaConnection kafka, String camera, Window window, double sampleFps) {
+        return select(kafka, camera, window, -1, -1, sampleFps);
+    }
+
+    /**
+     * The camera's frames at offsets {@code from..to} (both included) of its partition, sampled as {@link #select}
+     * does: the frames a learning phase counted, selected again to be fitted on.
+     */
+    public static Selection select(KafkaConnection kafka, String camera, long fromOffset, long toOffset,
+                                   double sampleFps) {
+        if (fromOffset < 0 || toOffset < fromOffset) {
+            throw new IllegalArgumentException("offsets must be 0 <= from <= to, got " + fromOffset + ".." + toOffset);
+        }
+        return select(kafka, camera, new Window(null, null, 0), fromOffset, toOffset + 1, sampleFps);
+    }
+
+    private static Selection select(KafkaConnection kafka, String camera, Window window, long fromOffset,
+                                    long toOffset, double sampleFps) {
         if (sampleFps < 0 || Double.isNaN(sampleFps)) {
             throw new IllegalArgumentException("sampling rate must be positive frames per second (or 0 for every "
                     + "frame), got " + sampleFps);
@@ -70,6 +87,11 @@ public final class CameraFrames {
             TopicPartition tp = partition(consumer, camera);
             long end = consumer.endOffsets(List.of(tp)).get(tp);
             long start = consumer.beginningOffsets(List.of(tp)).get(tp);
+            if (fromOffset >= 0) {
+                // offsets gone to retention since they were counted are simply not there
+                start = Math.max(start, fromOffset);
+                end = Math.min(end, toOffset);
+            }
             if (window.from() != null) {
                 OffsetAndTimestamp at = consumer.offsetsForTimes(Map.of(tp, window.from().toEpochMilli())).get(tp);
                 start = at == null ? end : at.offset();

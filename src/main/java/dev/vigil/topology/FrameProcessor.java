@@ -50,7 +50,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
     static final String BUFFER = "vigil-frame-buffer";
     static final String ALERT_STATE = "vigil-alert-state";
 
-    private record Pending(String key, Frame frame, CompletableFuture<CameraModel> model,
+    private record Pending(String key, Frame frame, long offset, CompletableFuture<CameraModel> model,
                            CompletableFuture<Detection> result) {
     }
 
@@ -60,6 +60,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
     private KeyValueStore<String, byte[]> buffer;
     private KeyValueStore<String, byte[]> alertState;
     private ModelStore models;
+    private LearningPhases learning;
     private final ArrayDeque<Pending> inFlight = new ArrayDeque<>();
     private final Set<String> cameras = new HashSet<>();
     private final Map<String, TrackedState> trackedStates = new HashMap<>();
@@ -67,7 +68,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
 
     FrameProcessor(ScoringTopology.Shared shared) {
         this.shared = shared;
-        this.tracker = new AlertTracker(shared.settings().alerts(), shared.module());
+        this.tracker = new AlertTracker(shared.settings().alerts(), shared.settings().sceneChange(), shared.module());
     }
 
     @Override
@@ -79,6 +80,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
         trackedStates.clear();
         this.models = new ModelStore(context.getStateStore(ModelStore.CHUNKS), context.getStateStore(ModelStore.ACTIVE),
                 workDir(context));
+        this.learning = new LearningPhases(shared, context);
         // frames taken but not emitted before a restart or a move of this task: score them first, in order
         List<KeyValue<String, byte[]>> left = new ArrayList<>();
         try (KeyValueIterator<String, byte[]> it = buffer.all()) {
@@ -90,7 +92,8 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             for (KeyValue<String, byte[]> kv : left) {
                 nextKey = Math.max(nextKey, Long.parseLong(kv.key) + 1);
                 Frame f = frames.get(offset(kv.value));
-                if (f == null || !submit(kv.key, f)) {
+                // counted toward a learning phase when first taken: not again
+                if (f == null || !submit(kv.key, f, offset(kv.value), false)) {
                     if (f == null) {
                         LOG.error("task {}: frame at offset {} of {} is no longer on the topic (retention): not scored",
                                 context.taskId(), offset(kv.value), Topics.FRAMES.name());
@@ -125,10 +128,10 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             return;
         }
         String key = String.format("%019d", nextKey++);
+        long offset = ctx.recordMetadata().map(m -> m.offset()).orElseThrow();
         // the frame itself stays on the frames topic: the buffer keeps where it is, for a restart to re-read it
-        buffer.put(key, Long.toString(ctx.recordMetadata().map(m -> m.offset()).orElseThrow())
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        if (!submit(key, f)) {
+        buffer.put(key, Long.toString(offset).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        if (!submit(key, f, offset, true)) {
             buffer.delete(key);
         }
         drain(false);
@@ -137,12 +140,19 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
         }
     }
 
-    /** Queues a frame for decoding and scoring; false when it was dealt with at once (no model). */
-    private boolean submit(String key, Frame f) {
+    /**
+     * Queues a frame for decoding and scoring; false when it was dealt with at once (no model).
+     *
+     * @param learn whether the frame counts toward the camera's learning phase (not when it is taken again)
+     */
+    private boolean submit(String key, Frame f, long offset, boolean learn) {
         CompletableFuture<CameraModel> model = modelFor(f.camera());
+        if (learn && (model == null ? learning.enabled() : learning.learning(f.camera()))) {
+            learning.observe(f, offset, models.activeVersion(f.camera()));
+        }
         if (model == null) {
             long n = shared.stats().noModel(f.camera());
-            if (n == 1 || n % 100 == 0) {
+            if (!learning.learning(f.camera()) && (n == 1 || n % 100 == 0)) {
                 LOG.warn("camera {}: no model yet, {} frames not scored (publish one with `vigil model publish`)",
                         f.camera(), n);
             }
@@ -159,7 +169,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             deadLetter(f, "frame " + f.seq() + " of camera " + f.camera() + " could not be queued: " + e.getMessage());
             return false;
         }
-        inFlight.add(new Pending(key, f, model, result));
+        inFlight.add(new Pending(key, f, offset, model, result));
         return true;
     }
 
@@ -273,7 +283,14 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             tracked.json = after;
         }
         for (Alert a : alerts) {
-            if (a.type().equals("new")) {
+            if (a.label().equals(Alert.SCENE_CHANGE)) {
+                LOG.warn("camera {}: scene change {} at frame {}{}", a.camera(), a.type().equals("new")
+                                ? "detected (most of its last frames above threshold)" : "over", f.seq(),
+                        a.type().equals("new") && shared.settings().relearnOnSceneChange() ? ": learning again" : "");
+                if (a.type().equals("new") && shared.settings().relearnOnSceneChange()) {
+                    learning.start(f, p.offset(), model.version(), "scene change");
+                }
+            } else if (a.type().equals("new")) {
                 shared.stats().alertsOpened.increment();
                 LOG.info("camera {}: alert {} opened at frame {} (score {} > threshold {})", a.camera(), a.id(),
                         f.seq(), String.format("%.2f", a.score()), String.format("%.2f", a.threshold()));

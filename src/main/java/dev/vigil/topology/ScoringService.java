@@ -16,6 +16,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * A running scoring instance: the {@link ScoringTopology} in Kafka Streams with exactly-once processing. Instances
@@ -41,27 +43,46 @@ public final class ScoringService implements AutoCloseable {
 
     private final KafkaStreams streams;
     private final ScoringStats stats;
+    private final ExecutorService learning;
 
-    private ScoringService(KafkaStreams streams, ScoringStats stats) {
+    private ScoringService(KafkaStreams streams, ScoringStats stats, ExecutorService learning) {
         this.streams = streams;
         this.stats = stats;
+        this.learning = learning;
     }
 
-    /** Creates the topics if needed and starts the topology; returns at once. */
+    /** Creates the topics if needed and starts the topology, learning no model; returns at once. */
     public static ScoringService start(KafkaConnection kafka, ScoringEngine engine, String backboneName,
                                        ScoringSettings settings, Options options)
             throws IOException, InterruptedException {
+        return start(kafka, engine, backboneName, settings, options, null);
+    }
+
+    /**
+     * Creates the topics if needed and starts the topology; returns at once.
+     *
+     * @param learner fits the models of cameras that learn ({@link ScoringSettings#autoLearn()}), or null
+     */
+    public static ScoringService start(KafkaConnection kafka, ScoringEngine engine, String backboneName,
+                                       ScoringSettings settings, Options options, CameraLearner learner)
+            throws IOException, InterruptedException {
         Topics.ensure(kafka);
         ScoringStats stats = new ScoringStats();
-        KafkaStreams streams = new KafkaStreams(ScoringTopology.build(engine, settings, stats, backboneName, kafka),
-                properties(kafka, options));
+        // one fit at a time: a fit already takes the backbone's threads, and phases rarely end together
+        ExecutorService learning = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "vigil-learn");
+            t.setDaemon(true);
+            return t;
+        });
+        KafkaStreams streams = new KafkaStreams(ScoringTopology.build(engine, settings, stats, backboneName, kafka,
+                learner, learning), properties(kafka, options));
         streams.setUncaughtExceptionHandler(e -> {
             LOG.error("stream thread failed, replacing it: {}", e.toString(), e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         streams.setStateListener((now, before) -> LOG.info("scoring {} -> {}", before, now));
         streams.start();
-        return new ScoringService(streams, stats);
+        return new ScoringService(streams, stats, learning);
     }
 
     static Properties properties(KafkaConnection kafka, Options options) {
@@ -84,6 +105,10 @@ public final class ScoringService implements AutoCloseable {
         p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), 30_000);
         // a few frames per fetch: a frame is scored in tens of ms, a fetch of 500 would outlive the poll interval
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 100);
+        // a cleanly stopped instance leaves the group, so that the others (or its restart) take its cameras at once
+        // rather than after the session timeout (45 s); Kafka Streams 4.1 stays in the group by default, and its
+        // CloseOptions.leaveGroup only reaches static members
+        p.put(StreamsConfig.consumerPrefix("internal.leave.group.on.close"), true);
         return p;
     }
 
@@ -97,6 +122,8 @@ public final class ScoringService implements AutoCloseable {
 
     @Override
     public void close() {
+        // a fit cut short publishes nothing; its phase is fitted again by whoever scores the camera next
+        learning.shutdownNow();
         streams.close(Duration.ofSeconds(30));
         LOG.info("scoring stopped: {}", stats.summary());
     }

@@ -21,6 +21,7 @@ public final class ScoringStats {
     final LongAdder alertsOpened = new LongAdder();
     final LongAdder modelsLoaded = new LongAdder();
     final LongAdder modelsRefused = new LongAdder();
+    final LongAdder modelsLearnt = new LongAdder();
     private final Map<String, LongAdder> noModelByCamera = new ConcurrentHashMap<>();
     private final long[] latencies = new long[LATENCY_WINDOW];
     private final AtomicLong latencyCount = new AtomicLong();
@@ -66,6 +67,10 @@ public final class ScoringStats {
         return modelsRefused.sum();
     }
 
+    public long modelsLearnt() {
+        return modelsLearnt.sum();
+    }
+
     /**
      * Latency percentile (0-100) over the most recent live frames, capture time to anomaly-map record; -1 when
      * none.
@@ -90,8 +95,8 @@ public final class ScoringStats {
     /** One line for the log. */
     public String summary() {
         return String.format("scored %d, dead letters %d, without model %d, late live frames skipped %d, alerts %d, "
-                        + "models loaded %d / refused %d, live latency p50 %d ms p99 %d ms", scored(), deadLetters(),
-                noModel(), skippedLate(), alertsOpened(), modelsLoaded(), modelsRefused(), latencyPercentile(50),
+                        + "models loaded %d / refused %d / learnt %d, live latency p50 %d ms p99 %d ms", scored(), deadLetters(),
+                noModel(), skippedLate(), alertsOpened(), modelsLoaded(), modelsRefused(), modelsLearnt(), latencyPercentile(50),
                 latencyPercentile(99));
     }
 }
