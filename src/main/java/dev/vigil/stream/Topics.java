@@ -35,11 +35,15 @@ public final class Topics {
     /** Camera online/offline; compacted to each camera's latest state. */
     public static final Topic CAMERA_STATUS = new Topic("vigil.camera-status", PARTITIONS,
             Map.of("cleanup.policy", "compact"));
+    /** Frames scored by a candidate model beside the active one: both scores and alerts, for comparison. */
+    public static final Topic SHADOW = new Topic("vigil.shadow", PARTITIONS,
+            Map.of("retention.ms", String.valueOf(7 * 24 * 3600 * 1000L)));
     /** Inputs that could not be processed, with the reason. */
     public static final Topic DEAD_LETTERS = new Topic("vigil.dead-letters", PARTITIONS,
             Map.of("retention.ms", String.valueOf(30L * 24 * 3600 * 1000), "max.message.bytes", String.valueOf(8 << 20)));
 
-    public static final List<Topic> ALL = List.of(FRAMES, MODELS, ANOMALY_MAPS, ALERTS, CAMERA_STATUS, DEAD_LETTERS);
+    public static final List<Topic> ALL = List.of(FRAMES, MODELS, ANOMALY_MAPS, ALERTS, CAMERA_STATUS, SHADOW,
+            DEAD_LETTERS);
 
     private Topics() {
     }

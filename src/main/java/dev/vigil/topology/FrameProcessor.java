@@ -10,6 +10,7 @@ import dev.vigil.stream.AnomalyMapRecord;
 import dev.vigil.stream.DeadLetters;
 import dev.vigil.stream.FrameRecords;
 import dev.vigil.stream.FrameRecords.Frame;
+import dev.vigil.stream.ShadowRecord;
 import dev.vigil.stream.Topics;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -50,8 +51,12 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
     static final String BUFFER = "vigil-frame-buffer";
     static final String ALERT_STATE = "vigil-alert-state";
 
+    /** @param shadow a candidate's model and its result for the same frame, or null */
     private record Pending(String key, Frame frame, long offset, CompletableFuture<CameraModel> model,
-                           CompletableFuture<Detection> result) {
+                           CompletableFuture<Detection> result, Shadow shadow) {
+    }
+
+    private record Shadow(CameraModel model, CompletableFuture<Detection> result) {
     }
 
     private final ScoringTopology.Shared shared;
@@ -169,8 +174,22 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             deadLetter(f, "frame " + f.seq() + " of camera " + f.camera() + " could not be queued: " + e.getMessage());
             return false;
         }
-        inFlight.add(new Pending(key, f, offset, model, result));
+        inFlight.add(new Pending(key, f, offset, model, result, shadow(f)));
         return true;
+    }
+
+    /** The frame scored by the camera's candidate in shadow too, or null when it has none. */
+    private Shadow shadow(Frame f) {
+        CameraModel candidate = shared.shadows().get(f.camera());
+        if (candidate == null) {
+            return null;
+        }
+        try {
+            return new Shadow(candidate, shared.engine().submit(candidate, f.image(), f.width(), f.height()));
+        } catch (IllegalStateException e) {
+            // the candidate was released (shadowing ended) under us: this frame is simply not compared
+            return null;
+        }
     }
 
     /** The camera's model, possibly still loading; null when it has none (or its stored one failed to load). */
@@ -282,6 +301,9 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             alertState.put(f.camera(), after);
             tracked.json = after;
         }
+        if (p.shadow() != null) {
+            emitShadow(p, d, model, threshold, alerts);
+        }
         for (Alert a : alerts) {
             if (a.label().equals(Alert.SCENE_CHANGE)) {
                 LOG.warn("camera {}: scene change {} at frame {}{}", a.camera(), a.type().equals("new")
@@ -297,6 +319,43 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             }
             ctx.forward(new Record<>(f.camera(), a.toJson(), f.captureMillis()), ScoringTopology.ALERTS_SINK);
         }
+    }
+
+    /**
+     * The candidate's view of the frame beside the active model's, with the alerts it would have raised (tracked in
+     * its own state, {@code <camera>#shadow}, and sent nowhere else).
+     */
+    private void emitShadow(Pending p, Detection active, CameraModel activeModel, double threshold, List<Alert> alerts) {
+        Frame f = p.frame();
+        Detection d;
+        try {
+            d = p.shadow().result().get();
+        } catch (ExecutionException | InterruptedException e) {
+            LOG.debug("camera {}: frame {} not scored in shadow: {}", f.camera(), f.seq(), e.toString());
+            return;
+        }
+        CameraModel candidate = p.shadow().model();
+        double candidateThreshold = candidate.threshold();
+        String key = f.camera() + "#shadow";
+        TrackedState tracked = trackedStates.computeIfAbsent(key, c -> {
+            byte[] stored = alertState.get(c);
+            return new TrackedState(AlertTracker.State.fromJson(stored), stored);
+        });
+        List<Alert> shadowAlerts = tracker.observe(tracked.state, new AlertTracker.Observation(f.camera(), f.seq(),
+                f.captureMillis(), d.score(), candidateThreshold, candidate.version(), f.width(), f.height()),
+                () -> boxes(d, candidateThreshold, candidate, f));
+        byte[] after = tracked.state.toJson();
+        if (tracked.json == null || !java.util.Arrays.equals(tracked.json, after)) {
+            alertState.put(key, after);
+            tracked.json = after;
+        }
+        ShadowRecord record = new ShadowRecord(f.camera(), f.seq(), f.captureMillis(),
+                new ShadowRecord.Side(activeModel.version(), active.score(), Double.isNaN(threshold) ? null : threshold,
+                        active.score() > threshold, alerts),
+                new ShadowRecord.Side(candidate.version(), d.score(),
+                        Double.isNaN(candidateThreshold) ? null : candidateThreshold, d.score() > candidateThreshold,
+                        shadowAlerts));
+        ctx.forward(new Record<>(f.camera(), record.toJson(), f.captureMillis()), ScoringTopology.SHADOW_SINK);
     }
 
     private List<Alert.Box> boxes(Detection d, double threshold, CameraModel model, Frame f) {
