@@ -166,6 +166,7 @@ public final class AlertTracker {
     private Alert record(String type, State s, Observation o, Long endTime) {
         return new Alert(s.openId, type, o.camera(), Alert.LABEL, s.startTime, endTime, o.timestamp(), s.peak,
                 o.score(), o.threshold(), o.modelVersion(), s.startSeq, s.lastAboveSeq, s.peakSeq, s.frames,
-                o.frameWidth(), o.frameHeight(), s.peakBoxes, new Alert.Sensor(o.camera(), "camera"), module);
+                o.frameWidth(), o.frameHeight(), s.peakBoxes, new Alert.Sensor(o.camera(), "camera"), module,
+                s.openId);
     }
 }

@@ -50,8 +50,9 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
     static final String BUFFER = "vigil-frame-buffer";
     static final String ALERT_STATE = "vigil-alert-state";
 
+    /** @param takenNanos when the frame was taken (System.nanoTime), for the scoring-latency histogram */
     private record Pending(String key, Frame frame, CompletableFuture<CameraModel> model,
-                           CompletableFuture<Detection> result) {
+                           CompletableFuture<Detection> result, long takenNanos) {
     }
 
     private final ScoringTopology.Shared shared;
@@ -124,6 +125,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             shared.stats().skippedLate.increment();
             return;
         }
+        shared.stats().frameIn(f.camera());
         String key = String.format("%019d", nextKey++);
         // the frame itself stays on the frames topic: the buffer keeps where it is, for a restart to re-read it
         buffer.put(key, Long.toString(ctx.recordMetadata().map(m -> m.offset()).orElseThrow())
@@ -159,7 +161,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             deadLetter(f, "frame " + f.seq() + " of camera " + f.camera() + " could not be queued: " + e.getMessage());
             return false;
         }
-        inFlight.add(new Pending(key, f, model, result));
+        inFlight.add(new Pending(key, f, model, result, System.nanoTime()));
         return true;
     }
 
@@ -252,6 +254,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
                         model.mapStep()));
         ctx.forward(new Record<>(f.camera(), map.toJson(), f.captureMillis()), ScoringTopology.MAPS_SINK);
         shared.stats().scored.increment();
+        shared.stats().frameOut(f.camera(), System.nanoTime() - p.takenNanos());
         if (f.live()) {
             // replayed footage carries the video's own clock (ahead of now at --speed 2): no latency to speak of
             shared.stats().latency(now - f.captureMillis());
@@ -279,6 +282,32 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
                         f.seq(), String.format("%.2f", a.score()), String.format("%.2f", a.threshold()));
             }
             ctx.forward(new Record<>(f.camera(), a.toJson(), f.captureMillis()), ScoringTopology.ALERTS_SINK);
+            if (a.takesSnapshot()) {
+                byte[] jpeg = snapshot(f, d, model, threshold, a);
+                if (jpeg != null) {
+                    ctx.forward(new Record<>(a.snapshot(), jpeg, f.captureMillis()), ScoringTopology.SNAPSHOTS_SINK);
+                }
+            }
+        }
+    }
+
+    /**
+     * The frame with its anomaly map and the alert's boxes over it, as a JPEG; null (logged) when it cannot be
+     * drawn, which costs the alert its picture and nothing else. Only the frames that open an alert or raise its
+     * peak get one, so the decoding and encoding here are rare.
+     */
+    private static byte[] snapshot(Frame f, Detection d, CameraModel model, double threshold, Alert a) {
+        try {
+            dev.vigil.media.RgbImage frame = dev.vigil.media.FrameCodec.decode(f.image());
+            int[] region = model.preprocessing().toFrame(0, 0, d.width(), d.height(), frame.width(), frame.height());
+            // as the demo's overlays: threshold mid-scale, twice the threshold red
+            float vmax = (float) (Double.isNaN(threshold) ? d.score() : 2 * threshold);
+            dev.vigil.media.RgbImage drawn = dev.vigil.media.HeatOverlay.draw(frame, d.map(), d.width(), d.height(),
+                    region, vmax, a.boxes().stream().map(b -> new int[]{b.x(), b.y(), b.width(), b.height()}).toList());
+            return dev.vigil.media.FrameCodec.DEFAULT.encode(drawn);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("camera {}: no snapshot for alert {}: {}", f.camera(), a.id(), e.toString());
+            return null;
         }
     }
 

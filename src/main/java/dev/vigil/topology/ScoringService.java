@@ -3,6 +3,7 @@ package dev.vigil.topology;
 import dev.vigil.engine.ScoringEngine;
 import dev.vigil.stream.KafkaConnection;
 import dev.vigil.stream.Topics;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
@@ -40,6 +41,7 @@ public final class ScoringService implements AutoCloseable {
     }
 
     private final KafkaStreams streams;
+    private io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics clientMetrics;
     private final ScoringStats stats;
 
     private ScoringService(KafkaStreams streams, ScoringStats stats) {
@@ -47,12 +49,25 @@ public final class ScoringService implements AutoCloseable {
         this.stats = stats;
     }
 
-    /** Creates the topics if needed and starts the topology; returns at once. */
+    /** Creates the topics if needed and starts the topology; returns at once. Its meters go nowhere. */
     public static ScoringService start(KafkaConnection kafka, ScoringEngine engine, String backboneName,
                                        ScoringSettings settings, Options options)
             throws IOException, InterruptedException {
+        return start(kafka, engine, backboneName, settings, options, null);
+    }
+
+    /**
+     * As {@link #start(KafkaConnection, ScoringEngine, String, ScoringSettings, Options)}, with its meters (Vigil's
+     * own and the Kafka Streams clients', consumer lag included) on {@code registry} when one is given.
+     */
+    public static ScoringService start(KafkaConnection kafka, ScoringEngine engine, String backboneName,
+                                       ScoringSettings settings, Options options, MeterRegistry registry)
+            throws IOException, InterruptedException {
         Topics.ensure(kafka);
-        ScoringStats stats = new ScoringStats();
+        ScoringStats stats = registry == null ? new ScoringStats() : new ScoringStats(registry);
+        if (registry != null) {
+            engine.onBatch(stats::batch);
+        }
         KafkaStreams streams = new KafkaStreams(ScoringTopology.build(engine, settings, stats, backboneName, kafka),
                 properties(kafka, options));
         streams.setUncaughtExceptionHandler(e -> {
@@ -60,8 +75,13 @@ public final class ScoringService implements AutoCloseable {
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         streams.setStateListener((now, before) -> LOG.info("scoring {} -> {}", before, now));
+        ScoringService service = new ScoringService(streams, stats);
+        if (registry != null) {
+            service.clientMetrics = new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams);
+            service.clientMetrics.bindTo(registry);
+        }
         streams.start();
-        return new ScoringService(streams, stats);
+        return service;
     }
 
     static Properties properties(KafkaConnection kafka, Options options) {
@@ -98,6 +118,9 @@ public final class ScoringService implements AutoCloseable {
     @Override
     public void close() {
         streams.close(Duration.ofSeconds(30));
+        if (clientMetrics != null) {
+            clientMetrics.close();
+        }
         LOG.info("scoring stopped: {}", stats.summary());
     }
 }

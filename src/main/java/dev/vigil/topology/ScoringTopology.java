@@ -24,7 +24,8 @@ import java.util.Map;
  *
  * <pre>
  * vigil.frames ──► score ────────► vigil.anomaly-maps
- *                    │  └────────► vigil.alerts
+ *                    │  ├────────► vigil.alerts
+ *                    │  └────────► vigil.snapshots (a JPEG with its overlay per alert, at its peak)
  *                    │ stores: frame buffer, alert state, model chunks, active versions
  * vigil.models ──► model-loader ─► vigil.dead-letters (and score's refusals)
  * </pre>
@@ -33,6 +34,7 @@ public final class ScoringTopology {
     static final String MAPS_SINK = "anomaly-maps";
     static final String ALERTS_SINK = "alerts";
     static final String DEAD_LETTER_SINK = "dead-letters";
+    static final String SNAPSHOTS_SINK = "snapshots";
     /** changelog records hold model chunks and frames, up to Vigil's 8 MiB record size */
     static final Map<String, String> CHANGELOG = Map.of("max.message.bytes", String.valueOf(8 << 20));
 
@@ -55,7 +57,7 @@ public final class ScoringTopology {
     /** @param kafka where a restarted task re-reads the frames it had taken but not emitted */
     public static Topology build(ScoringEngine engine, ScoringSettings settings, ScoringStats stats, String backbone,
                                  KafkaConnection kafka) {
-        Shared shared = new Shared(engine, new CameraModels(), new ModelLoader(engine),
+        Shared shared = new Shared(engine, new CameraModels(), new ModelLoader(engine, stats),
                 new java.util.concurrent.ConcurrentHashMap<>(), settings, stats, new Alert.AnalyticsModule("vigil-padim",
                 "PaDiM: per-patch Gaussian of normal frames, Mahalanobis distance", backbone, "0.1.0"), kafka);
         Topology t = new Topology();
@@ -71,6 +73,7 @@ public final class ScoringTopology {
         t.addStateStore(store(Stores.persistentKeyValueStore(FrameProcessor.ALERT_STATE)), "score");
         t.addSink(MAPS_SINK, Topics.ANOMALY_MAPS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
         t.addSink(ALERTS_SINK, Topics.ALERTS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
+        t.addSink(SNAPSHOTS_SINK, Topics.SNAPSHOTS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
         t.addSink(DEAD_LETTER_SINK, Topics.DEAD_LETTERS.name(), new StringSerializer(), new ByteArraySerializer(),
                 "score", "model-loader");
         return t;
