@@ -227,12 +227,13 @@ public final class AlertTracker {
         return new Alert(s.sceneId, type, o.camera(), Alert.SCENE_CHANGE, s.sceneStartTime, endTime, o.timestamp(),
                 o.score(), o.score(), o.threshold(), o.modelVersion(), s.sceneStartSeq, o.seq(), o.seq(),
                 s.sceneLasted + 1, o.frameWidth(), o.frameHeight(), List.of(), new Alert.Sensor(o.camera(), "camera"),
-                module);
+                module, s.sceneId);
     }
 
     private Alert record(String type, State s, Observation o, Long endTime) {
         return new Alert(s.openId, type, o.camera(), Alert.LABEL, s.startTime, endTime, o.timestamp(), s.peak,
                 o.score(), o.threshold(), o.modelVersion(), s.startSeq, s.lastAboveSeq, s.peakSeq, s.frames,
-                o.frameWidth(), o.frameHeight(), s.peakBoxes, new Alert.Sensor(o.camera(), "camera"), module);
+                o.frameWidth(), o.frameHeight(), s.peakBoxes, new Alert.Sensor(o.camera(), "camera"), module,
+                s.openId);
     }
 }

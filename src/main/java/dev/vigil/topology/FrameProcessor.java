@@ -51,9 +51,12 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
     static final String BUFFER = "vigil-frame-buffer";
     static final String ALERT_STATE = "vigil-alert-state";
 
-    /** @param shadow a candidate's model and its result for the same frame, or null */
+    /**
+     * @param shadow     a candidate's model and its result for the same frame, or null
+     * @param takenNanos when the frame was taken (System.nanoTime), for the scoring-latency histogram
+     */
     private record Pending(String key, Frame frame, long offset, CompletableFuture<CameraModel> model,
-                           CompletableFuture<Detection> result, Shadow shadow) {
+                           CompletableFuture<Detection> result, Shadow shadow, long takenNanos) {
     }
 
     private record Shadow(CameraModel model, CompletableFuture<Detection> result) {
@@ -132,6 +135,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             shared.stats().skippedLate.increment();
             return;
         }
+        shared.stats().frameIn(f.camera());
         String key = String.format("%019d", nextKey++);
         long offset = ctx.recordMetadata().map(m -> m.offset()).orElseThrow();
         // the frame itself stays on the frames topic: the buffer keeps where it is, for a restart to re-read it
@@ -174,7 +178,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             deadLetter(f, "frame " + f.seq() + " of camera " + f.camera() + " could not be queued: " + e.getMessage());
             return false;
         }
-        inFlight.add(new Pending(key, f, offset, model, result, shadow(f)));
+        inFlight.add(new Pending(key, f, offset, model, result, shadow(f), System.nanoTime()));
         return true;
     }
 
@@ -281,6 +285,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
                         model.mapStep()));
         ctx.forward(new Record<>(f.camera(), map.toJson(), f.captureMillis()), ScoringTopology.MAPS_SINK);
         shared.stats().scored.increment();
+        shared.stats().frameOut(f.camera(), System.nanoTime() - p.takenNanos());
         if (f.live()) {
             // replayed footage carries the video's own clock (ahead of now at --speed 2): no latency to speak of
             shared.stats().latency(now - f.captureMillis());
@@ -318,6 +323,32 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
                         f.seq(), String.format("%.2f", a.score()), String.format("%.2f", a.threshold()));
             }
             ctx.forward(new Record<>(f.camera(), a.toJson(), f.captureMillis()), ScoringTopology.ALERTS_SINK);
+            if (a.takesSnapshot()) {
+                byte[] jpeg = snapshot(f, d, model, threshold, a);
+                if (jpeg != null) {
+                    ctx.forward(new Record<>(a.snapshot(), jpeg, f.captureMillis()), ScoringTopology.SNAPSHOTS_SINK);
+                }
+            }
+        }
+    }
+
+    /**
+     * The frame with its anomaly map and the alert's boxes over it, as a JPEG; null (logged) when it cannot be
+     * drawn, which costs the alert its picture and nothing else. Only the frames that open an alert or raise its
+     * peak get one, so the decoding and encoding here are rare.
+     */
+    private static byte[] snapshot(Frame f, Detection d, CameraModel model, double threshold, Alert a) {
+        try {
+            dev.vigil.media.RgbImage frame = dev.vigil.media.FrameCodec.decode(f.image());
+            int[] region = model.preprocessing().toFrame(0, 0, d.width(), d.height(), frame.width(), frame.height());
+            // as the demo's overlays: threshold mid-scale, twice the threshold red
+            float vmax = (float) (Double.isNaN(threshold) ? d.score() : 2 * threshold);
+            dev.vigil.media.RgbImage drawn = dev.vigil.media.HeatOverlay.draw(frame, d.map(), d.width(), d.height(),
+                    region, vmax, a.boxes().stream().map(b -> new int[]{b.x(), b.y(), b.width(), b.height()}).toList());
+            return dev.vigil.media.FrameCodec.DEFAULT.encode(drawn);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("camera {}: no snapshot for alert {}: {}", f.camera(), a.id(), e.toString());
+            return null;
         }
     }
 

@@ -3,6 +3,7 @@ package dev.vigil.topology;
 import dev.vigil.engine.ScoringEngine;
 import dev.vigil.stream.KafkaConnection;
 import dev.vigil.stream.Topics;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
@@ -42,6 +43,7 @@ public final class ScoringService implements AutoCloseable {
     }
 
     private final KafkaStreams streams;
+    private io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics clientMetrics;
     private final ScoringStats stats;
     private final ExecutorService learning;
 
@@ -51,23 +53,43 @@ public final class ScoringService implements AutoCloseable {
         this.learning = learning;
     }
 
-    /** Creates the topics if needed and starts the topology, learning no model; returns at once. */
+    /** Creates the topics if needed and starts the topology, learning no model; returns at once. Its meters go nowhere. */
     public static ScoringService start(KafkaConnection kafka, ScoringEngine engine, String backboneName,
                                        ScoringSettings settings, Options options)
             throws IOException, InterruptedException {
-        return start(kafka, engine, backboneName, settings, options, null);
+        return start(kafka, engine, backboneName, settings, options, null, null);
     }
 
-    /**
-     * Creates the topics if needed and starts the topology; returns at once.
-     *
-     * @param learner fits the models of cameras that learn ({@link ScoringSettings#autoLearn()}), or null
-     */
+    /** As {@link #start(KafkaConnection, ScoringEngine, String, ScoringSettings, Options)}, learning with {@code learner}. */
     public static ScoringService start(KafkaConnection kafka, ScoringEngine engine, String backboneName,
                                        ScoringSettings settings, Options options, CameraLearner learner)
             throws IOException, InterruptedException {
+        return start(kafka, engine, backboneName, settings, options, learner, null);
+    }
+
+    /** As {@link #start(KafkaConnection, ScoringEngine, String, ScoringSettings, Options)}, with its meters on {@code registry}. */
+    public static ScoringService start(KafkaConnection kafka, ScoringEngine engine, String backboneName,
+                                       ScoringSettings settings, Options options, MeterRegistry registry)
+            throws IOException, InterruptedException {
+        return start(kafka, engine, backboneName, settings, options, null, registry);
+    }
+
+    /**
+     * As {@link #start(KafkaConnection, ScoringEngine, String, ScoringSettings, Options)}, learning models with
+     * {@code learner} and with its meters on {@code registry}.
+     *
+     * @param learner  fits the models of cameras that learn ({@link ScoringSettings#autoLearn()}), or null
+     * @param registry where its meters go (Vigil's own and the Kafka Streams clients', consumer lag included), or null
+     */
+    public static ScoringService start(KafkaConnection kafka, ScoringEngine engine, String backboneName,
+                                       ScoringSettings settings, Options options, CameraLearner learner,
+                                       MeterRegistry registry)
+            throws IOException, InterruptedException {
         Topics.ensure(kafka);
-        ScoringStats stats = new ScoringStats();
+        ScoringStats stats = registry == null ? new ScoringStats() : new ScoringStats(registry);
+        if (registry != null) {
+            engine.onBatch(stats::batch);
+        }
         // one fit at a time: a fit already takes the backbone's threads, and phases rarely end together
         ExecutorService learning = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "vigil-learn");
@@ -81,8 +103,13 @@ public final class ScoringService implements AutoCloseable {
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         streams.setStateListener((now, before) -> LOG.info("scoring {} -> {}", before, now));
+        ScoringService service = new ScoringService(streams, stats, learning);
+        if (registry != null) {
+            service.clientMetrics = new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams);
+            service.clientMetrics.bindTo(registry);
+        }
         streams.start();
-        return new ScoringService(streams, stats, learning);
+        return service;
     }
 
     static Properties properties(KafkaConnection kafka, Options options) {
@@ -125,6 +152,9 @@ public final class ScoringService implements AutoCloseable {
         // a fit cut short publishes nothing; its phase is fitted again by whoever scores the camera next
         learning.shutdownNow();
         streams.close(Duration.ofSeconds(30));
+        if (clientMetrics != null) {
+            clientMetrics.close();
+        }
         LOG.info("scoring stopped: {}", stats.summary());
     }
 }

@@ -25,6 +25,7 @@ import java.util.Map;
  * <pre>
  * vigil.frames ──► score ────────► vigil.anomaly-maps
  *                    │  ├────────► vigil.alerts
+ *                    │  ├────────► vigil.snapshots (a JPEG with its overlay per alert, at its peak)
  *                    │  ├────────► vigil.camera-status (learning phases)
  *                    │  └────────► vigil.shadow (a candidate model's scores beside the active one's)
  *                    │ stores: frame buffer, alert state, learning phases, model chunks, active versions
@@ -37,6 +38,7 @@ public final class ScoringTopology {
     static final String DEAD_LETTER_SINK = "dead-letters";
     static final String STATUS_SINK = "camera-status";
     static final String SHADOW_SINK = "shadow";
+    static final String SNAPSHOTS_SINK = "snapshots";
     /** changelog records hold model chunks and frames, up to Vigil's 8 MiB record size */
     static final Map<String, String> CHANGELOG = Map.of("max.message.bytes", String.valueOf(8 << 20));
 
@@ -69,7 +71,7 @@ public final class ScoringTopology {
      */
     public static Topology build(ScoringEngine engine, ScoringSettings settings, ScoringStats stats, String backbone,
                                  KafkaConnection kafka, CameraLearner learner, java.util.concurrent.Executor learning) {
-        Shared shared = new Shared(engine, new CameraModels(), new CameraModels(), new ModelLoader(engine),
+        Shared shared = new Shared(engine, new CameraModels(), new CameraModels(), new ModelLoader(engine, stats),
                 new java.util.concurrent.ConcurrentHashMap<>(), settings, stats, new Alert.AnalyticsModule("vigil-padim",
                 "PaDiM: per-patch Gaussian of normal frames, Mahalanobis distance", backbone, "0.1.0"), kafka,
                 learner, new java.util.concurrent.ConcurrentHashMap<>(), learning);
@@ -89,6 +91,7 @@ public final class ScoringTopology {
         t.addSink(ALERTS_SINK, Topics.ALERTS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
         t.addSink(SHADOW_SINK, Topics.SHADOW.name(), new StringSerializer(), new ByteArraySerializer(), "score");
         t.addSink(STATUS_SINK, Topics.CAMERA_STATUS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
+        t.addSink(SNAPSHOTS_SINK, Topics.SNAPSHOTS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
         t.addSink(DEAD_LETTER_SINK, Topics.DEAD_LETTERS.name(), new StringSerializer(), new ByteArraySerializer(),
                 "score", "model-loader");
         return t;
