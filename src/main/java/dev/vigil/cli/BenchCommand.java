@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -68,6 +69,15 @@ public class BenchCommand implements Callable<Integer> {
             description = "--through-kafka: broker data, state and model (default: ${DEFAULT-VALUE})")
     Path workDir;
 
+    @Option(names = "--learning",
+            description = "Time learning from the stream instead: a camera's frames on an embedded broker, fitted, "
+                    + "thresholded and published by the scorer's learner, for phases of --learn-frames")
+    boolean learning;
+
+    @Option(names = "--learn-frames", defaultValue = "300,1200", split = ",", paramLabel = "N[,N...]",
+            description = "--learning: phase lengths to time, in frames (default: ${DEFAULT-VALUE})")
+    List<Integer> learnFrames;
+
     @Option(names = "--broker-dir", paramLabel = "<dir>",
             description = "--through-kafka: where the embedded broker keeps its log, in a vigil-bench-kafka "
                     + "subdirectory (default: <work-dir>/kafka). In a deployment the broker has its own machine and "
@@ -84,6 +94,9 @@ public class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (throughKafka) {
             return throughKafka();
+        }
+        if (learning) {
+            return learning();
         }
         Map<String, Object> result;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
@@ -121,6 +134,30 @@ public class BenchCommand implements Callable<Integer> {
                 r.get("offline_from_jpeg_images_per_second"), r.get("capacity_images_per_second"),
                 r.get("capacity_to_bench_pipeline"), cameras, cameraFps, r.get("latency_ms_p50"),
                 r.get("latency_ms_p99"), r.get("consumer_lag_max"), json);
+        return 0;
+    }
+
+    private int learning() throws Exception {
+        Map<String, Object> r;
+        try (OnnxBackbone backbone = engine.loadBackbone()) {
+            int d = engine.features != null ? engine.features
+                    : FitOptions.defaultFeatures(backbone.manifest().totalChannels());
+            r = dev.vigil.bench.LearningBenchmark.run(backbone, new dev.vigil.bench.LearningBenchmark.Options(
+                    engine.preprocessing(backbone.manifest()), d, engine.batch, learnFrames, frameCodec.codec(),
+                    engine.seed, workDir, brokerDir));
+        }
+        write(r);
+        var out = spec.commandLine().getOut();
+        out.printf("%s %s d=%s on %s: bench backbone %.1f img/s (batch %s)%n", r.get("backbone"), r.get("input_size"),
+                r.get("features"), r.get("execution_provider"), r.get("bench_backbone_images_per_second"),
+                r.get("bench_batch"));
+        for (Object o : (List<?>) r.get("phases")) {
+            Map<?, ?> p = (Map<?, ?>) o;
+            out.printf("  learnt %s frames from the topic: %.1f img/s (%.2fx the bench backbone), peak heap %.0f MB%n",
+                    p.get("frames"), p.get("images_per_second"), p.get("to_bench_backbone"),
+                    ((Number) p.get("peak_heap_bytes")).doubleValue() / 1e6);
+        }
+        out.printf("accumulator %.0f MB; %s%n", ((Number) r.get("accumulator_bytes")).doubleValue() / 1e6, json);
         return 0;
     }
 

@@ -22,7 +22,7 @@ import java.util.function.Function;
  */
 public final class PublishingLearner implements CameraLearner {
     /** frames per backbone batch while fitting: small, so that the fit's batches stay a small part of its memory */
-    static final int BATCH = 16;
+    public static final int BATCH = 16;
 
     private final TopicLearner learner;
     private final KafkaConnection kafka;
