@@ -21,8 +21,11 @@ import java.util.function.Function;
  * temporary folder and deleted once published: the models topic keeps it.
  */
 public final class PublishingLearner implements CameraLearner {
-    /** frames per backbone batch while fitting: small, so that the fit's batches stay a small part of its memory */
-    public static final int BATCH = 16;
+    /**
+     * frames per backbone batch while fitting, each merged into the accumulator on its own: a few batches of
+     * embeddings (40 MB each at 56x56, d = 100) beside the accumulator keep a camera's learning well under 300 MB
+     */
+    public static final int BATCH = 32;
 
     private final TopicLearner learner;
     private final KafkaConnection kafka;
@@ -52,7 +55,7 @@ public final class PublishingLearner implements CameraLearner {
                     + " (retention?)");
         }
         FitOptions options = new FitOptions(features, 1, FitOptions.DEFAULT_EPS, BATCH,
-                FitOptions.DEFAULT_HOLD_OUT_EVERY, FitOptions.DEFAULT_MAX_HELD_OUT, camera);
+                FitOptions.DEFAULT_HOLD_OUT_EVERY, FitOptions.DEFAULT_MAX_HELD_OUT, camera, BATCH);
         Path dir = Files.createTempDirectory("vigil-learn-");
         Path file = dir.resolve("model.vgm");
         try {

@@ -2,6 +2,7 @@ package dev.vigil.learning;
 
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.backbone.Preprocessing;
+import dev.vigil.engine.Detector;
 import dev.vigil.engine.FitOptions;
 import dev.vigil.engine.Trainer;
 import dev.vigil.media.FrameCodec;
@@ -11,6 +12,7 @@ import dev.vigil.padim.ModelInfo;
 import dev.vigil.padim.PadimModel;
 import dev.vigil.padim.Provenance;
 import dev.vigil.padim.ThresholdRule;
+import dev.vigil.padim.ThresholdStats;
 import dev.vigil.stream.CameraFrames;
 import dev.vigil.stream.FrameRecords;
 import dev.vigil.stream.KafkaConnection;
@@ -21,14 +23,16 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 
 /**
  * Fits a camera's model on its frames already on the frames topic: what {@code vigil learn}, {@code vigil autolearn}
- * and the scorer's own learning phase share. The frames are read from the topic as the fit takes them (two passes
- * through {@link CameraFrames}), so memory holds the accumulator and the held-back frames, whatever the count.
+ * and the scorer's own learning phase share. The frames are read from the topic as the fit takes them
+ * ({@link CameraFrames}), and the held-back frames are read again to score them once the fit is done, so memory holds
+ * the accumulator and a few batches, whatever the count.
  */
 public final class TopicLearner {
     private static final Logger LOG = LoggerFactory.getLogger(TopicLearner.class);
@@ -58,23 +62,61 @@ public final class TopicLearner {
     public Learnt fit(CameraFrames.Selection selection, Preprocessing preprocessing, FitOptions options,
                       ThresholdRule rule, double sampleFps, Path out) throws IOException {
         String camera = selection.camera();
+        // the held-back frames are chosen by position, as Trainer does, but stay on the topic: they are read again
+        // once the Gaussians are fitted, so memory never holds them (500 decoded frames would be 75 MB at 224x224)
+        long[] offsets = selection.offsets();
+        long[] fitOffsets = new long[offsets.length];
+        long[] heldOffsets = new long[Math.min(offsets.length, options.maxHeldOut())];
+        int fitCount = 0;
+        int held = 0;
+        for (int i = 0; i < offsets.length; i++) {
+            if (options.heldOut(i, held)) {
+                heldOffsets[held++] = offsets[i];
+            } else {
+                fitOffsets[fitCount++] = offsets[i];
+            }
+        }
         long[] undecodable = {0};
         PadimModel model;
-        try (CameraFrames.Frames frames = CameraFrames.read(kafka, selection)) {
-            model = new Trainer(backbone, preprocessing, options, rule).fit(decoded(camera, frames, undecodable));
+        try (CameraFrames.Frames frames = CameraFrames.read(kafka, selection.with(Arrays.copyOf(fitOffsets, fitCount)))) {
+            model = new Trainer(backbone, preprocessing, options.withoutHoldOut(), rule)
+                    .fit(decoded(camera, frames, undecodable));
         }
-        ModelInfo fitted = model.info();
-        model = new PadimModel(fitted.withProvenance(new Provenance("learn", camera,
-                List.of(Topics.FRAMES.name() + " partition " + selection.partition()),
-                fitted.trainingFrames() + fitted.threshold().frames(), Instant.ofEpochMilli(selection.firstMillis()),
-                Instant.ofEpochMilli(selection.lastMillis()), String.join(",", selection.codecs()), sampleFps, 0)),
-                model.gaussian());
         try {
-            ModelFile.write(out, model);
+            ThresholdStats threshold = threshold(model, selection.with(Arrays.copyOf(heldOffsets, held)), options,
+                    rule, undecodable);
+            ModelInfo fitted = model.info().withThreshold(threshold);
+            LOG.info("camera {}: fitted {} frames; threshold {} from {} held-back frames", camera,
+                    fitted.trainingFrames(), threshold.threshold(), threshold.frames());
+            PadimModel learnt = new PadimModel(fitted.withProvenance(new Provenance("learn", camera,
+                    List.of(Topics.FRAMES.name() + " partition " + selection.partition()),
+                    fitted.trainingFrames() + threshold.frames(), Instant.ofEpochMilli(selection.firstMillis()),
+                    Instant.ofEpochMilli(selection.lastMillis()), String.join(",", selection.codecs()), sampleFps, 0)),
+                    model.gaussian());
+            ModelFile.write(out, learnt);
+            return new Learnt(out, learnt.info(), undecodable[0]);
         } finally {
             model.gaussian().close();
         }
-        return new Learnt(out, model.info(), undecodable[0]);
+    }
+
+    /** The held-back frames' scores under the fitted model, read again from the topic, as the rule wants them. */
+    private ThresholdStats threshold(PadimModel model, CameraFrames.Selection held, FitOptions options,
+                                     ThresholdRule rule, long[] undecodable) {
+        if (held.size() == 0) {
+            LOG.warn("camera {}: too few frames to hold any back (the first block is frames {}-{}): the model has no "
+                    + "default threshold", held.camera(), options.holdOutEvery() * (options.holdOutEvery() - 1),
+                    options.holdOutEvery() * options.holdOutEvery() - 1);
+            return ThresholdStats.none().withRule(rule);
+        }
+        double[] scores = new double[held.size()];
+        int[] n = {0};
+        try (CameraFrames.Frames frames = CameraFrames.read(kafka, held);
+             Detector detector = new Detector(backbone, model)) {
+            detector.scoreAll(decoded(held.camera(), frames, undecodable), options.batchSize(), f -> f,
+                    (f, d) -> scores[n[0]++] = d.score());
+        }
+        return ThresholdStats.fromNormalScores(Arrays.copyOf(scores, n[0]), rule);
     }
 
     /** Frames decoded one at a time as they are taken; one that does not decode is skipped and counted. */

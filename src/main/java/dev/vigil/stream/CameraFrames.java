@@ -51,6 +51,11 @@ public final class CameraFrames {
         public int size() {
             return offsets.length;
         }
+
+        /** The same camera and partition, other offsets of them (ascending). */
+        public Selection with(long[] someOffsets) {
+            return new Selection(camera, partition, someOffsets, firstMillis, lastMillis, codecs, malformed);
+        }
     }
 
     private CameraFrames() {
