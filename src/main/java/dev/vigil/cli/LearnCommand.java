@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "learn", mixinStandardHelpOptions = true,
@@ -29,8 +30,9 @@ public class LearnCommand implements Callable<Integer> {
     @Option(names = "--camera", required = true, paramLabel = "<id>", description = "Camera id")
     String camera;
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
-    FrameSpan span;
+    // repeatable: a camera can learn from several time ranges at once (--from A --to B --from C --to D)
+    @ArgGroup(exclusive = true, multiplicity = "1..*")
+    List<FrameSpan> spans;
 
     @Option(names = "--sample-fps", paramLabel = "F", defaultValue = "0",
             description = "Frames kept per second of capture time, so that a minute of footage is not 1,500 "
@@ -55,11 +57,19 @@ public class LearnCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ThresholdRule rule = thresholdRule.resolve(camera);
-        CameraFrames.Window window = span.window(Instant.now(), 2);
+        Instant now = Instant.now();
         KafkaConnection connection = kafka.connection();
         Topics.ensure(connection);
         long start = System.nanoTime();
-        CameraFrames.Selection selection = CameraFrames.select(connection, camera, window, sampleFps);
+        List<CameraFrames.Selection> parts = new java.util.ArrayList<>();
+        for (FrameSpan span : spans) {
+            parts.add(CameraFrames.select(connection, camera, span.window(now, 2), sampleFps));
+        }
+        CameraFrames.Selection selection = CameraFrames.Selection.union(parts);
+        if (parts.size() > 1) {
+            LOG.info("camera {}: {} spans of {} frames: {} frames in all", camera, parts.size(),
+                    parts.stream().map(p -> Integer.toString(p.size())).toList(), selection.size());
+        }
         if (selection.size() < 2) {
             throw new IllegalArgumentException("camera " + camera + " has " + selection.size() + " frame(s) on "
                     + Topics.FRAMES.name() + " in the span asked for" + (selection.malformed() > 0 ? " ("

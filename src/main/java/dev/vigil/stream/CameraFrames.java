@@ -52,6 +52,24 @@ public final class CameraFrames {
             return offsets.length;
         }
 
+        /**
+         * Several selections of one camera as one: their frames, each once, in offset order. A fit on it is the fit
+         * the selections' partial fits would merge into, so a camera can learn from several time ranges at once.
+         */
+        public static Selection union(List<Selection> parts) {
+            Selection first = parts.get(0);
+            long[] offsets = parts.stream().flatMapToLong(p -> java.util.Arrays.stream(p.offsets())).sorted()
+                    .distinct().toArray();
+            TreeSet<String> codecs = new TreeSet<>();
+            parts.forEach(p -> codecs.addAll(p.codecs()));
+            long firstMillis = parts.stream().filter(p -> p.size() > 0).mapToLong(Selection::firstMillis).min()
+                    .orElse(-1);
+            long lastMillis = parts.stream().filter(p -> p.size() > 0).mapToLong(Selection::lastMillis).max()
+                    .orElse(-1);
+            return new Selection(first.camera(), first.partition(), offsets, firstMillis, lastMillis, codecs,
+                    parts.stream().mapToLong(Selection::malformed).sum());
+        }
+
         /** The same camera and partition, other offsets of them (ascending). */
         public Selection with(long[] someOffsets) {
             return new Selection(camera, partition, someOffsets, firstMillis, lastMillis, codecs, malformed);
