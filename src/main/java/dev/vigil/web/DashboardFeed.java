@@ -354,7 +354,8 @@ public final class DashboardFeed implements AutoCloseable {
             return "offline";
         }
         String model = v.modelStatus == null ? "" : v.modelStatus.path("state").asText();
-        if (model.equals("learning")) {
+        if (model.equals("learning") || model.equals("fitting")) {
+            // a phase counting frames, or its model being fitted (the badge says which)
             return "learning";
         }
         if (v.latestMap != null && now - v.latestMap.scoredAt() < 30_000) {

@@ -92,7 +92,9 @@ function chart(svg, points, threshold) {
 
 function stateBadge(cam) {
   const b = el('span', { class: 'badge ' + cam.state }, cam.state);
-  if (cam.state === 'learning' && cam.model && cam.model.target) {
+  if (cam.state === 'learning' && cam.model && cam.model.state === 'fitting') {
+    b.textContent = `fitting model (${cam.model.frames} frames)`;
+  } else if (cam.state === 'learning' && cam.model && cam.model.target) {
     b.textContent = `learning ${cam.model.frames}/${cam.model.target}`;
   }
   return b;
