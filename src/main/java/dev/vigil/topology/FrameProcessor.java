@@ -156,8 +156,10 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
      */
     private boolean submit(String key, Frame f, long offset, boolean learn) {
         CompletableFuture<CameraModel> model = modelFor(f.camera());
-        if (learn && (model == null ? learning.enabled() : learning.learning(f.camera()))) {
-            learning.observe(f, offset, models.activeVersion(f.camera()));
+        if (learn && model == null && learning.enabled()) {
+            // a camera with a model counts toward a learning phase when its result is emitted (in order, in the
+            // transaction of its map); one without is never emitted, so it counts here
+            learning.observe(f, offset, -1);
         }
         if (model == null) {
             long n = shared.stats().noModel(f.camera());
@@ -276,6 +278,9 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             return;
         }
         CameraModel model = p.model().join();
+        if (learning.learning(f.camera())) {
+            learning.observe(f, p.offset(), models.activeVersion(f.camera()));
+        }
         double threshold = model.threshold();
         long now = System.currentTimeMillis();
         AnomalyMapRecord map = new AnomalyMapRecord(f.camera(), f.seq(), f.captureMillis(), d.score(),

@@ -127,6 +127,61 @@ class ScorerLearningTest {
         }
     }
 
+    @Test
+    void aSceneChangeIsOneAlertAndTheCameraLearnsItsNewSceneWithoutScoringStopping(@TempDir Path dir) throws Exception {
+        Path before = clip(dir, "before.mp4", 0, 120);
+        // another seed: another walkway, which the first model finds anomalous everywhere
+        SyntheticScene moved = new SyntheticScene(W, H, 9, -1, -1);
+        Path after = dir.resolve("after.mp4");
+        VideoWriter.write(after, IntStream.range(0, 150).mapToObj(moved::frame).toList(), 10);
+        Path later = dir.resolve("later.mp4");
+        VideoWriter.write(later, IntStream.range(150, 180).mapToObj(moved::frame).toList(), 10);
+        ScoringSettings settings = new ScoringSettings(256, Duration.ofSeconds(10),
+                dev.vigil.alerting.AlertPolicy.DEFAULT, 16, 8, new dev.vigil.alerting.SceneChangePolicy(20, 0.7, 0.3),
+                new AutoLearning(110, null, 0), true);
+        try (EmbeddedBroker broker = EmbeddedBroker.start(dir.resolve("kafka"), 0);
+             OnnxBackbone bb = OnnxBackbone.load(SharedData.backbone("mobilenetv2-l123"));
+             ScoringEngine scoring = new ScoringEngine(bb, 8, Duration.ofMillis(20));
+             ScoringService service = ScoringService.start(kafka(broker), scoring, "mobilenetv2-l123", settings,
+                     ScoringService.Options.defaults(dir.resolve("state")), learner(bb, kafka(broker)))) {
+            KafkaConnection kafka = broker.connection();
+            Replayer.replay(kafka, CAMERA, before.toString(), FrameCodec.parse("png"), 0);
+            long first = awaitModel(kafka);
+            await().atMost(Duration.ofSeconds(60)).until(() -> service.stats().modelsLoaded() == 1);
+
+            Replayer.replay(kafka, CAMERA, after.toString(), FrameCodec.parse("png"), 0);
+            await().atMost(Duration.ofSeconds(120)).until(() -> ModelVersions.read(kafka, CAMERA).complete().size() == 2);
+            long second = ModelVersions.read(kafka, CAMERA).active();
+            assertThat(second).isGreaterThan(first);
+            await().atMost(Duration.ofSeconds(60)).until(() -> service.stats().modelsLoaded() == 2);
+            Replayer.replay(kafka, CAMERA, later.toString(), FrameCodec.parse("png"), 0);
+            await().atMost(Duration.ofSeconds(60)).until(() -> maps(kafka, "later.mp4").size() == 30);
+
+            List<dev.vigil.stream.Alert> alerts = ScoringTopologyTest.read(kafka, Topics.ALERTS).stream()
+                    .map(r -> dev.vigil.stream.Alert.fromJson(r.value())).toList();
+            List<dev.vigil.stream.Alert> scene = alerts.stream()
+                    .filter(a -> a.label().equals(dev.vigil.stream.Alert.SCENE_CHANGE)).toList();
+            // one scene change, opened under the first model and ended by the model learnt on the new scene
+            assertThat(scene).extracting(dev.vigil.stream.Alert::type).containsExactly("new", "end");
+            assertThat(scene.get(0).modelVersion()).isEqualTo(first);
+            assertThat(scene.get(1).modelVersion()).isEqualTo(second);
+            // no flood: at most the anomaly alert that was open when the scene changed
+            assertThat(alerts.stream().filter(a -> a.type().equals("new")).count()).isLessThanOrEqualTo(2);
+            // the camera kept scoring with its first model while it learnt the second
+            assertThat(maps(kafka, "after.mp4")).isNotEmpty()
+                    .allSatisfy(m -> assertThat(m.modelVersion()).isEqualTo(first));
+            assertThat(maps(kafka, "later.mp4")).allSatisfy(m -> assertThat(m.modelVersion()).isEqualTo(second));
+            assertThat(statuses(kafka, 1, ModelStatus.FITTING)).anySatisfy(st -> {
+                assertThat(st.reason()).isEqualTo("scene change");
+                assertThat(st.modelVersion()).isEqualTo(first);
+            });
+        }
+    }
+
+    private static KafkaConnection kafka(EmbeddedBroker broker) {
+        return broker.connection();
+    }
+
     private static Path clip(Path dir, String name, int from, int to) throws Exception {
         Path file = dir.resolve(name);
         VideoWriter.write(file, IntStream.range(from, to).mapToObj(SCENE::frame).toList(), 10);
