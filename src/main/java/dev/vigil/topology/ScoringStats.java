@@ -61,6 +61,8 @@ public final class ScoringStats {
                 .description("live frames older than --max-live-age on arrival, skipped").register(registry);
         FunctionCounter.builder("vigil.models.loaded", modelsLoaded, LongAdder::sum).register(registry);
         FunctionCounter.builder("vigil.models.refused", modelsRefused, LongAdder::sum).register(registry);
+        FunctionCounter.builder("vigil.models.learnt", modelsLearnt, LongAdder::sum)
+                .description("models this instance learnt from cameras' streams and published").register(registry);
         scoringLatency = Timer.builder("vigil.scoring.latency")
                 .description("frame taken from Kafka to its anomaly map emitted (queue, batch, backbone, Gaussians)")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(5))
