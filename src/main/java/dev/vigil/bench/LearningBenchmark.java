@@ -3,7 +3,12 @@ package dev.vigil.bench;
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.backbone.Preprocessing;
 import dev.vigil.broker.EmbeddedBroker;
+import dev.vigil.engine.FitOptions;
 import dev.vigil.learning.PublishingLearner;
+import dev.vigil.learning.TopicLearner;
+import dev.vigil.stream.CameraFrames;
+import dev.vigil.stream.ModelChunks;
+import dev.vigil.stream.ModelPublisher;
 import dev.vigil.media.FrameCodec;
 import dev.vigil.media.SyntheticScene;
 import dev.vigil.padim.PackedTriangle;
@@ -92,18 +97,35 @@ public final class LearningBenchmark {
                     camera -> ThresholdRule.DEFAULT);
             // warm-up: the JIT, ONNX Runtime's first runs, the consumer's first fetches
             learner.learn(CAMERA, partition, 0, 99, 0);
+            // the learner's steps one by one, as PublishingLearner runs them, to see where the time goes
+            TopicLearner topic = new TopicLearner(backbone, kafka);
+            FitOptions options = PublishingLearner.fitOptions(o.features(), CAMERA);
+            Path file = o.workDir().resolve("learnt.vgm");
             List<Map<String, Object>> phases = new ArrayList<>();
             for (int n : o.phases()) {
                 Benchmark.resetPeaks();
                 long t0 = System.nanoTime();
-                learner.learn(CAMERA, partition, 100, 100 + n - 1, 0);
+                CameraFrames.Selection selection = CameraFrames.select(kafka, CAMERA, 100, 100 + n - 1, 0);
+                double selectSeconds = (System.nanoTime() - t0) / 1e9;
+                TopicLearner.Learnt learnt = topic.fit(selection, pre, options, ThresholdRule.DEFAULT, 0, file);
+                long t1 = System.nanoTime();
+                ModelPublisher.publish(kafka, CAMERA, file, System.currentTimeMillis(), ModelChunks.DEFAULT_CHUNK_BYTES);
+                double publishSeconds = (System.nanoTime() - t1) / 1e9;
                 double seconds = (System.nanoTime() - t0) / 1e9;
+                long fitted = learnt.info().trainingFrames();
                 Map<String, Object> phase = new LinkedHashMap<>();
                 phase.put("frames", n);
                 phase.put("seconds", seconds);
                 phase.put("images_per_second", n / seconds);
                 phase.put("to_bench_backbone", n / seconds / backboneIps);
                 phase.put("to_backbone_at_learner_batch", n / seconds / backboneSmallIps);
+                phase.put("select_seconds", selectSeconds);
+                phase.put("fit_seconds", learnt.fitSeconds());
+                phase.put("fit_images_per_second", fitted / learnt.fitSeconds());
+                phase.put("fit_to_bench_backbone", fitted / learnt.fitSeconds() / backboneIps);
+                phase.put("threshold_seconds", learnt.thresholdSeconds());
+                phase.put("write_seconds", learnt.writeSeconds());
+                phase.put("publish_seconds", publishSeconds);
                 phase.put("peak_heap_bytes", Benchmark.heapPeak());
                 LOG.info("learnt {} frames in {} s: {} img/s", n, String.format("%.1f", seconds),
                         String.format("%.1f", n / seconds));

@@ -46,6 +46,12 @@ public final class PublishingLearner implements CameraLearner {
         this.rules = rules;
     }
 
+    /** How the scorer fits: seed 1, batches of {@link #BATCH} merged one at a time, the usual hold-back. */
+    public static FitOptions fitOptions(int features, String camera) {
+        return new FitOptions(features, 1, FitOptions.DEFAULT_EPS, BATCH, FitOptions.DEFAULT_HOLD_OUT_EVERY,
+                FitOptions.DEFAULT_MAX_HELD_OUT, camera, BATCH);
+    }
+
     @Override
     public long learn(String camera, int partition, long fromOffset, long toOffset, double sampleFps) throws Exception {
         CameraFrames.Selection selection = CameraFrames.select(kafka, camera, fromOffset, toOffset, sampleFps);
@@ -54,8 +60,7 @@ public final class PublishingLearner implements CameraLearner {
                     + "frames topic at offsets " + fromOffset + ".." + toOffset + " of partition " + partition
                     + " (retention?)");
         }
-        FitOptions options = new FitOptions(features, 1, FitOptions.DEFAULT_EPS, BATCH,
-                FitOptions.DEFAULT_HOLD_OUT_EVERY, FitOptions.DEFAULT_MAX_HELD_OUT, camera, BATCH);
+        FitOptions options = fitOptions(features, camera);
         Path dir = Files.createTempDirectory("vigil-learn-");
         Path file = dir.resolve("model.vgm");
         try {

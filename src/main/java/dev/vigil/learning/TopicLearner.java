@@ -37,8 +37,15 @@ import java.util.NoSuchElementException;
 public final class TopicLearner {
     private static final Logger LOG = LoggerFactory.getLogger(TopicLearner.class);
 
-    /** A model fitted and written. */
-    public record Learnt(Path file, ModelInfo info, long undecodable) {
+    /**
+     * A model fitted and written.
+     *
+     * @param fitSeconds       reading, decoding, the backbone and the Gaussians' fit (and their finish)
+     * @param thresholdSeconds reading and scoring the held-back frames
+     * @param writeSeconds     writing the model file
+     */
+    public record Learnt(Path file, ModelInfo info, long undecodable, double fitSeconds, double thresholdSeconds,
+                         double writeSeconds) {
     }
 
     private final OnnxBackbone backbone;
@@ -77,11 +84,13 @@ public final class TopicLearner {
             }
         }
         long[] undecodable = {0};
+        long t0 = System.nanoTime();
         PadimModel model;
         try (CameraFrames.Frames frames = CameraFrames.read(kafka, selection.with(Arrays.copyOf(fitOffsets, fitCount)))) {
             model = new Trainer(backbone, preprocessing, options.withoutHoldOut(), rule)
                     .fit(decoded(camera, frames, undecodable));
         }
+        long t1 = System.nanoTime();
         try {
             ThresholdStats threshold = threshold(model, selection.with(Arrays.copyOf(heldOffsets, held)), options,
                     rule, undecodable);
@@ -93,8 +102,10 @@ public final class TopicLearner {
                     fitted.trainingFrames() + threshold.frames(), Instant.ofEpochMilli(selection.firstMillis()),
                     Instant.ofEpochMilli(selection.lastMillis()), String.join(",", selection.codecs()), sampleFps, 0)),
                     model.gaussian());
+            long t2 = System.nanoTime();
             ModelFile.write(out, learnt);
-            return new Learnt(out, learnt.info(), undecodable[0]);
+            return new Learnt(out, learnt.info(), undecodable[0], (t1 - t0) / 1e9, (t2 - t1) / 1e9,
+                    (System.nanoTime() - t2) / 1e9);
         } finally {
             model.gaussian().close();
         }
