@@ -54,6 +54,43 @@ public final class LearningBenchmark {
     private LearningBenchmark() {
     }
 
+    /** Something that throws. */
+    interface Work {
+        void run() throws Exception;
+    }
+
+    /**
+     * The most heap the work holds live above what was live before it: collections forced every 200 ms while it
+     * runs, the heap read after each. Peak pool usage would count garbage not yet collected.
+     */
+    static long liveHeap(Work work) throws Exception {
+        java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.getMemoryMXBean();
+        System.gc();
+        long baseline = memory.getHeapMemoryUsage().getUsed();
+        java.util.concurrent.atomic.AtomicLong most = new java.util.concurrent.atomic.AtomicLong(baseline);
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread sampler = new Thread(() -> {
+            while (!done.get()) {
+                System.gc();
+                most.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "vigil-bench-heap");
+        sampler.setDaemon(true);
+        sampler.start();
+        try {
+            work.run();
+        } finally {
+            done.set(true);
+            sampler.join();
+        }
+        return most.get() - baseline;
+    }
+
     public static Map<String, Object> run(OnnxBackbone backbone, Options o) throws Exception {
         Preprocessing pre = o.preprocessing();
         int most = o.phases().stream().mapToInt(Integer::intValue).max().orElseThrow();
@@ -127,6 +164,10 @@ public final class LearningBenchmark {
                 phase.put("write_seconds", learnt.writeSeconds());
                 phase.put("publish_seconds", publishSeconds);
                 phase.put("peak_heap_bytes", Benchmark.heapPeak());
+                // untimed: the same fit again, the live heap sampled after a forced collection every 200 ms
+                phase.put("live_heap_above_baseline_bytes", liveHeap(() -> topic.fit(
+                        CameraFrames.select(kafka, CAMERA, 100, 100 + n - 1, 0), pre, options, ThresholdRule.DEFAULT,
+                        0, file)));
                 LOG.info("learnt {} frames in {} s: {} img/s", n, String.format("%.1f", seconds),
                         String.format("%.1f", n / seconds));
                 phases.add(phase);

@@ -154,9 +154,10 @@ public class BenchCommand implements Callable<Integer> {
         for (Object o : (List<?>) r.get("phases")) {
             Map<?, ?> p = (Map<?, ?>) o;
             out.printf("  learnt %s frames from the topic: %.1f img/s end to end (%.2fx the bench backbone), fitting "
-                            + "%.1f img/s (%.2fx); peak heap %.0f MB%n", p.get("frames"), p.get("images_per_second"),
-                    p.get("to_bench_backbone"), p.get("fit_images_per_second"), p.get("fit_to_bench_backbone"),
-                    ((Number) p.get("peak_heap_bytes")).doubleValue() / 1e6);
+                            + "%.1f img/s (%.2fx); live heap while learning %.0f MB%n", p.get("frames"),
+                    p.get("images_per_second"), p.get("to_bench_backbone"), p.get("fit_images_per_second"),
+                    p.get("fit_to_bench_backbone"),
+                    ((Number) p.get("live_heap_above_baseline_bytes")).doubleValue() / 1e6);
         }
         out.printf("accumulator %.0f MB; %s%n", ((Number) r.get("accumulator_bytes")).doubleValue() / 1e6, json);
         return 0;
