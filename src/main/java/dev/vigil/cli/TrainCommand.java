@@ -6,6 +6,7 @@ import dev.vigil.media.MediaInputs;
 import dev.vigil.padim.ModelFile;
 import dev.vigil.padim.PadimModel;
 import dev.vigil.padim.Provenance;
+import dev.vigil.padim.FrameScore;
 import dev.vigil.padim.ThresholdRule;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -43,6 +44,12 @@ public class TrainCommand implements Callable<Integer> {
                     + "quantile:Q, mean+K*std or fixed:T (default: ${DEFAULT-VALUE})")
     String thresholdRule;
 
+    @Option(names = "--frame-score", paramLabel = "max|top:F", defaultValue = "max",
+            description = "How a frame's score is taken from its patch distances: max (the paper's: the blurred "
+                    + "map's maximum) or top:F (the mean of the highest fraction F of patch distances, e.g. top:0.05); "
+                    + "the threshold is learnt on that score (default: ${DEFAULT-VALUE})")
+    String frameScore;
+
     @Mixin
     FittingCodecOptions frameCodec;
 
@@ -54,11 +61,12 @@ public class TrainCommand implements Callable<Integer> {
         dev.vigil.media.FrameCodec codec = frameCodec.codecOrNull();
         List<Path> files = MediaInputs.expand(inputs);
         ThresholdRule rule = ThresholdRule.parse(thresholdRule);
+        FrameScore score = FrameScore.parse(frameScore);
         long start = System.nanoTime();
         PadimModel model;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
             model = new Trainer(backbone, engine.preprocessing(backbone.manifest()), engine.fitOptions(backbone, label),
-                    rule).fit(dev.vigil.media.FrameCodec.roundTrip(codec, MediaInputs.images(MediaInputs.frames(files))));
+                    rule, score).fit(dev.vigil.media.FrameCodec.roundTrip(codec, MediaInputs.images(MediaInputs.frames(files))));
         }
         if (threshold != null) {
             model = new PadimModel(model.info().withThreshold(model.info().threshold().withThreshold(threshold)),
