@@ -44,11 +44,8 @@ public class TrainCommand implements Callable<Integer> {
                     + "quantile:Q, mean+K*std or fixed:T (default: ${DEFAULT-VALUE})")
     String thresholdRule;
 
-    @Option(names = "--frame-score", paramLabel = "max|top:F", defaultValue = "max",
-            description = "How a frame's score is taken from its patch distances: max (the paper's: the blurred "
-                    + "map's maximum) or top:F (the mean of the highest fraction F of patch distances, e.g. top:0.05); "
-                    + "the threshold is learnt on that score (default: ${DEFAULT-VALUE})")
-    String frameScore;
+    @Mixin
+    FrameScoreOptions frameScore;
 
     @Mixin
     FittingCodecOptions frameCodec;
@@ -61,7 +58,7 @@ public class TrainCommand implements Callable<Integer> {
         dev.vigil.media.FrameCodec codec = frameCodec.codecOrNull();
         List<Path> files = MediaInputs.expand(inputs);
         ThresholdRule rule = ThresholdRule.parse(thresholdRule);
-        FrameScore score = FrameScore.parse(frameScore);
+        FrameScore score = frameScore.resolve();
         long start = System.nanoTime();
         PadimModel model;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
