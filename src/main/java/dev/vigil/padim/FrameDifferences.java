@@ -1,5 +1,8 @@
 package dev.vigil.padim;
 
+import java.util.Arrays;
+import java.util.stream.IntStream;
+
 /**
  * The motion stream's input: each frame's patch embeddings minus those of the frame before it, at the same positions.
  * Fitting and scoring these differences with per-position Gaussians, exactly as the appearance embeddings are, models
@@ -12,6 +15,8 @@ public final class FrameDifferences {
     private final int features;
     private final float[] previous;
     private boolean hasPrevious;
+    /** the last result, reused while batches keep their size: a batch is tens of MB */
+    private EmbeddingBatch out;
 
     public FrameDifferences(int positions, int features) {
         this.positions = positions;
@@ -29,7 +34,7 @@ public final class FrameDifferences {
      * last image for the first one). Remembers the last image for the next call.
      *
      * @param valid receives, per image, whether it had a previous frame (its difference is zero when not)
-     * @return {@code [positions][n][d]}
+     * @return {@code [positions][n][d]}, valid until the next call (its memory is reused)
      */
     public EmbeddingBatch next(EmbeddingBatch batch, int first, int n, boolean[] valid) {
         if (batch.positions() != positions || batch.features() != features) {
@@ -37,28 +42,37 @@ public final class FrameDifferences {
                     + " features, the differences expect " + positions + " x " + features);
         }
         int d = features;
-        EmbeddingBatch out = EmbeddingBatch.allocate(positions, d, Math.max(1, n));
+        int rows = Math.max(1, n);
+        if (out == null || out.batch() != rows) {
+            out = EmbeddingBatch.allocate(positions, d, rows);
+        }
+        boolean continues = hasPrevious;
+        for (int b = 0; b < n; b++) {
+            valid[b] = b > 0 || continues;
+        }
         float[] v = batch.values();
         float[] o = out.values();
-        for (int b = 0; b < n; b++) {
-            valid[b] = b > 0 || hasPrevious;
-            if (!valid[b]) {
-                continue;
-            }
-            for (int p = 0; p < positions; p++) {
-                int src = (p * batch.batch() + first + b) * d;
-                int prev = b == 0 ? p * d : (p * batch.batch() + first + b - 1) * d;
+        int stride = batch.batch();
+        // memory-bound: positions in parallel, like the other per-position kernels
+        IntStream.range(0, positions).parallel().forEach(p -> {
+            for (int b = 0; b < n; b++) {
+                int dst = (p * rows + b) * d;
+                if (b == 0 && !continues) {
+                    Arrays.fill(o, dst, dst + d, 0f);
+                    continue;
+                }
+                int src = (p * stride + first + b) * d;
                 float[] before = b == 0 ? previous : v;
-                int dst = (p * n + b) * d;
+                int prev = b == 0 ? p * d : src - d;
                 for (int k = 0; k < d; k++) {
                     o[dst + k] = v[src + k] - before[prev + k];
                 }
             }
-        }
-        if (n > 0) {
-            for (int p = 0; p < positions; p++) {
-                System.arraycopy(v, (p * batch.batch() + first + n - 1) * d, previous, p * d, d);
+            if (n > 0) {
+                System.arraycopy(v, (p * stride + first + n - 1) * d, previous, p * d, d);
             }
+        });
+        if (n > 0) {
             hasPrevious = true;
         }
         return out;
