@@ -46,11 +46,11 @@ public final class Trainer {
     /** @param frameScore how the model scores frames; the threshold is learnt on that score */
     public Trainer(OnnxBackbone backbone, Preprocessing preprocessing, FitOptions options, ThresholdRule rule,
                    FrameScore frameScore) {
-        this.frameScore = frameScore;
         this.backbone = backbone;
         this.preprocessing = preprocessing;
         this.options = options;
         this.rule = rule;
+        this.frameScore = frameScore;
     }
 
     public PadimModel fit(Iterator<RgbImage> frames) {

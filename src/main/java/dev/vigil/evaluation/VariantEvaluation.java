@@ -29,11 +29,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * {@code eval --variants}: several ways of scoring frames compared on the same fitted features, for the {@code clips}
@@ -148,12 +150,16 @@ public final class VariantEvaluation {
             // test clips: both streams' distances, timed
             List<Grids> testGrids = new ArrayList<>();
             Timing timing = new Timing();
+            Map<Path, int[]> frameSizes = new LinkedHashMap<>();
             long scoreStart = System.nanoTime();
             for (Path clip : dataset.testFiles()) {
                 List<RgbImage> frames = new ArrayList<>();
                 Iterator<SourceFrame> it = MediaInputs.frames(List.of(clip));
                 while (it.hasNext()) {
-                    frames.add(extractor.prepare(FrameCodec.roundTrip(options.frameCodec(), it.next().image())));
+                    RgbImage frame = it.next().image();
+                    // masks are read at the size of their clip's decoded frames
+                    frameSizes.putIfAbsent(clip, new int[]{frame.width(), frame.height()});
+                    frames.add(extractor.prepare(FrameCodec.roundTrip(options.frameCodec(), frame)));
                 }
                 testGrids.addAll(streams(extractor, appearance, motion, new FrameDifferences(positions, d), frames,
                         fit.batchSize(), timing));
@@ -163,7 +169,7 @@ public final class VariantEvaluation {
                 throw new IllegalStateException("decoded " + testGrids.size() + " test frames, labels.json has "
                         + dataset.test().size());
             }
-            List<boolean[]> masks = masks(dataset, pre);
+            List<boolean[]> masks = masks(dataset, pre, frameSizes);
 
             List<Map<String, Object>> rows = new ArrayList<>();
             for (ScoringVariant v : variants) {
@@ -244,8 +250,8 @@ public final class VariantEvaluation {
             timing.motion += t3 - t2;
             timing.frames += k;
             for (int b = 0; b < k; b++) {
-                out.add(new Grids(java.util.Arrays.copyOfRange(a, b * positions, (b + 1) * positions),
-                        valid[b] ? java.util.Arrays.copyOfRange(m, b * positions, (b + 1) * positions) : null));
+                out.add(new Grids(Arrays.copyOfRange(a, b * positions, (b + 1) * positions),
+                        valid[b] ? Arrays.copyOfRange(m, b * positions, (b + 1) * positions) : null));
             }
         }
         return out;
@@ -359,7 +365,7 @@ public final class VariantEvaluation {
 
     /** AUROC over the items whose clip passes; null when those hold only one class. */
     private static Double auroc(List<TestItem> items, double[] scores, boolean[] labels,
-                                java.util.function.Predicate<String> clip) {
+                                Predicate<String> clip) {
         List<Double> s = new ArrayList<>();
         List<Boolean> l = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
@@ -412,25 +418,20 @@ public final class VariantEvaluation {
         return m;
     }
 
-    private static List<boolean[]> masks(Dataset dataset, Preprocessing pre) throws IOException {
+    /** Test frames' masks at the input size; null for frames outside the pixel metrics. */
+    private static List<boolean[]> masks(Dataset dataset, Preprocessing pre, Map<Path, int[]> frameSizes)
+            throws IOException {
         List<boolean[]> out = new ArrayList<>();
-        int[] size = null;
         for (TestItem item : dataset.test()) {
             if (!item.inPixelMetrics()) {
                 out.add(null);
-                continue;
-            }
-            if (item.mask() == null) {
+            } else if (item.mask() == null) {
                 out.add(new boolean[pre.width() * pre.height()]);
-                continue;
+            } else {
+                int[] size = frameSizes.get(item.source());
+                boolean[] raw = ImageFiles.readMask(item.mask(), size[0], size[1]);
+                out.add(pre.applyToMask(raw, size[0], size[1]));
             }
-            if (size == null) {
-                // masks are read at the frame's size: every frame of a clips dataset has the first one's
-                RgbImage first = MediaInputs.frames(List.of(item.source())).next().image();
-                size = new int[]{first.width(), first.height()};
-            }
-            boolean[] raw = ImageFiles.readMask(item.mask(), size[0], size[1]);
-            out.add(pre.applyToMask(raw, size[0], size[1]));
         }
         return out;
     }

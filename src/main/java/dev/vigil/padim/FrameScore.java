@@ -15,7 +15,8 @@ public record FrameScore(double topFraction) {
 
     public FrameScore {
         if (!(topFraction >= 0 && topFraction <= 1)) {
-            throw new IllegalArgumentException("frame score fraction must be in (0, 1], got " + topFraction);
+            throw new IllegalArgumentException("frame score fraction must be in (0, 1], or 0 for the maximum, got "
+                    + topFraction);
         }
     }
 
