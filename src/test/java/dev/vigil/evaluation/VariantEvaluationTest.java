@@ -18,12 +18,12 @@ import java.util.Set;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class VariantEvaluationTest {
-    /** A small Ped2: 4 training clips and 2 test clips, linked (never copied) from ../shared. */
+    /** A small Ped2: 2 training clips and 2 test clips, linked (never copied) from ../shared. */
     private static Path smallPed2(Path dir) throws Exception {
         Path ped2 = SharedData.dataset("ucsd-ped2");
         Files.createDirectories(dir.resolve("train"));
         Files.createDirectories(dir.resolve("test"));
-        for (String clip : List.of("Train001", "Train002", "Train003", "Train004")) {
+        for (String clip : List.of("Train001", "Train002")) {
             Files.createSymbolicLink(dir.resolve("train/" + clip + ".mp4"), ped2.resolve("train/" + clip + ".mp4"));
         }
         ObjectMapper json = new ObjectMapper();
@@ -51,7 +51,7 @@ class VariantEvaluationTest {
     private static Map<String, Object> evaluate(Path dataset, Path report) throws Exception {
         try (OnnxBackbone b = OnnxBackbone.load(SharedData.backbone("mobilenetv2-l123"))) {
             return VariantEvaluation.run(b, new Evaluation.Options(dataset, Layout.CLIPS, null,
-                            new Preprocessing(Preprocessing.Mode.RESIZE, 192, 128),
+                            new Preprocessing(Preprocessing.Mode.RESIZE, 160, 96),
                             new FitOptions(100, 1, 0.01, 32, FitOptions.DEFAULT_HOLD_OUT_EVERY,
                                     FitOptions.DEFAULT_MAX_HELD_OUT, null), report, null),
                     List.of(ScoringVariant.parse("plain"), ScoringVariant.parse("motion:3+top:0.05")),
@@ -73,13 +73,17 @@ class VariantEvaluationTest {
         List<Map<String, Object>> rows = (List<Map<String, Object>>) r.get("variants");
         Map<String, Object> plain = rows.get(0);
         Map<String, Object> motion = rows.get(1);
-        assertThat((double) motion.get("frame_auroc")).isGreaterThan((double) plain.get("frame_auroc") + 0.05);
+        // measured: 0.959 (plain) and 0.999 (motion) on these two clips at this size
+        assertThat((double) motion.get("frame_auroc")).isGreaterThan((double) plain.get("frame_auroc") + 0.02)
+                .isGreaterThanOrEqualTo(0.98);
         assertThat((double) motion.get("pixel_auroc")).isGreaterThanOrEqualTo((double) plain.get("pixel_auroc") - 0.01);
         assertThat(((Map<String, Double>) plain.get("frame_auroc_per_clip")).keySet())
                 .containsExactly("Test002", "Test004");
         assertThat(plain.get("frame_auroc_tune")).isEqualTo(
                 ((Map<String, Double>) plain.get("frame_auroc_per_clip")).get("Test002"));
-        assertThat((long) r.get("fitted_frames")).isEqualTo(600 - 60);
+        // 120 + 150 training frames, of which frames 90-99 and 190-199 are held back as Trainer holds them back
+        assertThat((long) r.get("fitted_frames")).isEqualTo(120 + 150 - 20);
+        assertThat(r.get("held_back_frames")).isEqualTo(20);
         assertThat(Files.readString(tmp.resolve("report/variants.md"))).contains("| plain |", "| motion:3+top:0.05 |");
     }
 }
