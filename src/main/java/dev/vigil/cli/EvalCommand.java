@@ -3,14 +3,20 @@ package dev.vigil.cli;
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.evaluation.Evaluation;
 import dev.vigil.evaluation.Layout;
+import dev.vigil.evaluation.ScoringVariant;
+import dev.vigil.evaluation.VariantEvaluation;
 import dev.vigil.media.FrameCodec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -37,6 +43,23 @@ public class EvalCommand implements Callable<Integer> {
             description = "Folder for report.json, summary.md and figures")
     Path report;
 
+    @Option(names = "--variants", paramLabel = "<v>[,<v>...]", split = ",",
+            description = "Compare ways of scoring frames on the same fitted features (clips layout; fits appearance "
+                    + "and motion Gaussians itself): plain (the paper's), top:F, appearance[+SCORE], motion:W[+SCORE], "
+                    + "SCORE being max or top:F (e.g. " + ScoringVariant.DEFAULTS + "). Prints one table and writes "
+                    + "variants.json and variants.md instead of the single-model report")
+    List<String> variants;
+
+    @Option(names = "--tune-clips", paramLabel = "<clip>[,<clip>...]", split = ",",
+            description = "With --variants: the clips the settings were tuned on, whose frame AUROC is reported apart "
+                    + "from the held-out clips'")
+    List<String> tuneClips = List.of();
+
+    @Option(names = "--fps", paramLabel = "F", defaultValue = "10",
+            description = "With --variants: frames per second of the clips, for false alerts per hour "
+                    + "(default: ${DEFAULT-VALUE})")
+    double fps;
+
     @Spec
     CommandSpec spec;
 
@@ -45,6 +68,9 @@ public class EvalCommand implements Callable<Integer> {
         // checked before the backbone loads: a typo should not cost a model load
         FrameCodec codec = frameCodec.codecOrNull();
         Layout datasetLayout = Layout.parse(layout);
+        if (variants != null) {
+            return compareVariants(codec, datasetLayout);
+        }
         Map<String, Object> r;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
             r = Evaluation.run(backbone, new Evaluation.Options(dataset, datasetLayout, model,
@@ -56,6 +82,38 @@ public class EvalCommand implements Callable<Integer> {
                 dataset.getFileName(), fmt(r.get("image_auroc")), fmt(r.get("pixel_auroc")), fmt(r.get("pro")),
                 r.get("test_images"), r.get("backbone"), r.get("features"), r.get("frame_codec"),
                 report.resolve("report.json"));
+        return 0;
+    }
+
+    private int compareVariants(FrameCodec codec, Layout datasetLayout) throws Exception {
+        List<ScoringVariant> parsed = new ArrayList<>();
+        for (String v : variants) {
+            try {
+                parsed.add(ScoringVariant.parse(v));
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--variants: " + e.getMessage());
+            }
+        }
+        if (model != null) {
+            throw new ParameterException(spec.commandLine(), "--variants fits its own appearance and motion Gaussians "
+                    + "and takes no --model");
+        }
+        if (datasetLayout != Layout.CLIPS) {
+            throw new ParameterException(spec.commandLine(), "--variants needs --layout clips (the motion stream "
+                    + "compares consecutive frames)");
+        }
+        if (!(fps > 0)) {
+            throw new ParameterException(spec.commandLine(), "--fps must be positive, got " + fps);
+        }
+        Map<String, Object> r;
+        try (OnnxBackbone backbone = engine.loadBackbone()) {
+            r = VariantEvaluation.run(backbone, new Evaluation.Options(dataset, datasetLayout, null,
+                    engine.preprocessing(backbone.manifest()), engine.fitOptions(backbone, null), report, codec),
+                    parsed, new LinkedHashSet<>(tuneClips), fps);
+        }
+        spec.commandLine().getOut().print(java.nio.file.Files.readString(report.resolve("variants.md")));
+        spec.commandLine().getOut().printf("%s, %s d=%s, tune clips %s; report in %s%n", dataset.getFileName(),
+                r.get("backbone"), r.get("features"), tuneClips, report.resolve("variants.json"));
         return 0;
     }
 

@@ -3,6 +3,7 @@ package dev.vigil.cli;
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.engine.Trainer;
 import dev.vigil.media.MediaInputs;
+import dev.vigil.padim.FrameScore;
 import dev.vigil.padim.ModelFile;
 import dev.vigil.padim.PadimModel;
 import dev.vigil.padim.Provenance;
@@ -44,6 +45,9 @@ public class TrainCommand implements Callable<Integer> {
     String thresholdRule;
 
     @Mixin
+    FrameScoreOptions frameScore;
+
+    @Mixin
     FittingCodecOptions frameCodec;
 
     @Spec
@@ -54,11 +58,12 @@ public class TrainCommand implements Callable<Integer> {
         dev.vigil.media.FrameCodec codec = frameCodec.codecOrNull();
         List<Path> files = MediaInputs.expand(inputs);
         ThresholdRule rule = ThresholdRule.parse(thresholdRule);
+        FrameScore score = frameScore.resolve();
         long start = System.nanoTime();
         PadimModel model;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
             model = new Trainer(backbone, engine.preprocessing(backbone.manifest()), engine.fitOptions(backbone, label),
-                    rule).fit(dev.vigil.media.FrameCodec.roundTrip(codec, MediaInputs.images(MediaInputs.frames(files))));
+                    rule, score).fit(dev.vigil.media.FrameCodec.roundTrip(codec, MediaInputs.images(MediaInputs.frames(files))));
         }
         if (threshold != null) {
             model = new PadimModel(model.info().withThreshold(model.info().threshold().withThreshold(threshold)),

@@ -4,8 +4,8 @@ import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.backbone.Preprocessing;
 import dev.vigil.media.RgbImage;
 import dev.vigil.padim.AnomalyMapOperator;
-import dev.vigil.padim.AnomalyMaps;
 import dev.vigil.padim.EmbeddingBatch;
+import dev.vigil.padim.FrameScore;
 import dev.vigil.padim.ModelFile;
 import dev.vigil.padim.ModelInfo;
 import dev.vigil.padim.PadimModel;
@@ -83,9 +83,12 @@ public final class Detector implements AutoCloseable {
     public List<Detection> score(EmbeddingBatch batch, int first, int n) {
         float[] grids = model.gaussian().mahalanobis(batch, first, n);
         float[][] m = maps.apply(grids, n);
+        FrameScore frameScore = model.info().frameScore();
+        int positions = model.gaussian().positions();
         List<Detection> out = new ArrayList<>(n);
-        for (float[] map : m) {
-            out.add(new Detection(AnomalyMaps.max(map), map, maps.width(), maps.height()));
+        for (int b = 0; b < n; b++) {
+            out.add(new Detection(frameScore.score(grids, b * positions, positions, m[b]), m[b], maps.width(),
+                    maps.height()));
         }
         return out;
     }

@@ -5,6 +5,7 @@ import dev.vigil.backbone.Preprocessing;
 import dev.vigil.media.RgbImage;
 import dev.vigil.padim.ChannelSelection;
 import dev.vigil.padim.EmbeddingBatch;
+import dev.vigil.padim.FrameScore;
 import dev.vigil.padim.GaussianAccumulator;
 import dev.vigil.padim.GaussianModel;
 import dev.vigil.padim.ModelInfo;
@@ -31,6 +32,7 @@ public final class Trainer {
     private final Preprocessing preprocessing;
     private final FitOptions options;
     private final ThresholdRule rule;
+    private final FrameScore frameScore;
 
     public Trainer(OnnxBackbone backbone, Preprocessing preprocessing, FitOptions options) {
         this(backbone, preprocessing, options, ThresholdRule.DEFAULT);
@@ -38,10 +40,17 @@ public final class Trainer {
 
     /** @param rule how the threshold is derived from the held-back frames' scores */
     public Trainer(OnnxBackbone backbone, Preprocessing preprocessing, FitOptions options, ThresholdRule rule) {
+        this(backbone, preprocessing, options, rule, FrameScore.MAX);
+    }
+
+    /** @param frameScore how the model scores frames; the threshold is learnt on that score */
+    public Trainer(OnnxBackbone backbone, Preprocessing preprocessing, FitOptions options, ThresholdRule rule,
+                   FrameScore frameScore) {
         this.backbone = backbone;
         this.preprocessing = preprocessing;
         this.options = options;
         this.rule = rule;
+        this.frameScore = frameScore;
     }
 
     public PadimModel fit(Iterator<RgbImage> frames) {
@@ -100,7 +109,7 @@ public final class Trainer {
                 backbone.manifest().outputs().stream().mapToInt(o -> o.channels()).toArray(),
                 preprocessing.mode().label(), preprocessing.width(), preprocessing.height(),
                 embeddings.gridWidth(), embeddings.gridHeight(), channels, options.seed(), options.eps(),
-                accumulator.count(), ThresholdStats.none(), Instant.now(), options.label());
+                accumulator.count(), ThresholdStats.none(), Instant.now(), options.label()).withFrameScore(frameScore);
         PadimModel model = new PadimModel(info, gaussian);
         ThresholdStats threshold = threshold(model, heldOut);
         LOG.info("fitted {} frames; threshold {} from {} held-back frames", accumulator.count(),

@@ -343,6 +343,7 @@ public final class ModelFile {
         }
         root.put("created", info.created() == null ? null : info.created().toString());
         root.put("label", info.label());
+        root.put("frame_score", info.frameScore().toString());
         Provenance p = info.provenance();
         if (p != null) {
             ObjectNode pn = root.putObject("provenance");
@@ -408,7 +409,7 @@ public final class ModelFile {
                 f.text("preprocessing"), f.integer("input_width"), f.integer("input_height"),
                 f.integer("grid_width"), f.integer("grid_height"), f.ints("channel_indices"), f.integer64("seed"),
                 f.number("eps"), f.integer64("training_frames"), threshold, f.instant("created"),
-                f.optionalText("label"), provenance(f));
+                f.optionalText("label"), provenance(f), frameScore(f));
         int positions = f.integer("positions");
         int features = f.integer("features");
         long payloadBytes = f.integer64("payload_bytes");
@@ -449,6 +450,19 @@ public final class ModelFile {
             }
         }
         return new Parsed(info, positions, features, payloadBytes);
+    }
+
+    /** Absent in files written before it existed: those score frames as the paper does ({@code max}). */
+    private static FrameScore frameScore(Fields root) throws ModelFileException {
+        String text = root.optionalText("frame_score");
+        if (text == null) {
+            return FrameScore.MAX;
+        }
+        try {
+            return FrameScore.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw root.bad("frame_score", "is not a frame score: " + e.getMessage());
+        }
     }
 
     /** Absent in files written before provenance was recorded: those read with null. */

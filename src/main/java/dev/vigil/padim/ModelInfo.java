@@ -21,18 +21,34 @@ import java.time.Instant;
  * @param created         creation time
  * @param label           camera id or free label
  * @param provenance      where the frames came from, or null for models written before provenance was recorded
+ * @param frameScore      how the frame score is taken from the patch distances ({@code max}: the paper's)
  */
 public record ModelInfo(String backboneName, String backboneSha256, int[] layerChannels, String preprocessing,
                         int inputWidth, int inputHeight, int gridWidth, int gridHeight, int[] channelIndices,
                         long seed, double eps, long trainingFrames, ThresholdStats threshold, Instant created,
-                        String label, Provenance provenance) {
+                        String label, Provenance provenance, FrameScore frameScore) {
+    public ModelInfo {
+        if (frameScore == null) {
+            frameScore = FrameScore.MAX;
+        }
+    }
+
+    /** With the paper's frame score. */
+    public ModelInfo(String backboneName, String backboneSha256, int[] layerChannels, String preprocessing,
+                     int inputWidth, int inputHeight, int gridWidth, int gridHeight, int[] channelIndices,
+                     long seed, double eps, long trainingFrames, ThresholdStats threshold, Instant created,
+                     String label, Provenance provenance) {
+        this(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight, gridWidth, gridHeight,
+                channelIndices, seed, eps, trainingFrames, threshold, created, label, provenance, FrameScore.MAX);
+    }
+
     /** Without provenance (set it with {@link #withProvenance}). */
     public ModelInfo(String backboneName, String backboneSha256, int[] layerChannels, String preprocessing,
                      int inputWidth, int inputHeight, int gridWidth, int gridHeight, int[] channelIndices,
                      long seed, double eps, long trainingFrames, ThresholdStats threshold, Instant created,
                      String label) {
         this(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight, gridWidth, gridHeight,
-                channelIndices, seed, eps, trainingFrames, threshold, created, label, null);
+                channelIndices, seed, eps, trainingFrames, threshold, created, label, null, FrameScore.MAX);
     }
 
     public int features() {
@@ -45,17 +61,27 @@ public record ModelInfo(String backboneName, String backboneSha256, int[] layerC
 
     public ModelInfo withThreshold(ThresholdStats stats) {
         return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
-                gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, stats, created, label, provenance);
+                gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, stats, created, label, provenance,
+                frameScore);
     }
 
     public ModelInfo withProvenance(Provenance p) {
         return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
-                gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, threshold, created, label, p);
+                gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, threshold, created, label, p,
+                frameScore);
     }
 
     /** A copy stamped with a new creation time (a calibrated model is a new version of the same Gaussians). */
     public ModelInfo withCreated(Instant when) {
         return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
-                gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, threshold, when, label, provenance);
+                gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, threshold, when, label, provenance,
+                frameScore);
+    }
+
+    /** A copy whose frame score is taken as {@code f} says (its threshold must then be re-derived by the caller). */
+    public ModelInfo withFrameScore(FrameScore f) {
+        return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
+                gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, threshold, created, label, provenance,
+                f);
     }
 }

@@ -4,8 +4,10 @@ import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.backbone.Preprocessing;
 import dev.vigil.media.RgbImage;
 import dev.vigil.media.SyntheticScene;
+import dev.vigil.padim.FrameScore;
 import dev.vigil.padim.ModelFile;
 import dev.vigil.padim.PadimModel;
+import dev.vigil.padim.ThresholdRule;
 import dev.vigil.testing.SharedData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -112,5 +114,26 @@ class FitAndScoreTest {
         }
         assertThat(batched.get(0)).isCloseTo(alone.get(0), org.assertj.core.data.Percentage.withPercentage(0.1));
         assertThat(batched.get(2)).isCloseTo(alone.get(1), org.assertj.core.data.Percentage.withPercentage(0.1));
+    }
+
+    @Test
+    void aModelWithTheTopFrameScoreScoresFramesByItsPatchDistancesAndLearnsItsThresholdOnThem() {
+        FrameScore top = FrameScore.parse("top:0.05");
+        PadimModel topModel = new Trainer(backbone, new Preprocessing(Preprocessing.Mode.RESIZE, W, H),
+                new FitOptions(40, 3, 0.01, 16, 10, 500, "test-camera"), ThresholdRule.DEFAULT, top)
+                .fit(IntStream.range(0, 150).mapToObj(SCENE::frame).iterator());
+        try (Detector detector = new Detector(backbone, topModel)) {
+            assertThat(topModel.info().frameScore()).isEqualTo(top);
+            // the threshold is on the top-5 % mean, far below the map's maximum the paper's model learnt it on
+            assertThat(topModel.info().threshold().threshold()).isLessThan(model.info().threshold().threshold());
+            var batch = detector.extractor().embed(List.of(SCENE.frame(207)));
+            float[] grid = topModel.gaussian().mahalanobis(batch, 1);
+            Detection d = detector.score(batch).get(0);
+            assertThat(d.score()).isEqualTo(FrameScore.topMean(grid, 0, grid.length, 0.05));
+            assertThat(d.score()).isLessThan(dev.vigil.padim.AnomalyMaps.max(d.map()));
+            assertThat((double) d.score()).isGreaterThan(topModel.info().threshold().threshold());
+        } finally {
+            topModel.gaussian().close();
+        }
     }
 }

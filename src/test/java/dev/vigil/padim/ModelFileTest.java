@@ -207,6 +207,7 @@ class ModelFileTest {
         var json = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
                 .readTree(Arrays.copyOfRange(b, 14, 14 + h));
         json.remove("provenance");
+        json.remove("frame_score");
         ((com.fasterxml.jackson.databind.node.ObjectNode) json.get("threshold")).remove("scores");
         ((com.fasterxml.jackson.databind.node.ObjectNode) json.get("threshold")).put("rule", ThresholdStats.LEGACY_RULE);
         byte[] header = json.toString().getBytes(StandardCharsets.UTF_8);
@@ -219,11 +220,34 @@ class ModelFileTest {
 
         ModelInfo info = ModelFile.verify(old);
         assertThat(info.provenance()).isNull();
+        assertThat(info.frameScore()).isEqualTo(FrameScore.MAX);
         assertThat(info.threshold().rule()).isEqualTo("p99+1*(p99-p50)");
         assertThat(info.threshold().scores()).isEmpty();
         assertThat(info.threshold().withRule(ThresholdRule.parse("p95")).threshold()).isEqualTo(info.threshold().p95());
         assertThatThrownBy(() -> info.threshold().withRule(ThresholdRule.parse("quantile:0.999")))
                 .hasMessageContaining("holds no held-back scores");
+    }
+
+    @Test
+    void theFrameScoreRoundTripsAndAnUnknownOneIsRefusedByName() throws IOException {
+        PadimModel model = smallModel();
+        Path file = dir.resolve("top.vgm");
+        PadimModel top = new PadimModel(model.info().withFrameScore(FrameScore.parse("top:0.05")), model.gaussian());
+        ModelFile.write(file, top);
+        assertThat(ModelFile.readInfo(file).frameScore()).isEqualTo(new FrameScore(0.05));
+        assertThat(new String(Files.readAllBytes(file), StandardCharsets.UTF_8)).contains("\"frame_score\" : \"top:0.05\"");
+
+        byte[] b = Files.readAllBytes(file);
+        int h = headerLength(file);
+        String header = new String(b, 14, h, StandardCharsets.UTF_8).replace("\"top:0.05\"", "\"top:2.00\"");
+        byte[] bad = header.getBytes(StandardCharsets.UTF_8);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(bad);
+        ByteBuffer patched = ByteBuffer.wrap(b.clone()).order(ByteOrder.LITTLE_ENDIAN);
+        patched.position(14);
+        patched.put(bad).putInt((int) crc.getValue());
+        Path refused = Files.write(dir.resolve("bad-score.vgm"), patched.array());
+        assertRefused(refused, Check.HEADER, "frame_score", "top:2.00");
     }
 
     @Test
