@@ -59,6 +59,9 @@ public class AutoLearnCommand implements Callable<Integer> {
     ThresholdRuleOptions thresholdRule;
 
     @Mixin
+    FrameScoreOptions frameScore;
+
+    @Mixin
     EngineOptions engine;
 
     @Mixin
@@ -94,7 +97,7 @@ public class AutoLearnCommand implements Callable<Integer> {
                     continue;
                 }
                 TopicLearner.Learnt learnt = LearnCommand.fit(engine, connection, camera, selection,
-                        thresholdRule.resolve(camera), sampleFps,
+                        thresholdRule.resolve(camera), frameScore.resolve(), sampleFps,
                         ModelOutputOptions.fileIn(modelsDir, camera, java.time.Instant.now()));
                 long version = System.currentTimeMillis();
                 ModelPublisher.publish(connection, camera, learnt.file(), version,

@@ -2,6 +2,7 @@ package dev.vigil.cli;
 
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.learning.TopicLearner;
+import dev.vigil.padim.FrameScore;
 import dev.vigil.padim.ThresholdRule;
 import dev.vigil.stream.CameraFrames;
 import dev.vigil.stream.KafkaConnection;
@@ -43,6 +44,9 @@ public class LearnCommand implements Callable<Integer> {
     ThresholdRuleOptions thresholdRule;
 
     @Mixin
+    FrameScoreOptions frameScore;
+
+    @Mixin
     ModelOutputOptions output;
 
     @Mixin
@@ -78,7 +82,8 @@ public class LearnCommand implements Callable<Integer> {
         LOG.info("camera {}: fitting on {} frames of partition {} ({} .. {})", camera, selection.size(),
                 selection.partition(), Instant.ofEpochMilli(selection.firstMillis()),
                 Instant.ofEpochMilli(selection.lastMillis()));
-        TopicLearner.Learnt learnt = fit(engine, connection, camera, selection, rule, sampleFps, output.out);
+        TopicLearner.Learnt learnt = fit(engine, connection, camera, selection, rule, frameScore.resolve(), sampleFps,
+                output.out);
         Path file = learnt.file();
         long[] undecodable = {learnt.undecodable()};
         var info = learnt.info();
@@ -92,11 +97,12 @@ public class LearnCommand implements Callable<Integer> {
 
     /** Fits a camera's model on the selected frames and writes it ({@code out}, else models/) with its provenance. */
     static TopicLearner.Learnt fit(EngineOptions engine, KafkaConnection connection, String camera,
-                                   CameraFrames.Selection selection, ThresholdRule rule, double sampleFps, Path out)
-            throws IOException {
+                                   CameraFrames.Selection selection, ThresholdRule rule, FrameScore frameScore,
+                                   double sampleFps, Path out) throws IOException {
         try (OnnxBackbone backbone = engine.loadBackbone()) {
             return new TopicLearner(backbone, connection).fit(selection, engine.preprocessing(backbone.manifest()),
-                    engine.fitOptions(backbone, camera), rule, sampleFps, ModelOutputOptions.file(out, camera, Instant.now()));
+                    engine.fitOptions(backbone, camera), rule, frameScore, sampleFps,
+                    ModelOutputOptions.file(out, camera, Instant.now()));
         }
     }
 }

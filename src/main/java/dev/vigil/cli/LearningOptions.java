@@ -55,6 +55,11 @@ public class LearningOptions {
             description = "Embedding channels kept in learnt models (default: 100, or 550 for backbones of 1000+ channels)")
     Integer features;
 
+    @Option(names = "--auto-learn-frame-score", paramLabel = "max|top:F", defaultValue = "max",
+            description = "How learnt models score frames: max (the paper's) or top:F (the mean of the highest "
+                    + "fraction F of patch distances; docs/results.md) (default: ${DEFAULT-VALUE})")
+    String frameScore;
+
     @Mixin
     ThresholdRuleOptions thresholdRule;
 
@@ -91,6 +96,6 @@ public class LearningOptions {
             rules.putAll(CameraConfig.thresholdRules(thresholdRule.file()));
         }
         return new PublishingLearner(backbone, kafka, preprocessing, features == null ? 0 : features,
-                camera -> rules.getOrDefault(camera, fallback));
+                camera -> rules.getOrDefault(camera, fallback), dev.vigil.padim.FrameScore.parse(frameScore));
     }
 }

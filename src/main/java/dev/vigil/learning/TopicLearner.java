@@ -7,6 +7,7 @@ import dev.vigil.engine.FitOptions;
 import dev.vigil.engine.Trainer;
 import dev.vigil.media.FrameCodec;
 import dev.vigil.media.RgbImage;
+import dev.vigil.padim.FrameScore;
 import dev.vigil.padim.ModelFile;
 import dev.vigil.padim.ModelInfo;
 import dev.vigil.padim.PadimModel;
@@ -68,6 +69,12 @@ public final class TopicLearner {
      */
     public Learnt fit(CameraFrames.Selection selection, Preprocessing preprocessing, FitOptions options,
                       ThresholdRule rule, double sampleFps, Path out) throws IOException {
+        return fit(selection, preprocessing, options, rule, FrameScore.MAX, sampleFps, out);
+    }
+
+    /** @param frameScore how the model scores frames (its threshold is learnt on that score) */
+    public Learnt fit(CameraFrames.Selection selection, Preprocessing preprocessing, FitOptions options,
+                      ThresholdRule rule, FrameScore frameScore, double sampleFps, Path out) throws IOException {
         String camera = selection.camera();
         // the held-back frames are chosen by position, as Trainer does, but stay on the topic: they are read again
         // once the Gaussians are fitted, so memory never holds them (500 decoded frames would be 75 MB at 224x224)
@@ -87,7 +94,7 @@ public final class TopicLearner {
         long t0 = System.nanoTime();
         PadimModel model;
         try (CameraFrames.Frames frames = CameraFrames.read(kafka, selection.with(Arrays.copyOf(fitOffsets, fitCount)))) {
-            model = new Trainer(backbone, preprocessing, options.withoutHoldOut(), rule)
+            model = new Trainer(backbone, preprocessing, options.withoutHoldOut(), rule, frameScore)
                     .fit(decoded(camera, frames, undecodable));
         }
         long t1 = System.nanoTime();

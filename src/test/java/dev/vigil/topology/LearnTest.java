@@ -79,8 +79,10 @@ class LearnTest {
 
             // two frames per second of capture time: the newest 12 span 5.5 s
             ok(VigilRun.of(args(List.of("learn", "--camera", "yard", "--frames", "12", "--sample-fps", "2",
-                    "--out", dir.resolve("sampled.vgm").toString(), "--bootstrap", bootstrap), engine)));
+                    "--frame-score", "top:0.05", "--out", dir.resolve("sampled.vgm").toString(), "--bootstrap",
+                    bootstrap), engine)));
             ModelInfo sampled = ModelFile.readInfo(dir.resolve("sampled.vgm"));
+            assertThat(sampled.frameScore().toString()).isEqualTo("top:0.05");
             assertThat(sampled.provenance().frames()).isEqualTo(12);
             assertThat(sampled.provenance().sampleFps()).isEqualTo(2.0);
             assertThat(Duration.between(sampled.provenance().from(), sampled.provenance().to()).toMillis())
