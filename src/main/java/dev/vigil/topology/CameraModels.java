@@ -12,6 +12,11 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class CameraModels {
     private final Map<String, CameraModel> active = new ConcurrentHashMap<>();
+    private final ScoringStats stats;
+
+    CameraModels(ScoringStats stats) {
+        this.stats = stats;
+    }
 
     CameraModel get(String camera) {
         return active.get(camera);
@@ -19,6 +24,7 @@ final class CameraModels {
 
     void activate(CameraModel model) {
         CameraModel old = active.put(model.camera(), model);
+        stats.modelsHeld.add(model.camera());
         if (old != null) {
             old.release();
         }
@@ -27,6 +33,7 @@ final class CameraModels {
     /** Forgets a camera whose partition moved to another instance. */
     void drop(String camera) {
         CameraModel old = active.remove(camera);
+        stats.modelsHeld.remove(camera);
         if (old != null) {
             old.release();
         }

@@ -32,8 +32,20 @@ public final class ScoringService implements AutoCloseable {
      * @param threads         stream threads (tasks are spread over them; scoring itself runs on the engine's thread)
      * @param standbyReplicas warm copies of each task's stores on other instances, for fast failover
      * @param exactlyOnce     exactly_once_v2 (default) or at_least_once
+     * @param instanceId      this instance's static group membership id ({@code group.instance.id}), stable across
+     *                        its restarts, or null for dynamic membership: a static member that restarts within the
+     *                        session timeout gets its own partitions back with no rebalance
+     * @param sessionTimeout  how long the group waits for a silent instance before its cameras move to the others
      */
-    public record Options(String applicationId, Path stateDir, int threads, int standbyReplicas, boolean exactlyOnce) {
+    public record Options(String applicationId, Path stateDir, int threads, int standbyReplicas, boolean exactlyOnce,
+                          String instanceId, Duration sessionTimeout) {
+        /** Kafka's own default is 45 s: a camera of a crashed instance would wait that long for a new owner. */
+        public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(10);
+
+        public Options(String applicationId, Path stateDir, int threads, int standbyReplicas, boolean exactlyOnce) {
+            this(applicationId, stateDir, threads, standbyReplicas, exactlyOnce, null, DEFAULT_SESSION_TIMEOUT);
+        }
+
         public static Options defaults(Path stateDir) {
             return new Options("vigil-scorer", stateDir, 1, 0, true);
         }
@@ -74,6 +86,16 @@ public final class ScoringService implements AutoCloseable {
                 options.exactlyOnce() ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, options.threads());
         p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, options.standbyReplicas());
+        if (options.instanceId() != null) {
+            // Kafka Streams appends each stream thread's index to it
+            p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), options.instanceId());
+        }
+        // a session timeout in --kafka-config wins over the option's default
+        if (!client.containsKey(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG)) {
+            p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) options.sessionTimeout().toMillis());
+            p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG,
+                    (int) Math.max(500, options.sessionTimeout().toMillis() / 5));
+        }
         // results are emitted by a 10 ms punctuation: an idle poll must not hold the thread longer than that
         p.put(StreamsConfig.POLL_MS_CONFIG, 10L);
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100L);
@@ -89,6 +111,20 @@ public final class ScoringService implements AutoCloseable {
 
     public ScoringStats stats() {
         return stats;
+    }
+
+    /** The partitions (cameras' partitions) this instance scores now. */
+    public java.util.SortedSet<Integer> activePartitions() {
+        java.util.SortedSet<Integer> out = new java.util.TreeSet<>();
+        streams.metadataForLocalThreads().forEach(t -> t.activeTasks().forEach(task -> out.add(task.taskId().partition())));
+        return out;
+    }
+
+    /** The partitions this instance keeps warm standby copies of. */
+    public java.util.SortedSet<Integer> standbyPartitions() {
+        java.util.SortedSet<Integer> out = new java.util.TreeSet<>();
+        streams.metadataForLocalThreads().forEach(t -> t.standbyTasks().forEach(task -> out.add(task.taskId().partition())));
+        return out;
     }
 
     public KafkaStreams.State state() {

@@ -22,6 +22,9 @@ public final class ScoringStats {
     final LongAdder modelsLoaded = new LongAdder();
     final LongAdder modelsRefused = new LongAdder();
     private final Map<String, LongAdder> noModelByCamera = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> scoredByCamera = new ConcurrentHashMap<>();
+    /** the cameras whose decoded model this instance holds now (CameraModels keeps it) */
+    final java.util.Set<String> modelsHeld = ConcurrentHashMap.newKeySet();
     private final long[] latencies = new long[LATENCY_WINDOW];
     private final AtomicLong latencyCount = new AtomicLong();
 
@@ -31,6 +34,11 @@ public final class ScoringStats {
         LongAdder n = noModelByCamera.computeIfAbsent(camera, c -> new LongAdder());
         n.increment();
         return n.sum();
+    }
+
+    void scored(String camera) {
+        scored.increment();
+        scoredByCamera.computeIfAbsent(camera, c -> new LongAdder()).increment();
     }
 
     void latency(long millis) {
@@ -85,6 +93,18 @@ public final class ScoringStats {
         Map<String, Long> out = new TreeMap<>();
         noModelByCamera.forEach((k, v) -> out.put(k, v.sum()));
         return out;
+    }
+
+    /** Frames scored per camera since this instance started: which cameras it has scored. */
+    public Map<String, Long> scoredByCamera() {
+        Map<String, Long> out = new TreeMap<>();
+        scoredByCamera.forEach((k, v) -> out.put(k, v.sum()));
+        return out;
+    }
+
+    /** The cameras whose decoded model this instance holds in memory now. */
+    public java.util.SortedSet<String> modelsHeld() {
+        return new java.util.TreeSet<>(modelsHeld);
     }
 
     /** One line for the log. */

@@ -55,7 +55,7 @@ public final class ScoringTopology {
     /** @param kafka where a restarted task re-reads the frames it had taken but not emitted */
     public static Topology build(ScoringEngine engine, ScoringSettings settings, ScoringStats stats, String backbone,
                                  KafkaConnection kafka) {
-        Shared shared = new Shared(engine, new CameraModels(), new ModelLoader(engine),
+        Shared shared = new Shared(engine, new CameraModels(stats), new ModelLoader(engine),
                 new java.util.concurrent.ConcurrentHashMap<>(), settings, stats, new Alert.AnalyticsModule("vigil-padim",
                 "PaDiM: per-patch Gaussian of normal frames, Mahalanobis distance", backbone, "0.1.0"), kafka);
         Topology t = new Topology();
