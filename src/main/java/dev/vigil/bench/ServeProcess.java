@@ -28,6 +28,8 @@ public final class ServeProcess implements AutoCloseable {
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.vigil.cli.VigilCommand"));
         command.addAll(args);
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        // a child must not outlive this JVM (a bench stopped with Ctrl-C), scoring on against a broker that is gone
+        Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly, "vigil-serve-child-" + p.pid()));
         return new ServeProcess(p, log);
     }
 

@@ -65,7 +65,8 @@ public class BenchCommand implements Callable<Integer> {
     Integer cameras;
 
     @Option(names = "--camera-fps", defaultValue = "5", paramLabel = "F",
-            description = "--through-kafka: frames per second per camera in the live phase (default: ${DEFAULT-VALUE})")
+            description = "--through-kafka, --scale-out: frames per second per camera in the live phase (the failover, "
+                    + "with --scale-out) (default: ${DEFAULT-VALUE})")
     double cameraFps;
 
     @Option(names = "--live-seconds", defaultValue = "30", paramLabel = "S",
@@ -73,20 +74,23 @@ public class BenchCommand implements Callable<Integer> {
     int liveSeconds;
 
     @Option(names = "--warm-up", defaultValue = "400", paramLabel = "N",
-            description = "--through-kafka: frames per camera in each untimed warm-up round; rounds repeat until "
-                    + "compiling takes under 2%% of the machine, at most 20 (default: ${DEFAULT-VALUE})")
+            description = "--through-kafka, --scale-out: frames per camera in each untimed warm-up round; rounds repeat "
+                    + "until compiling takes under 2%% of the machine, at most 20 (--scale-out: --warm-up-rounds) "
+                    + "(default: ${DEFAULT-VALUE})")
     int warmUp;
 
     @Option(names = "--backlog", defaultValue = "400", paramLabel = "N",
-            description = "--through-kafka: frames per camera in the capacity backlog (default: ${DEFAULT-VALUE})")
+            description = "--through-kafka, --scale-out: frames per camera in the capacity backlog (default: "
+                    + "${DEFAULT-VALUE})")
     int backlog;
 
     @Option(names = "--linger-ms", defaultValue = "20", paramLabel = "MS",
-            description = "--through-kafka: the scorer's batch linger (default: ${DEFAULT-VALUE})")
+            description = "--through-kafka, --scale-out: the scorer's batch linger (default: ${DEFAULT-VALUE})")
     long lingerMs;
 
     @Option(names = "--work-dir", defaultValue = "target/bench-stream", paramLabel = "<dir>",
-            description = "--through-kafka: broker data, state and model (default: ${DEFAULT-VALUE})")
+            description = "--through-kafka, --scale-out: broker data, state and model (--scale-out: in its scale-out "
+                    + "subdirectory) (default: ${DEFAULT-VALUE})")
     Path workDir;
 
     @Option(names = "--broker-dir", paramLabel = "<dir>",
