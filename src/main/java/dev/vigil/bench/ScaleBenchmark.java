@@ -170,7 +170,12 @@ public final class ScaleBenchmark {
         AutoCloseable broker = o.brokers() == 1 ? EmbeddedBroker.start(dir.resolve("kafka"), 0)
                 : EmbeddedCluster.start(dir.resolve("kafka"), o.brokers(), 3, 2);
         List<ServeProcess> serves = new ArrayList<>();
-        try (broker) {
+        // the instances stop before the broker does: they commit what they scored on the way out
+        try (broker; AutoCloseable stopServes = () -> {
+            for (ServeProcess s : serves) {
+                s.close();
+            }
+        }) {
             KafkaConnection kafka = broker instanceof EmbeddedBroker b ? b.connection()
                     : ((EmbeddedCluster) broker).connection();
             String bootstrap = broker instanceof EmbeddedBroker b ? b.bootstrap()
@@ -228,10 +233,6 @@ public final class ScaleBenchmark {
                 if (failover) {
                     failover(o, kafka, admin, maps, serves, cameras, encoded, next, out);
                 }
-            }
-        } finally {
-            for (ServeProcess s : serves) {
-                s.close();
             }
         }
         return out;

@@ -40,7 +40,7 @@ public class BenchCommand implements Callable<Integer> {
     boolean throughKafka;
 
     @Option(names = "--scale-out",
-            description = "Measure scaling out instead: capacity of one `vigil serve` process, then of --instances "
+            description = "Measure scaling out instead: capacity of one vigil serve process, then of --instances "
                     + "processes of one application sharing the cameras (each phase on a fresh embedded broker, after "
                     + "the same warm-up), then a failover: one instance killed while the cameras send, the time to "
                     + "each of its cameras' first map from a survivor, and frames lost or scored twice")

@@ -21,6 +21,7 @@ import dev.vigil.stream.Producers;
 import dev.vigil.stream.TopicReader;
 import dev.vigil.stream.Topics;
 import dev.vigil.testing.SharedData;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterAll;
@@ -135,6 +136,11 @@ class ScaleOutTest {
         try (EmbeddedCluster cluster = EmbeddedCluster.start(dir.resolve("kafka"), 3, 3, 2)) {
             KafkaConnection kafka = cluster.connection();
             Topics.ensure(kafka);
+            // Vigil's topics take the cluster's replication, as on the clusters of deploy/
+            try (Admin admin = Admin.create(kafka.config())) {
+                admin.describeTopics(List.of(Topics.FRAMES.name(), Topics.MODELS.name())).allTopicNames().get()
+                        .values().forEach(t -> t.partitions().forEach(p -> assertThat(p.replicas()).hasSize(3)));
+            }
             publishModels(kafka);
             Maps maps = new Maps(kafka);
             try (maps; Instance a = Instance.start("a", kafka, "vigil-scale", dir.resolve("state-a"));
