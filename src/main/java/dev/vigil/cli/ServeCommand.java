@@ -73,6 +73,12 @@ public class ServeCommand implements Callable<Integer> {
                     + "session.timeout.ms in --kafka-config wins (ISO-8601, default: ${DEFAULT-VALUE})")
     Duration sessionTimeout;
 
+    @Option(names = "--transaction-timeout", paramLabel = "DURATION", defaultValue = "PT15S",
+            description = "exactly_once_v2: how long a crashed instance's open transaction holds back its cameras' "
+                    + "new owner; a transaction open longer is aborted. Raise it if writing a large model's chunks "
+                    + "outlasts it (ISO-8601, default: ${DEFAULT-VALUE})")
+    Duration transactionTimeout;
+
     @Option(names = "--at-least-once",
             description = "at_least_once instead of the default exactly_once_v2 (faster commits, duplicates after a crash)")
     boolean atLeastOnce;
@@ -142,7 +148,8 @@ public class ServeCommand implements Callable<Integer> {
              ScoringEngine engine = new ScoringEngine(bb, batch, Duration.ofMillis(lingerMs));
              ScoringService service = ScoringService.start(kafka.connection(), engine, bb.manifest().name(), settings,
                      new ScoringService.Options(applicationId, stateDir, threads, standbyReplicas, !atLeastOnce,
-                             instanceId == null || instanceId.isBlank() ? null : instanceId, sessionTimeout))) {
+                             instanceId == null || instanceId.isBlank() ? null : instanceId, sessionTimeout,
+                             transactionTimeout))) {
             running.set(service);
             // on SIGTERM: let this thread close everything in order (a clean close commits what was scored)
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -36,14 +36,23 @@ public final class ScoringService implements AutoCloseable {
      *                        its restarts, or null for dynamic membership: a static member that restarts within the
      *                        session timeout gets its own partitions back with no rebalance
      * @param sessionTimeout  how long the group waits for a silent instance before its cameras move to the others
+     * @param transactionTimeout how long a crashed instance's open transaction holds back its partitions' readers,
+     *                        the instance its cameras move to included; a transaction open longer is aborted
      */
     public record Options(String applicationId, Path stateDir, int threads, int standbyReplicas, boolean exactlyOnce,
-                          String instanceId, Duration sessionTimeout) {
+                          String instanceId, Duration sessionTimeout, Duration transactionTimeout) {
         /** Kafka's own default is 45 s: a camera of a crashed instance would wait that long for a new owner. */
         public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(10);
+        /**
+         * A failover waits for the dead instance's open transaction to be aborted: measured 31.9-39.3 s from the kill
+         * at 30 s (docs/results.md). Writing out a 2 GB model's chunks, the longest step inside a transaction, takes
+         * a few seconds.
+         */
+        public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofSeconds(15);
 
         public Options(String applicationId, Path stateDir, int threads, int standbyReplicas, boolean exactlyOnce) {
-            this(applicationId, stateDir, threads, standbyReplicas, exactlyOnce, null, DEFAULT_SESSION_TIMEOUT);
+            this(applicationId, stateDir, threads, standbyReplicas, exactlyOnce, null, DEFAULT_SESSION_TIMEOUT,
+                    DEFAULT_TRANSACTION_TIMEOUT);
         }
 
         public static Options defaults(Path stateDir) {
@@ -102,8 +111,9 @@ public final class ScoringService implements AutoCloseable {
         // frames and model chunks up to 8 MiB travel in records, changelogs included
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), (8 << 20) + (64 << 10));
         // writing out a 2 GB model's chunks (on the stream thread, inside a transaction) takes seconds; a crashed
-        // instance's open transaction holds back readers for at most this long unless it restarts first
-        p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), 30_000);
+        // instance's open transaction holds back readers, and the failover, for at most this long
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+                (int) options.transactionTimeout().toMillis());
         // a few frames per fetch: a frame is scored in tens of ms, a fetch of 500 would outlive the poll interval
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 100);
         return p;

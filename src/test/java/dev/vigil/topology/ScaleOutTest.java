@@ -107,7 +107,7 @@ class ScaleOutTest {
             ScoringEngine engine = new ScoringEngine(backbone, 4, Duration.ofMillis(20));
             return new Instance(name, engine, ScoringService.start(kafka, engine, backbone.manifest().name(),
                     ScoringSettings.DEFAULT, new ScoringService.Options(applicationId, stateDir, 1, 1, true, null,
-                            SESSION)));
+                            SESSION, ScoringService.Options.DEFAULT_TRANSACTION_TIMEOUT)));
         }
 
         Set<String> cameras() {
