@@ -44,6 +44,14 @@ public final class AlertTracker {
         public long lastSentSeq;
         public int frames;
         public List<Alert.Box> peakBoxes = List.of();
+        /** moving share of frames above threshold, for scene changes */
+        public double sceneShare;
+        public int sceneFrames;
+        public long sceneModel = -1;
+        public String sceneId;
+        public long sceneStartSeq;
+        public long sceneStartTime;
+        public int sceneLasted;
 
         public byte[] toJson() {
             try {
@@ -83,10 +91,17 @@ public final class AlertTracker {
     }
 
     private final AlertPolicy policy;
+    private final SceneChangePolicy scene;
     private final Alert.AnalyticsModule module;
 
+    /** Anomaly alerts only: no scene-change detection. */
     public AlertTracker(AlertPolicy policy, Alert.AnalyticsModule module) {
+        this(policy, SceneChangePolicy.OFF, module);
+    }
+
+    public AlertTracker(AlertPolicy policy, SceneChangePolicy scene, Alert.AnalyticsModule module) {
         this.policy = policy;
+        this.scene = scene;
         this.module = module;
     }
 
@@ -102,6 +117,9 @@ public final class AlertTracker {
             return out;
         }
         boolean above = o.score() > o.threshold();
+        if (scene.enabled() && sceneChange(s, o, above, out)) {
+            return out;
+        }
         if (!s.open()) {
             if (s.cooldown > 0) {
                 s.cooldown--;
@@ -163,9 +181,59 @@ public final class AlertTracker {
         return out;
     }
 
+    /**
+     * Follows the share of frames above threshold; opens a scene-change alert (ending any anomaly alert) when it stays
+     * high, and ends it when the share falls or a new model is active (a model learnt on the new scene).
+     *
+     * @return true while a scene change is open: the frame raises no anomaly alert
+     */
+    private boolean sceneChange(State s, Observation o, boolean above, List<Alert> out) {
+        if (s.sceneModel != o.modelVersion()) {
+            if (s.sceneId != null) {
+                out.add(sceneRecord("end", s, o, o.timestamp()));
+                s.sceneId = null;
+            }
+            s.sceneModel = o.modelVersion();
+            s.sceneShare = 0;
+            s.sceneFrames = 0;
+        }
+        s.sceneFrames = Math.min(scene.window(), s.sceneFrames + 1);
+        s.sceneShare += ((above ? 1 : 0) - s.sceneShare) / scene.window();
+        if (s.sceneId == null) {
+            if (s.sceneFrames < scene.window() || s.sceneShare < scene.openShare()) {
+                return false;
+            }
+            if (s.open()) {
+                out.add(record("end", s, o, s.lastAboveTime));
+                s.reset(0);
+            }
+            s.sceneId = o.camera() + "-scene-" + o.timestamp();
+            s.sceneStartSeq = o.seq();
+            s.sceneStartTime = o.timestamp();
+            s.sceneLasted = 0;
+            out.add(sceneRecord("new", s, o, null));
+            return true;
+        }
+        s.sceneLasted++;
+        if (s.sceneShare <= scene.closeShare()) {
+            out.add(sceneRecord("end", s, o, o.timestamp()));
+            s.sceneId = null;
+            s.reset(policy.cooldown());
+        }
+        return true;
+    }
+
+    private Alert sceneRecord(String type, State s, Observation o, Long endTime) {
+        return new Alert(s.sceneId, type, o.camera(), Alert.SCENE_CHANGE, s.sceneStartTime, endTime, o.timestamp(),
+                o.score(), o.score(), o.threshold(), o.modelVersion(), s.sceneStartSeq, o.seq(), o.seq(),
+                s.sceneLasted + 1, o.frameWidth(), o.frameHeight(), List.of(), new Alert.Sensor(o.camera(), "camera"),
+                module, s.sceneId);
+    }
+
     private Alert record(String type, State s, Observation o, Long endTime) {
         return new Alert(s.openId, type, o.camera(), Alert.LABEL, s.startTime, endTime, o.timestamp(), s.peak,
                 o.score(), o.threshold(), o.modelVersion(), s.startSeq, s.lastAboveSeq, s.peakSeq, s.frames,
-                o.frameWidth(), o.frameHeight(), s.peakBoxes, new Alert.Sensor(o.camera(), "camera"), module);
+                o.frameWidth(), o.frameHeight(), s.peakBoxes, new Alert.Sensor(o.camera(), "camera"), module,
+                s.openId);
     }
 }

@@ -1,5 +1,6 @@
 package dev.vigil.cli;
 
+import dev.vigil.learning.TopicLearner;
 import dev.vigil.ingest.CameraConfig;
 import dev.vigil.stream.CameraFrames;
 import dev.vigil.stream.KafkaConnection;
@@ -92,7 +93,7 @@ public class AutoLearnCommand implements Callable<Integer> {
                     out.flush();
                     continue;
                 }
-                LearnCommand.Learnt learnt = LearnCommand.fit(engine, connection, camera, selection,
+                TopicLearner.Learnt learnt = LearnCommand.fit(engine, connection, camera, selection,
                         thresholdRule.resolve(camera), sampleFps,
                         ModelOutputOptions.fileIn(modelsDir, camera, java.time.Instant.now()));
                 long version = System.currentTimeMillis();

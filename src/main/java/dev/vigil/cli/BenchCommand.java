@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -93,6 +94,15 @@ public class BenchCommand implements Callable<Integer> {
                     + "subdirectory) (default: ${DEFAULT-VALUE})")
     Path workDir;
 
+    @Option(names = "--learning",
+            description = "Time learning from the stream instead: a camera's frames on an embedded broker, fitted, "
+                    + "thresholded and published by the scorer's learner, for phases of --learn-frames")
+    boolean learning;
+
+    @Option(names = "--learn-frames", defaultValue = "300,1200", split = ",", paramLabel = "N[,N...]",
+            description = "--learning: phase lengths to time, in frames (default: ${DEFAULT-VALUE})")
+    List<Integer> learnFrames;
+
     @Option(names = "--broker-dir", paramLabel = "<dir>",
             description = "--through-kafka: where the embedded broker keeps its log, in a vigil-bench-kafka "
                     + "subdirectory (default: <work-dir>/kafka). In a deployment the broker has its own machine and "
@@ -107,15 +117,18 @@ public class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (throughKafka && scaleOut) {
+        if ((throughKafka ? 1 : 0) + (scaleOut ? 1 : 0) + (learning ? 1 : 0) > 1) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--through-kafka and --scale-out are two measurements: give one");
+                    "--through-kafka, --scale-out and --learning are separate measurements: give one");
         }
         if (throughKafka) {
             return throughKafka();
         }
         if (scaleOut) {
             return scaleOut();
+        }
+        if (learning) {
+            return learning();
         }
         Map<String, Object> result;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
@@ -192,6 +205,31 @@ public class BenchCommand implements Callable<Integer> {
 
     private Object failover(Map<String, Object> r, String key) {
         return ((Map<?, ?>) r.get(instances + "_instances")).get(key);
+    }
+
+    private int learning() throws Exception {
+        Map<String, Object> r;
+        try (OnnxBackbone backbone = engine.loadBackbone()) {
+            int d = engine.features != null ? engine.features
+                    : FitOptions.defaultFeatures(backbone.manifest().totalChannels());
+            r = dev.vigil.bench.LearningBenchmark.run(backbone, new dev.vigil.bench.LearningBenchmark.Options(
+                    engine.preprocessing(backbone.manifest()), d, engine.batch, learnFrames, frameCodec.codec(),
+                    engine.seed, workDir, brokerDir));
+        }
+        write(r);
+        var out = spec.commandLine().getOut();
+        out.printf("%s %s d=%s on %s: bench backbone %.1f img/s (batch %s)%n", r.get("backbone"), r.get("input_size"),
+                r.get("features"), r.get("execution_provider"), r.get("bench_backbone_images_per_second"),
+                r.get("bench_batch"));
+        for (Object o : (List<?>) r.get("phases")) {
+            Map<?, ?> p = (Map<?, ?>) o;
+            out.printf("  learnt %s frames from the topic: %.1f img/s end to end (%.2fx the bench backbone), fitting "
+                            + "%.1f img/s (%.2fx); peak heap %.0f MB%n", p.get("frames"), p.get("images_per_second"),
+                    p.get("to_bench_backbone"), p.get("fit_images_per_second"), p.get("fit_to_bench_backbone"),
+                    ((Number) p.get("peak_heap_bytes")).doubleValue() / 1e6);
+        }
+        out.printf("accumulator %.0f MB; %s%n", ((Number) r.get("accumulator_bytes")).doubleValue() / 1e6, json);
+        return 0;
     }
 
     private void write(Map<String, Object> result) throws java.io.IOException {

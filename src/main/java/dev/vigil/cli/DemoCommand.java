@@ -72,8 +72,21 @@ public class DemoCommand implements Callable<Integer> {
             description = "Replay speed of the watched clip, 1 = real time (default: ${DEFAULT-VALUE})")
     double speed;
 
+    @Option(names = "--http-port", paramLabel = "<port>", defaultValue = "0",
+            description = "Also serve the dashboard, metrics and health checks on localhost:<port>, with no "
+                    + "authentication: it is the demo's own machine (0: none; default: ${DEFAULT-VALUE})")
+    int httpPort;
+
+    @Option(names = "--keep", description = "With --http-port: keep the broker, the scorer and the dashboard up "
+            + "after the report, until Ctrl-C")
+    boolean keep;
+
     @Override
     public Integer call() throws Exception {
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--http-port must be a port number "
+                    + "(1-65535), or 0 for no dashboard; got " + httpPort);
+        }
         PrintWriter stdout = spec.commandLine().getOut();
         // before anything is generated: without a backbone the demo stops at once, saying how to get one
         BackboneManifest manifest = BackboneManifest.read(EngineOptions.locate(backbone));
@@ -119,9 +132,20 @@ public class DemoCommand implements Callable<Integer> {
             stdout.printf("Kafka broker on %s; publishing the model for camera %s%n", broker.bootstrap(), CAMERA);
             ModelPublisher.publish(kafka, CAMERA, modelFile, System.currentTimeMillis(),
                     dev.vigil.stream.ModelChunks.DEFAULT_CHUNK_BYTES);
+            io.micrometer.prometheusmetrics.PrometheusMeterRegistry metrics = httpPort == 0 ? null : Metrics.registry();
             try (ScoringService service = ScoringService.start(kafka, engine, bb.manifest().name(),
-                    ScoringSettings.DEFAULT, ScoringService.Options.defaults(stateDir));
-                 TopicReader alerts = new TopicReader(kafka, Topics.ALERTS, CAMERA, true)) {
+                    ScoringSettings.DEFAULT, ScoringService.Options.defaults(stateDir), metrics);
+                 TopicReader alerts = new TopicReader(kafka, Topics.ALERTS, CAMERA, true);
+                 dev.vigil.web.DashboardFeed feed = httpPort == 0 ? null : dev.vigil.web.DashboardFeed.start(kafka);
+                 dev.vigil.web.WebServer web = httpPort == 0 ? null : dev.vigil.web.WebServer.start(
+                         new java.net.InetSocketAddress("localhost", httpPort), new dev.vigil.web.Health(
+                                 () -> new dev.vigil.web.Health.Check(true, java.util.Map.of()),
+                                 () -> new dev.vigil.web.Health.Check(true, java.util.Map.of("state",
+                                         service.state().name()))),
+                         metrics, new dev.vigil.web.DashboardApi(feed, kafka), dev.vigil.web.Access.open())) {
+                if (web != null) {
+                    stdout.printf("dashboard on http://localhost:%d/%n", web.port());
+                }
                 Thread printer = new Thread(() -> alerts.read(new TopicReader.Until.Forever(), r -> {
                     Alert a = Alert.fromJson(r.value());
                     stdout.printf("ALERT %-6s %s  frames %d-%d  peak %.1f (threshold %.1f)  boxes %s%n", a.type(),
@@ -144,6 +168,11 @@ public class DemoCommand implements Callable<Integer> {
                 alerts.stop();
                 printer.join(2000);
                 report(maps, clip, pre, threshold, stdout);
+                if (web != null && keep) {
+                    stdout.printf("the dashboard stays on http://localhost:%d/ until Ctrl-C%n", web.port());
+                    stdout.flush();
+                    new java.util.concurrent.CountDownLatch(1).await();
+                }
             }
         }
     }

@@ -1,15 +1,9 @@
 package dev.vigil.cli;
 
 import dev.vigil.backbone.OnnxBackbone;
-import dev.vigil.engine.Trainer;
-import dev.vigil.media.FrameCodec;
-import dev.vigil.media.RgbImage;
-import dev.vigil.padim.ModelFile;
-import dev.vigil.padim.PadimModel;
-import dev.vigil.padim.Provenance;
+import dev.vigil.learning.TopicLearner;
 import dev.vigil.padim.ThresholdRule;
 import dev.vigil.stream.CameraFrames;
-import dev.vigil.stream.FrameRecords;
 import dev.vigil.stream.KafkaConnection;
 import dev.vigil.stream.Topics;
 import picocli.CommandLine.ArgGroup;
@@ -24,9 +18,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.concurrent.Callable;
 
 @Command(name = "learn", mixinStandardHelpOptions = true,
@@ -38,8 +30,9 @@ public class LearnCommand implements Callable<Integer> {
     @Option(names = "--camera", required = true, paramLabel = "<id>", description = "Camera id")
     String camera;
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
-    FrameSpan span;
+    // repeatable: a camera can learn from several time ranges at once (--from A --to B --from C --to D)
+    @ArgGroup(exclusive = true, multiplicity = "1..*")
+    List<FrameSpan> spans;
 
     @Option(names = "--sample-fps", paramLabel = "F", defaultValue = "0",
             description = "Frames kept per second of capture time, so that a minute of footage is not 1,500 "
@@ -64,11 +57,19 @@ public class LearnCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ThresholdRule rule = thresholdRule.resolve(camera);
-        CameraFrames.Window window = span.window(Instant.now(), 2);
+        Instant now = Instant.now();
         KafkaConnection connection = kafka.connection();
         Topics.ensure(connection);
         long start = System.nanoTime();
-        CameraFrames.Selection selection = CameraFrames.select(connection, camera, window, sampleFps);
+        List<CameraFrames.Selection> parts = new java.util.ArrayList<>();
+        for (FrameSpan span : spans) {
+            parts.add(CameraFrames.select(connection, camera, span.window(now, 2), sampleFps));
+        }
+        CameraFrames.Selection selection = CameraFrames.Selection.union(parts);
+        if (parts.size() > 1) {
+            LOG.info("camera {}: {} spans of {} frames: {} frames in all", camera, parts.size(),
+                    parts.stream().map(p -> Integer.toString(p.size())).toList(), selection.size());
+        }
         if (selection.size() < 2) {
             throw new IllegalArgumentException("camera " + camera + " has " + selection.size() + " frame(s) on "
                     + Topics.FRAMES.name() + " in the span asked for" + (selection.malformed() > 0 ? " ("
@@ -77,7 +78,7 @@ public class LearnCommand implements Callable<Integer> {
         LOG.info("camera {}: fitting on {} frames of partition {} ({} .. {})", camera, selection.size(),
                 selection.partition(), Instant.ofEpochMilli(selection.firstMillis()),
                 Instant.ofEpochMilli(selection.lastMillis()));
-        Learnt learnt = fit(engine, connection, camera, selection, rule, sampleFps, output.out);
+        TopicLearner.Learnt learnt = fit(engine, connection, camera, selection, rule, sampleFps, output.out);
         Path file = learnt.file();
         long[] undecodable = {learnt.undecodable()};
         var info = learnt.info();
@@ -89,67 +90,13 @@ public class LearnCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** A model fitted and written. */
-    record Learnt(Path file, dev.vigil.padim.ModelInfo info, long undecodable) {
-    }
-
-    /** Fits a camera's model on the selected frames and writes it with its learn provenance. */
-    static Learnt fit(EngineOptions engine, KafkaConnection connection, String camera,
-                      CameraFrames.Selection selection, ThresholdRule rule, double sampleFps, Path out)
+    /** Fits a camera's model on the selected frames and writes it ({@code out}, else models/) with its provenance. */
+    static TopicLearner.Learnt fit(EngineOptions engine, KafkaConnection connection, String camera,
+                                   CameraFrames.Selection selection, ThresholdRule rule, double sampleFps, Path out)
             throws IOException {
-        long[] undecodable = {0};
-        PadimModel model;
-        try (OnnxBackbone backbone = engine.loadBackbone();
-             CameraFrames.Frames frames = CameraFrames.read(connection, selection)) {
-            model = new Trainer(backbone, engine.preprocessing(backbone.manifest()),
-                    engine.fitOptions(backbone, camera), rule).fit(decoded(camera, frames, undecodable));
+        try (OnnxBackbone backbone = engine.loadBackbone()) {
+            return new TopicLearner(backbone, connection).fit(selection, engine.preprocessing(backbone.manifest()),
+                    engine.fitOptions(backbone, camera), rule, sampleFps, ModelOutputOptions.file(out, camera, Instant.now()));
         }
-        var fitted = model.info();
-        Instant created = fitted.created();
-        model = new PadimModel(fitted.withProvenance(new Provenance("learn", camera,
-                List.of(Topics.FRAMES.name() + " partition " + selection.partition()),
-                fitted.trainingFrames() + fitted.threshold().frames(), Instant.ofEpochMilli(selection.firstMillis()),
-                Instant.ofEpochMilli(selection.lastMillis()), String.join(",", selection.codecs()), sampleFps, 0)),
-                model.gaussian());
-        Path file = ModelOutputOptions.file(out, camera, created);
-        ModelFile.write(file, model);
-        model.gaussian().close();
-        return new Learnt(file, model.info(), undecodable[0]);
-    }
-
-    /** Frames decoded one at a time as they are taken; one that does not decode is skipped and counted. */
-    static Iterator<RgbImage> decoded(String camera, Iterator<FrameRecords.Frame> frames, long[] undecodable) {
-        return new Iterator<>() {
-            RgbImage next = advance();
-
-            private RgbImage advance() {
-                while (frames.hasNext()) {
-                    FrameRecords.Frame f = frames.next();
-                    try {
-                        return FrameCodec.decode(f.image());
-                    } catch (IOException e) {
-                        if (undecodable[0]++ == 0) {
-                            LOG.warn("camera {}: frame {} skipped: {}", camera, f.seq(), e.getMessage());
-                        }
-                    }
-                }
-                return null;
-            }
-
-            @Override
-            public boolean hasNext() {
-                return next != null;
-            }
-
-            @Override
-            public RgbImage next() {
-                if (next == null) {
-                    throw new NoSuchElementException();
-                }
-                RgbImage out = next;
-                next = advance();
-                return out;
-            }
-        };
     }
 }

@@ -1,5 +1,6 @@
 package dev.vigil.cli;
 
+import dev.vigil.learning.TopicLearner;
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.engine.Detector;
 import dev.vigil.media.RgbImage;
@@ -94,7 +95,7 @@ public class ModelCalibrateCommand implements Callable<Integer> {
             model = Detector.loadModel(bb, activeFile);
             try (CameraFrames.Frames frames = CameraFrames.read(connection, selection);
                  Detector detector = new Detector(bb, model)) {
-                Iterator<RgbImage> images = LearnCommand.decoded(camera, frames, undecodable);
+                Iterator<RgbImage> images = TopicLearner.decoded(camera, frames, undecodable);
                 detector.scoreAll(images, batch, f -> f, (f, d) -> scores[n[0]++] = d.score());
             }
         } finally {

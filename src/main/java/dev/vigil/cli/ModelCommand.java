@@ -18,7 +18,8 @@ import java.util.concurrent.Callable;
 @Command(name = "model", mixinStandardHelpOptions = true,
         description = "Inspect model files, publish them to Kafka, list a camera's versions and activate one.",
         subcommands = {ModelCommand.Info.class, ModelCommand.Publish.class, ModelListCommand.class,
-                ModelActivateCommand.class, ModelCalibrateCommand.class})
+                ModelActivateCommand.class, ModelShadowCommand.class, ModelCompareCommand.class,
+                ModelCalibrateCommand.class})
 public class ModelCommand {
 
     @Command(name = "info", mixinStandardHelpOptions = true,

@@ -40,7 +40,7 @@ public class ModelListCommand implements Callable<Integer> {
         ModelVersions versions = ModelVersions.read(kafka.connection(), camera);
         List<Map<String, Object>> rows = new ArrayList<>();
         for (ModelVersions.Version v : versions.all()) {
-            rows.add(row(v, versions.active()));
+            rows.add(row(v, versions.active(), versions.shadow()));
         }
         PrintWriter out = spec.commandLine().getOut();
         versions.problems().forEach(p -> spec.commandLine().getErr().println("warning: " + p));
@@ -56,7 +56,8 @@ public class ModelListCommand implements Callable<Integer> {
         out.printf(format, "VERSION", "ACTIVE", "CREATED", "KIND", "FRAMES", "BACKBONE", "D", "THRESHOLD", "RULE",
                 "PROVENANCE");
         for (Map<String, Object> r : rows) {
-            out.printf(format, r.get("version"), Boolean.TRUE.equals(r.get("active")) ? "*" : "",
+            out.printf(format, r.get("version"), Boolean.TRUE.equals(r.get("active")) ? "*"
+                            : Boolean.TRUE.equals(r.get("shadow")) ? "shadow" : "",
                     text(r.get("created")), text(r.get("kind")), text(r.get("frames")), text(r.get("backbone")),
                     text(r.get("features")), r.get("threshold") instanceof Double t ? String.format("%.4f", t) : "-",
                     text(r.get("threshold_rule")), r.containsKey("problem") ? r.get("problem") : text(r.get("provenance")));
@@ -71,11 +72,12 @@ public class ModelListCommand implements Callable<Integer> {
         return o == null ? "-" : o.toString();
     }
 
-    private Map<String, Object> row(ModelVersions.Version v, long active) {
+    private Map<String, Object> row(ModelVersions.Version v, long active, long shadow) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("camera", camera);
         r.put("version", v.version());
         r.put("active", v.version() == active);
+        r.put("shadow", v.version() == shadow);
         r.put("complete", v.complete());
         r.put("chunks", v.count());
         r.put("bytes", v.totalBytes());

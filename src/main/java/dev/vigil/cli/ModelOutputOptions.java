@@ -21,6 +21,11 @@ public class ModelOutputOptions {
     @Option(names = "--publish", description = "Put the model on the models topic as the camera's new version")
     boolean publish;
 
+    @Option(names = "--shadow",
+            description = "With --publish: a candidate, scored beside the active model (on vigil.shadow) until "
+                    + "`model activate` promotes it; it does not become active by being newest")
+    boolean shadow;
+
     @Option(names = "--keep", paramLabel = "N", defaultValue = "3",
             description = "With --publish: versions of the camera's model kept on the topic (default: ${DEFAULT-VALUE})")
     int keep;
@@ -58,8 +63,12 @@ public class ModelOutputOptions {
             return;
         }
         long version = System.currentTimeMillis();
+        if (shadow) {
+            // before the chunks: the scorer must know the version is a candidate when it becomes complete
+            ModelPublisher.shadow(connection, camera, version);
+        }
         int chunks = ModelPublisher.publish(connection, camera, file, version, ModelChunks.DEFAULT_CHUNK_BYTES, keep);
-        report.printf("published it for camera %s as version %d: %d chunks on %s%n", camera, version, chunks,
-                Topics.MODELS.name());
+        report.printf("published it for camera %s as version %d%s: %d chunks on %s%n", camera, version,
+                shadow ? " (candidate, scored in shadow)" : "", chunks, Topics.MODELS.name());
     }
 }

@@ -4,9 +4,14 @@ import dev.vigil.alerting.AlertPolicy;
 import dev.vigil.backbone.BackboneManifest;
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.engine.ScoringEngine;
-import dev.vigil.health.HealthServer;
 import dev.vigil.topology.ScoringService;
 import dev.vigil.topology.ScoringSettings;
+import dev.vigil.web.Access;
+import dev.vigil.web.DashboardApi;
+import dev.vigil.web.DashboardFeed;
+import dev.vigil.web.Health;
+import dev.vigil.web.WebServer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -117,9 +122,16 @@ public class ServeCommand implements Callable<Integer> {
     Duration statsEvery;
 
     @Option(names = "--http-port", paramLabel = "<port>", defaultValue = "8080",
-            description = "Port of the health checks " + HealthServer.LIVE_PATH + " and " + HealthServer.READY_PATH
-                    + ", on all interfaces (0: none; default: ${DEFAULT-VALUE})")
+            description = "Port of the health checks " + Health.LIVE_PATH + " and " + Health.READY_PATH
+                    + ", the Prometheus metrics " + WebServer.METRICS_PATH + " and the dashboard /, on all "
+                    + "interfaces (0: none; default: ${DEFAULT-VALUE})")
     int httpPort;
+
+    @Mixin
+    LearningOptions learning;
+
+    @Mixin
+    DashboardOptions dashboard;
 
     @Mixin
     KafkaOptions kafka;
@@ -133,23 +145,42 @@ public class ServeCommand implements Callable<Integer> {
         ScoringSettings settings = new ScoringSettings(maxInFlight, maxLiveAge,
                 new AlertPolicy(openAfter, closeAfter, cooldown, updateEvery, AlertPolicy.DEFAULT.peakRise()),
                 minRegionArea, ScoringSettings.DEFAULT.maxBoxes());
+        settings = learning.apply(settings);
         if (httpPort < 0 || httpPort > 65535) {
             throw new ParameterException(spec.commandLine(), "--http-port must be a port number (1-65535), or 0 for "
                     + "no health checks; got " + httpPort);
         }
         CountDownLatch stopped = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
+        Access access = dashboard.access();
+        var kafkaConnection = kafka.connection();
+        PrometheusMeterRegistry metrics = Metrics.registry();
         // up before the backbone loads, so that a liveness probe sees a process that is starting, not a dead one
         AtomicReference<ScoringService> running = new AtomicReference<>();
-        HealthServer health = httpPort == 0 ? null : HealthServer.start(new InetSocketAddress(httpPort),
-                () -> liveness(running.get()), () -> readiness(running.get()));
+        DashboardFeed feed = httpPort == 0 || access == null ? null : DashboardFeed.start(kafkaConnection);
+        if (httpPort != 0 && access == null) {
+            org.slf4j.LoggerFactory.getLogger(ServeCommand.class).warn("dashboard off: no token (set $"
+                    + DashboardOptions.TOKEN_ENV + " or --dashboard-token-file, or --no-auth for local use)");
+        }
+        WebServer health;
+        try {
+            health = httpPort == 0 ? null : WebServer.start(new InetSocketAddress(httpPort),
+                    new Health(() -> liveness(running.get()), () -> readiness(running.get())), metrics,
+                    feed == null ? null : new DashboardApi(feed, kafkaConnection), access);
+        } catch (java.io.IOException | RuntimeException e) {
+            if (feed != null) {
+                feed.close();
+            }
+            throw e;
+        }
         try (OnnxBackbone bb = OnnxBackbone.load(BackboneManifest.read(EngineOptions.locate(backbone)),
                 EngineOptions.device(device));
              ScoringEngine engine = new ScoringEngine(bb, batch, Duration.ofMillis(lingerMs));
-             ScoringService service = ScoringService.start(kafka.connection(), engine, bb.manifest().name(), settings,
+             ScoringService service = ScoringService.start(kafkaConnection, engine, bb.manifest().name(), settings,
                      new ScoringService.Options(applicationId, stateDir, threads, standbyReplicas, !atLeastOnce,
                              instanceId == null || instanceId.isBlank() ? null : instanceId, sessionTimeout,
-                             transactionTimeout))) {
+                             transactionTimeout),
+                     settings.autoLearn() == null ? null : learning.learner(bb, kafkaConnection), metrics)) {
             running.set(service);
             // on SIGTERM: let this thread close everything in order (a clean close commits what was scored)
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -160,8 +191,9 @@ public class ServeCommand implements Callable<Integer> {
                     Thread.currentThread().interrupt();
                 }
             }, "vigil-serve-shutdown"));
-            out.printf("scoring on %s as %s (state in %s, %s, batch %d, linger %d ms); Ctrl-C stops%n", kafka.bootstrap,
-                    applicationId, stateDir, atLeastOnce ? "at_least_once" : "exactly_once_v2", batch, lingerMs);
+            out.printf("scoring on %s as %s (state in %s, %s, batch %d, linger %d ms%s); Ctrl-C stops%n",
+                    kafka.bootstrap, applicationId, stateDir, atLeastOnce ? "at_least_once" : "exactly_once_v2", batch,
+                    lingerMs, settings.autoLearn() == null ? "" : ", cameras with no model learn one");
             out.flush();
             while (!stopped.await(statsEvery.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
                 out.printf("%s: %s%n", service.state(), service.stats().summary());
@@ -172,18 +204,21 @@ public class ServeCommand implements Callable<Integer> {
             if (health != null) {
                 health.close();
             }
+            if (feed != null) {
+                feed.close();
+            }
             closed.countDown();
         }
         return 0;
     }
 
     /** Live while Kafka Streams can still recover by itself: ERROR needs a new process (docs/operations.md). */
-    static HealthServer.Check liveness(ScoringService service) {
+    static Health.Check liveness(ScoringService service) {
         if (service == null) {
-            return new HealthServer.Check(true, Map.of("state", "STARTING"));
+            return new Health.Check(true, Map.of("state", "STARTING"));
         }
         KafkaStreams.State state = service.state();
-        return new HealthServer.Check(state != KafkaStreams.State.ERROR && state != KafkaStreams.State.PENDING_ERROR,
+        return new Health.Check(state != KafkaStreams.State.ERROR && state != KafkaStreams.State.PENDING_ERROR,
                 Map.of("state", state.name()));
     }
 
@@ -191,15 +226,15 @@ public class ServeCommand implements Callable<Integer> {
      * Ready once Kafka Streams is RUNNING: its tasks are assigned and their state restored. Models are not waited for:
      * a camera whose model is not published yet is a normal state, and would keep the instance unready for ever.
      */
-    static HealthServer.Check readiness(ScoringService service) {
+    static Health.Check readiness(ScoringService service) {
         if (service == null) {
-            return new HealthServer.Check(false, Map.of("state", "STARTING"));
+            return new Health.Check(false, Map.of("state", "STARTING"));
         }
         KafkaStreams.State state = service.state();
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("state", state.name());
         details.put("models_loaded", service.stats().modelsLoaded());
         details.put("scored", service.stats().scored());
-        return new HealthServer.Check(state == KafkaStreams.State.RUNNING, details);
+        return new Health.Check(state == KafkaStreams.State.RUNNING, details);
     }
 }

@@ -20,11 +20,16 @@ public class ThresholdRuleOptions {
             description = "Camera file whose threshold_rule applies (default: config/cameras.yaml when it exists)")
     Path cameras;
 
+    /** The camera file whose rules apply: --cameras, else config/cameras.yaml when it exists, else null. */
+    Path file() {
+        return cameras != null ? cameras : Files.isRegularFile(CameraConfig.DEFAULT_FILE) ? CameraConfig.DEFAULT_FILE : null;
+    }
+
     ThresholdRule resolve(String camera) throws CameraConfigException {
         if (rule != null) {
             return ThresholdRule.parse(rule);
         }
-        Path file = cameras != null ? cameras : Files.isRegularFile(CameraConfig.DEFAULT_FILE) ? CameraConfig.DEFAULT_FILE : null;
+        Path file = file();
         if (file == null) {
             return ThresholdRule.DEFAULT;
         }

@@ -25,20 +25,29 @@ public final class FitStage implements Consumer<EmbeddingBatch> {
     private final List<EmbeddingBatch> pending = new ArrayList<>();
 
     public FitStage(GaussianAccumulator accumulator, FeatureExtractor extractor, int batchSize) {
+        this(accumulator, extractor, batchSize, TARGET_FRAMES);
+    }
+
+    /** @param maxFrames at most this many frames per merge (at least one batch) */
+    public FitStage(GaussianAccumulator accumulator, FeatureExtractor extractor, int batchSize, int maxFrames) {
         this.accumulator = accumulator;
         this.extractor = extractor;
         this.group = groupSize(accumulator.positions(), accumulator.features(), batchSize,
-                Runtime.getRuntime().maxMemory());
+                Runtime.getRuntime().maxMemory(), maxFrames);
     }
 
     /** Batches per merge: up to {@link #TARGET_FRAMES} frames, within the heap left by the accumulator. */
     static int groupSize(int positions, int features, int batchSize, long maxHeap) {
+        return groupSize(positions, features, batchSize, maxHeap, TARGET_FRAMES);
+    }
+
+    private static int groupSize(int positions, int features, int batchSize, long maxHeap, int maxFrames) {
         long batchBytes = 4L * positions * features * batchSize;
         long accumulatorBytes = 8L * positions * (PackedTriangle.size(features) + features);
         // two batches are always in flight (one being embedded, one being consumed)
         long free = maxHeap - accumulatorBytes - 2 * batchBytes - RESERVE_BYTES;
         long byHeap = free / batchBytes;
-        long byTarget = Math.max(1, TARGET_FRAMES / batchSize);
+        long byTarget = Math.max(1, Math.min(TARGET_FRAMES, maxFrames) / batchSize);
         return (int) Math.max(1, Math.min(Math.min(byHeap, byTarget), FeatureExtractor.SPARE_BATCHES - 2));
     }
 

@@ -122,6 +122,7 @@ public final class ScoringEngine implements AutoCloseable {
     private volatile boolean closed;
     private final java.util.concurrent.atomic.AtomicLong batches = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong frames = new java.util.concurrent.atomic.AtomicLong();
+    private volatile java.util.function.IntConsumer batchListener = n -> { };
 
     public ScoringEngine(OnnxBackbone backbone, int batchSize, Duration linger) {
         if (batchSize < 1) {
@@ -183,6 +184,11 @@ public final class ScoringEngine implements AutoCloseable {
         CompletableFuture<Detection> result = new CompletableFuture<>();
         queue.add(new Request(model, frame, encoded, width, height, result));
         return result;
+    }
+
+    /** Has {@code listener} told each backbone batch's size (for metrics), on the engine's thread: keep it quick. */
+    public void onBatch(java.util.function.IntConsumer listener) {
+        batchListener = listener;
     }
 
     public int batchSize() {
@@ -325,6 +331,7 @@ public final class ScoringEngine implements AutoCloseable {
     private List<Group> embed(List<Request> batch) {
         batches.incrementAndGet();
         frames.addAndGet(batch.size());
+        batchListener.accept(batch.size());
         Map<FeatureExtractor, Map<CameraModel, List<Request>>> byExtractor = new LinkedHashMap<>();
         for (Request r : batch) {
             byExtractor.computeIfAbsent(r.model().detector.extractor(), k -> new LinkedHashMap<>())

@@ -58,9 +58,7 @@ public final class Trainer {
             private RgbImage advance() {
                 while (frames.hasNext()) {
                     RgbImage frame = extractor.prepare(frames.next());
-                    int n = options.holdOutEvery();
-                    // frames 90-99, 190-199, ... for n = 10: a held-back frame's neighbours are mostly unseen too
-                    boolean holdOut = n > 0 && (seen[0] / n) % n == n - 1 && heldOut.size() < options.maxHeldOut();
+                    boolean holdOut = options.heldOut(seen[0], heldOut.size());
                     seen[0]++;
                     if (holdOut) {
                         heldOut.add(frame);
@@ -83,7 +81,7 @@ public final class Trainer {
                 return out;
             }
         };
-        FitStage stage = new FitStage(accumulator, extractor, options.batchSize());
+        FitStage stage = new FitStage(accumulator, extractor, options.batchSize(), options.maxGroupFrames());
         long[] logged = {0};
         Pipeline.run(new Batches<>(toFit, options.batchSize()), extractor::embed, (EmbeddingBatch batch) -> {
             stage.accept(batch);
@@ -111,6 +109,10 @@ public final class Trainer {
     }
 
     private ThresholdStats threshold(PadimModel model, List<RgbImage> heldOut) {
+        if (options.holdOutEvery() == 0) {
+            // asked for: the caller derives the threshold
+            return ThresholdStats.none().withRule(rule);
+        }
         if (heldOut.isEmpty()) {
             LOG.warn("too few training frames to hold any back (the first block is frames {}-{}): the model has no "
                     + "default threshold; set one with --threshold", options.holdOutEvery() * (options.holdOutEvery() - 1),

@@ -20,6 +20,8 @@ import java.util.List;
  * @param score        the score of the frame that produced this record
  * @param frames       frames above threshold so far
  * @param boxes        the anomalous regions of the frame with the peak score, in that frame's pixels, largest peak first
+ * @param snapshot     the key of the alert's snapshot on {@link Topics#SNAPSHOTS} (a JPEG of the peak frame with its
+ *                     anomaly map over it); the dashboard serves it at {@code /api/snapshots/<key>}
  */
 public record Alert(String id, String type, String camera, String label,
                     @JsonProperty("start_time") long startTime, @JsonProperty("end_time") Long endTime,
@@ -29,9 +31,12 @@ public record Alert(String id, String type, String camera, String label,
                     @JsonProperty("start_seq") long startSeq, @JsonProperty("last_seq") long lastSeq,
                     @JsonProperty("peak_seq") long peakSeq, int frames,
                     @JsonProperty("frame_width") int frameWidth, @JsonProperty("frame_height") int frameHeight,
-                    List<Box> boxes, Sensor sensor, @JsonProperty("analytics_module") AnalyticsModule analyticsModule) {
+                    List<Box> boxes, Sensor sensor, @JsonProperty("analytics_module") AnalyticsModule analyticsModule,
+                    String snapshot) {
     private static final ObjectMapper JSON = new ObjectMapper();
     public static final String LABEL = "anomaly";
+    /** the label of a scene change: most frames above threshold for long, the camera's normal has changed */
+    public static final String SCENE_CHANGE = "scene-change";
 
     /**
      * A region of the thresholded map, in frame pixels.
@@ -48,6 +53,14 @@ public record Alert(String id, String type, String camera, String label,
 
     /** DeepStream's analytics module: what raised the alert. */
     public record AnalyticsModule(String id, String description, String source, String version) {
+    }
+
+    /**
+     * Whether this record's frame gets a snapshot: the opening frame, then each update sent for a new peak (the
+     * snapshot record of a later peak replaces the earlier one).
+     */
+    public boolean takesSnapshot() {
+        return type.equals("new") || type.equals("update") && lastSeq == peakSeq;
     }
 
     public byte[] toJson() {

@@ -51,6 +51,29 @@ public final class CameraFrames {
         public int size() {
             return offsets.length;
         }
+
+        /**
+         * Several selections of one camera as one: their frames, each once, in offset order. A fit on it is the fit
+         * the selections' partial fits would merge into, so a camera can learn from several time ranges at once.
+         */
+        public static Selection union(List<Selection> parts) {
+            Selection first = parts.get(0);
+            long[] offsets = parts.stream().flatMapToLong(p -> java.util.Arrays.stream(p.offsets())).sorted()
+                    .distinct().toArray();
+            TreeSet<String> codecs = new TreeSet<>();
+            parts.forEach(p -> codecs.addAll(p.codecs()));
+            long firstMillis = parts.stream().filter(p -> p.size() > 0).mapToLong(Selection::firstMillis).min()
+                    .orElse(-1);
+            long lastMillis = parts.stream().filter(p -> p.size() > 0).mapToLong(Selection::lastMillis).max()
+                    .orElse(-1);
+            return new Selection(first.camera(), first.partition(), offsets, firstMillis, lastMillis, codecs,
+                    parts.stream().mapToLong(Selection::malformed).sum());
+        }
+
+        /** The same camera and partition, other offsets of them (ascending). */
+        public Selection with(long[] someOffsets) {
+            return new Selection(camera, partition, someOffsets, firstMillis, lastMillis, codecs, malformed);
+        }
     }
 
     private CameraFrames() {
@@ -61,6 +84,23 @@ public final class CameraFrames {
      *                  kept), or 0 for every frame
      */
     public static Selection select(KafkaConnection kafka, String camera, Window window, double sampleFps) {
+        return select(kafka, camera, window, -1, -1, sampleFps);
+    }
+
+    /**
+     * The camera's frames at offsets {@code from..to} (both included) of its partition, sampled as {@link #select}
+     * does: the frames a learning phase counted, selected again to be fitted on.
+     */
+    public static Selection select(KafkaConnection kafka, String camera, long fromOffset, long toOffset,
+                                   double sampleFps) {
+        if (fromOffset < 0 || toOffset < fromOffset) {
+            throw new IllegalArgumentException("offsets must be 0 <= from <= to, got " + fromOffset + ".." + toOffset);
+        }
+        return select(kafka, camera, new Window(null, null, 0), fromOffset, toOffset + 1, sampleFps);
+    }
+
+    private static Selection select(KafkaConnection kafka, String camera, Window window, long fromOffset,
+                                    long toOffset, double sampleFps) {
         if (sampleFps < 0 || Double.isNaN(sampleFps)) {
             throw new IllegalArgumentException("sampling rate must be positive frames per second (or 0 for every "
                     + "frame), got " + sampleFps);
@@ -70,6 +110,11 @@ public final class CameraFrames {
             TopicPartition tp = partition(consumer, camera);
             long end = consumer.endOffsets(List.of(tp)).get(tp);
             long start = consumer.beginningOffsets(List.of(tp)).get(tp);
+            if (fromOffset >= 0) {
+                // offsets gone to retention since they were counted are simply not there
+                start = Math.max(start, fromOffset);
+                end = Math.min(end, toOffset);
+            }
             if (window.from() != null) {
                 OffsetAndTimestamp at = consumer.offsetsForTimes(Map.of(tp, window.from().toEpochMilli())).get(tp);
                 start = at == null ? end : at.offset();

@@ -70,12 +70,26 @@ public final class ModelPublisher {
     /** Writes an activation record (docs/topics.md), acknowledged before it returns. */
     public static void activate(KafkaConnection kafka, String camera, long version)
             throws IOException, InterruptedException {
+        control(kafka, ModelRecords.Control.activate(camera, version), "activating version " + version + " of camera "
+                + camera + " on " + kafka);
+    }
+
+    /**
+     * Writes a shadow record: the camera is scored with {@code version} beside its active model (0: no longer).
+     * Written before a version's chunks, it keeps that version from becoming active when complete.
+     */
+    public static void shadow(KafkaConnection kafka, String camera, long version)
+            throws IOException, InterruptedException {
+        control(kafka, ModelRecords.Control.shadow(camera, version), (version > 0 ? "shadowing version " + version
+                : "ending the shadow") + " of camera " + camera + " on " + kafka);
+    }
+
+    private static void control(KafkaConnection kafka, ModelRecords.Control control, String what)
+            throws IOException, InterruptedException {
         Topics.ensure(kafka);
         try (KafkaProducer<String, byte[]> producer = Producers.create(kafka, 64 * 1024)) {
             int partitions = producer.partitionsFor(Topics.MODELS.name()).size();
-            send(producer, List.of(ModelRecords.toRecord(new ModelRecords.Activation(camera, version),
-                    System.currentTimeMillis(), partitions)), "activating version " + version + " of camera "
-                    + camera + " on " + kafka);
+            send(producer, List.of(ModelRecords.toRecord(control, System.currentTimeMillis(), partitions)), what);
         }
     }
 

@@ -25,10 +25,34 @@ public final class ModelRecords {
     static final String SHA256 = "vigil.model.sha256";
     /** present on control records only: what the record asks for ({@code activate}) */
     static final String CONTROL = "vigil.control";
-    static final String ACTIVATE = "activate";
+    public static final String ACTIVATE = "activate";
+    public static final String SHADOW = "shadow";
 
-    /** A request that a camera be scored with one of its stored versions. */
-    public record Activation(String camera, long version) {
+    /**
+     * A control record: {@link #ACTIVATE}, score a camera with one of its stored versions; {@link #SHADOW}, score
+     * it with a candidate version as well, beside the active one, without letting the candidate raise alerts (version
+     * 0: stop shadowing). A shadow record written before a version's chunks keeps that version from becoming active
+     * when it is complete.
+     */
+    public record Control(String camera, String action, long version) {
+        public Control {
+            if (!action.equals(ACTIVATE) && !action.equals(SHADOW)) {
+                throw new IllegalArgumentException("model control record asks for '" + action
+                        + "', which this Vigil does not know (activate, shadow)");
+            }
+        }
+
+        public static Control activate(String camera, long version) {
+            return new Control(camera, ACTIVATE, version);
+        }
+
+        public static Control shadow(String camera, long version) {
+            return new Control(camera, SHADOW, version);
+        }
+
+        public boolean shadow() {
+            return action.equals(SHADOW);
+        }
     }
 
     private ModelRecords() {
@@ -62,16 +86,16 @@ public final class ModelRecords {
         return new ProducerRecord<>(Topics.MODELS.name(), partitionFor(camera, partitions), key, null);
     }
 
-    /** The activation record: key {@code <camera>#activate}, so compaction keeps the latest one. */
-    public static ProducerRecord<String, byte[]> toRecord(Activation activation, long at, int partitions) {
+    /** A control record: key {@code <camera>#<action>}, so compaction keeps the latest of each. */
+    public static ProducerRecord<String, byte[]> toRecord(Control control, long at, int partitions) {
         RecordHeaders headers = new RecordHeaders();
-        TextHeaders.add(headers, CONTROL, ACTIVATE);
-        TextHeaders.add(headers, CAMERA, activation.camera());
-        TextHeaders.add(headers, VERSION, Long.toString(activation.version()));
-        String json = "{\"camera\": \"" + activation.camera().replace("\\", "\\\\").replace("\"", "\\\"")
-                + "\", \"activate\": " + activation.version() + ", \"at\": " + at + "}";
-        return new ProducerRecord<>(Topics.MODELS.name(), partitionFor(activation.camera(), partitions), at,
-                activation.camera() + "#" + ACTIVATE, json.getBytes(StandardCharsets.UTF_8), headers);
+        TextHeaders.add(headers, CONTROL, control.action());
+        TextHeaders.add(headers, CAMERA, control.camera());
+        TextHeaders.add(headers, VERSION, Long.toString(control.version()));
+        String json = "{\"camera\": \"" + control.camera().replace("\\", "\\\\").replace("\"", "\\\"")
+                + "\", \"" + control.action() + "\": " + control.version() + ", \"at\": " + at + "}";
+        return new ProducerRecord<>(Topics.MODELS.name(), partitionFor(control.camera(), partitions), at,
+                control.camera() + "#" + control.action(), json.getBytes(StandardCharsets.UTF_8), headers);
     }
 
     /** Whether a record of the models topic is a control record rather than a chunk. */
@@ -80,14 +104,14 @@ public final class ModelRecords {
     }
 
     /** @throws IllegalArgumentException naming the record and what is wrong with it */
-    public static Activation activationFromParts(String key, Headers headers) {
+    public static Control controlFromParts(String key, Headers headers) {
         String what = "model control record " + key;
         String control = TextHeaders.required(headers, CONTROL, what);
-        if (!control.equals(ACTIVATE)) {
+        if (!control.equals(ACTIVATE) && !control.equals(SHADOW)) {
             throw new IllegalArgumentException(what + " asks for '" + control + "', which this Vigil does not know");
         }
         try {
-            return new Activation(TextHeaders.required(headers, CAMERA, what),
+            return new Control(TextHeaders.required(headers, CAMERA, what), control,
                     Long.parseLong(TextHeaders.required(headers, VERSION, what)));
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(what + " has a malformed version: " + e.getMessage(), e);

@@ -36,6 +36,7 @@ public final class ModelVersions {
     private final Map<Long, Version> versions = new TreeMap<>();
     private final List<String> problems = new ArrayList<>();
     private long active = -1;
+    private long shadow = -1;
 
     private ModelVersions(String camera) {
         this.camera = camera;
@@ -65,10 +66,21 @@ public final class ModelVersions {
         }
         try {
             if (ModelRecords.isControl(r.headers())) {
-                ModelRecords.Activation a = ModelRecords.activationFromParts(r.key(), r.headers());
+                ModelRecords.Control a = ModelRecords.controlFromParts(r.key(), r.headers());
+                if (!a.camera().equals(camera)) {
+                    return;
+                }
+                if (a.shadow()) {
+                    shadow = a.version() > 0 ? a.version() : -1;
+                    return;
+                }
                 Version v = versions.get(a.version());
-                if (a.camera().equals(camera) && v != null && v.complete()) {
+                if (v != null && v.complete()) {
                     active = a.version();
+                    if (shadow == active) {
+                        // the candidate was promoted: it is no longer a shadow
+                        shadow = -1;
+                    }
                 }
                 return;
             }
@@ -86,7 +98,8 @@ public final class ModelVersions {
             boolean wasComplete = v.complete();
             v.keys().add(r.key());
             v.received().set(c.index());
-            if (!wasComplete && v.complete() && c.version() > active) {
+            // a candidate (named by a shadow record before its chunks) does not become active by being newest
+            if (!wasComplete && v.complete() && c.version() > active && c.version() != shadow) {
                 active = c.version();
             }
         } catch (IllegalArgumentException e) {
@@ -138,6 +151,11 @@ public final class ModelVersions {
         return versions.values().stream().filter(v -> !v.keys().isEmpty()).toList();
     }
 
+    /** The version scored in shadow beside the active one, or -1 when none. */
+    public long shadow() {
+        return shadow;
+    }
+
     public List<Version> complete() {
         return versions.values().stream().filter(Version::complete).toList();
     }
@@ -153,14 +171,15 @@ public final class ModelVersions {
         return List.copyOf(problems);
     }
 
-    /** The versions to delete so that the newest {@code keep} complete ones and the active one remain. */
+    /** The versions to delete so that the newest {@code keep} complete ones, the active one and the shadow remain. */
     public List<Version> beyond(int keep) {
         List<Version> newestFirst = all().stream().sorted(Comparator.comparingLong(Version::version).reversed()).toList();
         List<Version> out = new ArrayList<>();
         int kept = 0;
         for (Version v : newestFirst) {
             // the newest version, even incomplete, may still be arriving; older incomplete ones were abandoned
-            boolean keepIt = v.version() == active() || v.complete() && kept < keep || v == newestFirst.get(0);
+            boolean keepIt = v.version() == active() || v.version() == shadow || v.complete() && kept < keep
+                    || v == newestFirst.get(0);
             if (v.complete() && kept < keep) {
                 kept++;
             }

@@ -13,8 +13,8 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 
 /**
- * The registry of Vigil's topics, used by every producer, consumer and topology and by the tests. All are keyed by
- * camera id and share one partition count, so that a camera's frames, model, maps and alerts meet on the same
+ * The registry of Vigil's topics, used by every producer, consumer and topology and by the tests. All but the
+ * snapshots are keyed by camera id and share one partition count, so that a camera's frames, model, maps and alerts meet on the same
  * partition number (docs/topics.md).
  */
 public final class Topics {
@@ -32,14 +32,26 @@ public final class Topics {
     /** Alert lifecycle records: new, update, end. */
     public static final Topic ALERTS = new Topic("vigil.alerts", PARTITIONS,
             Map.of("retention.ms", String.valueOf(30L * 24 * 3600 * 1000)));
+    /**
+     * Alert snapshots: a JPEG of the frame with its anomaly map and boxes over it, when an alert opens and at each
+     * new peak, keyed by alert id (not camera; the newest record of a key is the alert's picture). Kept as long as
+     * the alerts.
+     */
+    public static final Topic SNAPSHOTS = new Topic("vigil.snapshots", PARTITIONS,
+            Map.of("retention.ms", String.valueOf(30L * 24 * 3600 * 1000), "max.message.bytes",
+                    String.valueOf(8 << 20)));
     /** Camera online/offline; compacted to each camera's latest state. */
     public static final Topic CAMERA_STATUS = new Topic("vigil.camera-status", PARTITIONS,
             Map.of("cleanup.policy", "compact"));
+    /** Frames scored by a candidate model beside the active one: both scores and alerts, for comparison. */
+    public static final Topic SHADOW = new Topic("vigil.shadow", PARTITIONS,
+            Map.of("retention.ms", String.valueOf(7 * 24 * 3600 * 1000L)));
     /** Inputs that could not be processed, with the reason. */
     public static final Topic DEAD_LETTERS = new Topic("vigil.dead-letters", PARTITIONS,
             Map.of("retention.ms", String.valueOf(30L * 24 * 3600 * 1000), "max.message.bytes", String.valueOf(8 << 20)));
 
-    public static final List<Topic> ALL = List.of(FRAMES, MODELS, ANOMALY_MAPS, ALERTS, CAMERA_STATUS, DEAD_LETTERS);
+    public static final List<Topic> ALL = List.of(FRAMES, MODELS, ANOMALY_MAPS, ALERTS, SNAPSHOTS, CAMERA_STATUS,
+            SHADOW,            DEAD_LETTERS);
 
     private Topics() {
     }

@@ -12,10 +12,15 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class CameraModels {
     private final Map<String, CameraModel> active = new ConcurrentHashMap<>();
-    private final ScoringStats stats;
+    /** the cameras held, as reported (ScoringStats.modelsHeld for the active models) */
+    private final java.util.Set<String> held;
 
-    CameraModels(ScoringStats stats) {
-        this.stats = stats;
+    CameraModels(java.util.Set<String> held) {
+        this.held = held;
+    }
+
+    CameraModels() {
+        this(ConcurrentHashMap.newKeySet());
     }
 
     CameraModel get(String camera) {
@@ -24,7 +29,7 @@ final class CameraModels {
 
     void activate(CameraModel model) {
         CameraModel old = active.put(model.camera(), model);
-        stats.modelsHeld.add(model.camera());
+        held.add(model.camera());
         if (old != null) {
             old.release();
         }
@@ -33,7 +38,7 @@ final class CameraModels {
     /** Forgets a camera whose partition moved to another instance. */
     void drop(String camera) {
         CameraModel old = active.remove(camera);
-        stats.modelsHeld.remove(camera);
+        held.remove(camera);
         if (old != null) {
             old.release();
         }

@@ -10,6 +10,7 @@ import dev.vigil.stream.AnomalyMapRecord;
 import dev.vigil.stream.DeadLetters;
 import dev.vigil.stream.FrameRecords;
 import dev.vigil.stream.FrameRecords.Frame;
+import dev.vigil.stream.ShadowRecord;
 import dev.vigil.stream.Topics;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -50,8 +51,15 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
     static final String BUFFER = "vigil-frame-buffer";
     static final String ALERT_STATE = "vigil-alert-state";
 
-    private record Pending(String key, Frame frame, CompletableFuture<CameraModel> model,
-                           CompletableFuture<Detection> result) {
+    /**
+     * @param shadow     a candidate's model and its result for the same frame, or null
+     * @param takenNanos when the frame was taken (System.nanoTime), for the scoring-latency histogram
+     */
+    private record Pending(String key, Frame frame, long offset, CompletableFuture<CameraModel> model,
+                           CompletableFuture<Detection> result, Shadow shadow, long takenNanos) {
+    }
+
+    private record Shadow(CameraModel model, CompletableFuture<Detection> result) {
     }
 
     private final ScoringTopology.Shared shared;
@@ -60,6 +68,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
     private KeyValueStore<String, byte[]> buffer;
     private KeyValueStore<String, byte[]> alertState;
     private ModelStore models;
+    private LearningPhases learning;
     private final ArrayDeque<Pending> inFlight = new ArrayDeque<>();
     private final Set<String> cameras = new HashSet<>();
     private final Map<String, TrackedState> trackedStates = new HashMap<>();
@@ -67,7 +76,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
 
     FrameProcessor(ScoringTopology.Shared shared) {
         this.shared = shared;
-        this.tracker = new AlertTracker(shared.settings().alerts(), shared.module());
+        this.tracker = new AlertTracker(shared.settings().alerts(), shared.settings().sceneChange(), shared.module());
     }
 
     @Override
@@ -79,6 +88,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
         trackedStates.clear();
         this.models = new ModelStore(context.getStateStore(ModelStore.CHUNKS), context.getStateStore(ModelStore.ACTIVE),
                 workDir(context));
+        this.learning = new LearningPhases(shared, context);
         // frames taken but not emitted before a restart or a move of this task: score them first, in order
         List<KeyValue<String, byte[]>> left = new ArrayList<>();
         try (KeyValueIterator<String, byte[]> it = buffer.all()) {
@@ -90,7 +100,8 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             for (KeyValue<String, byte[]> kv : left) {
                 nextKey = Math.max(nextKey, Long.parseLong(kv.key) + 1);
                 Frame f = frames.get(offset(kv.value));
-                if (f == null || !submit(kv.key, f)) {
+                // counted toward a learning phase when first taken: not again
+                if (f == null || !submit(kv.key, f, offset(kv.value), false)) {
                     if (f == null) {
                         LOG.error("task {}: frame at offset {} of {} is no longer on the topic (retention): not scored",
                                 context.taskId(), offset(kv.value), Topics.FRAMES.name());
@@ -124,11 +135,12 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             shared.stats().skippedLate.increment();
             return;
         }
+        shared.stats().frameIn(f.camera());
         String key = String.format("%019d", nextKey++);
+        long offset = ctx.recordMetadata().map(m -> m.offset()).orElseThrow();
         // the frame itself stays on the frames topic: the buffer keeps where it is, for a restart to re-read it
-        buffer.put(key, Long.toString(ctx.recordMetadata().map(m -> m.offset()).orElseThrow())
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        if (!submit(key, f)) {
+        buffer.put(key, Long.toString(offset).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        if (!submit(key, f, offset, true)) {
             buffer.delete(key);
         }
         drain(false);
@@ -137,12 +149,21 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
         }
     }
 
-    /** Queues a frame for decoding and scoring; false when it was dealt with at once (no model). */
-    private boolean submit(String key, Frame f) {
+    /**
+     * Queues a frame for decoding and scoring; false when it was dealt with at once (no model).
+     *
+     * @param learn whether the frame counts toward the camera's learning phase (not when it is taken again)
+     */
+    private boolean submit(String key, Frame f, long offset, boolean learn) {
         CompletableFuture<CameraModel> model = modelFor(f.camera());
+        if (learn && model == null && learning.enabled()) {
+            // a camera with a model counts toward a learning phase when its result is emitted (in order, in the
+            // transaction of its map); one without is never emitted, so it counts here
+            learning.observe(f, offset, -1);
+        }
         if (model == null) {
             long n = shared.stats().noModel(f.camera());
-            if (n == 1 || n % 100 == 0) {
+            if (!learning.learning(f.camera()) && (n == 1 || n % 100 == 0)) {
                 LOG.warn("camera {}: no model yet, {} frames not scored (publish one with `vigil model publish`)",
                         f.camera(), n);
             }
@@ -159,8 +180,22 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             deadLetter(f, "frame " + f.seq() + " of camera " + f.camera() + " could not be queued: " + e.getMessage());
             return false;
         }
-        inFlight.add(new Pending(key, f, model, result));
+        inFlight.add(new Pending(key, f, offset, model, result, shadow(f), System.nanoTime()));
         return true;
+    }
+
+    /** The frame scored by the camera's candidate in shadow too, or null when it has none. */
+    private Shadow shadow(Frame f) {
+        CameraModel candidate = shared.shadows().get(f.camera());
+        if (candidate == null) {
+            return null;
+        }
+        try {
+            return new Shadow(candidate, shared.engine().submit(candidate, f.image(), f.width(), f.height()));
+        } catch (IllegalStateException e) {
+            // the candidate was released (shadowing ended) under us: this frame is simply not compared
+            return null;
+        }
     }
 
     /** The camera's model, possibly still loading; null when it has none (or its stored one failed to load). */
@@ -243,6 +278,9 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             return;
         }
         CameraModel model = p.model().join();
+        if (learning.learning(f.camera())) {
+            learning.observe(f, p.offset(), models.activeVersion(f.camera()));
+        }
         double threshold = model.threshold();
         long now = System.currentTimeMillis();
         AnomalyMapRecord map = new AnomalyMapRecord(f.camera(), f.seq(), f.captureMillis(), d.score(),
@@ -252,6 +290,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
                         model.mapStep()));
         ctx.forward(new Record<>(f.camera(), map.toJson(), f.captureMillis()), ScoringTopology.MAPS_SINK);
         shared.stats().scored(f.camera());
+        shared.stats().frameOut(f.camera(), System.nanoTime() - p.takenNanos());
         if (f.live()) {
             // replayed footage carries the video's own clock (ahead of now at --speed 2): no latency to speak of
             shared.stats().latency(now - f.captureMillis());
@@ -272,14 +311,87 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             alertState.put(f.camera(), after);
             tracked.json = after;
         }
+        if (p.shadow() != null) {
+            emitShadow(p, d, model, threshold, alerts);
+        }
         for (Alert a : alerts) {
-            if (a.type().equals("new")) {
+            if (a.label().equals(Alert.SCENE_CHANGE)) {
+                LOG.warn("camera {}: scene change {} at frame {}{}", a.camera(), a.type().equals("new")
+                                ? "detected (most of its last frames above threshold)" : "over", f.seq(),
+                        a.type().equals("new") && shared.settings().relearnOnSceneChange() ? ": learning again" : "");
+                if (a.type().equals("new") && shared.settings().relearnOnSceneChange()) {
+                    learning.start(f, p.offset(), model.version(), "scene change");
+                }
+            } else if (a.type().equals("new")) {
                 shared.stats().alertsOpened.increment();
                 LOG.info("camera {}: alert {} opened at frame {} (score {} > threshold {})", a.camera(), a.id(),
                         f.seq(), String.format("%.2f", a.score()), String.format("%.2f", a.threshold()));
             }
             ctx.forward(new Record<>(f.camera(), a.toJson(), f.captureMillis()), ScoringTopology.ALERTS_SINK);
+            if (a.takesSnapshot()) {
+                byte[] jpeg = snapshot(f, d, model, threshold, a);
+                if (jpeg != null) {
+                    ctx.forward(new Record<>(a.snapshot(), jpeg, f.captureMillis()), ScoringTopology.SNAPSHOTS_SINK);
+                }
+            }
         }
+    }
+
+    /**
+     * The frame with its anomaly map and the alert's boxes over it, as a JPEG; null (logged) when it cannot be
+     * drawn, which costs the alert its picture and nothing else. Only the frames that open an alert or raise its
+     * peak get one, so the decoding and encoding here are rare.
+     */
+    private static byte[] snapshot(Frame f, Detection d, CameraModel model, double threshold, Alert a) {
+        try {
+            dev.vigil.media.RgbImage frame = dev.vigil.media.FrameCodec.decode(f.image());
+            int[] region = model.preprocessing().toFrame(0, 0, d.width(), d.height(), frame.width(), frame.height());
+            // as the demo's overlays: threshold mid-scale, twice the threshold red
+            float vmax = (float) (Double.isNaN(threshold) ? d.score() : 2 * threshold);
+            dev.vigil.media.RgbImage drawn = dev.vigil.media.HeatOverlay.draw(frame, d.map(), d.width(), d.height(),
+                    region, vmax, a.boxes().stream().map(b -> new int[]{b.x(), b.y(), b.width(), b.height()}).toList());
+            return dev.vigil.media.FrameCodec.DEFAULT.encode(drawn);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("camera {}: no snapshot for alert {}: {}", f.camera(), a.id(), e.toString());
+            return null;
+        }
+    }
+
+    /**
+     * The candidate's view of the frame beside the active model's, with the alerts it would have raised (tracked in
+     * its own state, {@code <camera>#shadow}, and sent nowhere else).
+     */
+    private void emitShadow(Pending p, Detection active, CameraModel activeModel, double threshold, List<Alert> alerts) {
+        Frame f = p.frame();
+        Detection d;
+        try {
+            d = p.shadow().result().get();
+        } catch (ExecutionException | InterruptedException e) {
+            LOG.debug("camera {}: frame {} not scored in shadow: {}", f.camera(), f.seq(), e.toString());
+            return;
+        }
+        CameraModel candidate = p.shadow().model();
+        double candidateThreshold = candidate.threshold();
+        String key = f.camera() + "#shadow";
+        TrackedState tracked = trackedStates.computeIfAbsent(key, c -> {
+            byte[] stored = alertState.get(c);
+            return new TrackedState(AlertTracker.State.fromJson(stored), stored);
+        });
+        List<Alert> shadowAlerts = tracker.observe(tracked.state, new AlertTracker.Observation(f.camera(), f.seq(),
+                f.captureMillis(), d.score(), candidateThreshold, candidate.version(), f.width(), f.height()),
+                () -> boxes(d, candidateThreshold, candidate, f));
+        byte[] after = tracked.state.toJson();
+        if (tracked.json == null || !java.util.Arrays.equals(tracked.json, after)) {
+            alertState.put(key, after);
+            tracked.json = after;
+        }
+        ShadowRecord record = new ShadowRecord(f.camera(), f.seq(), f.captureMillis(),
+                new ShadowRecord.Side(activeModel.version(), active.score(), Double.isNaN(threshold) ? null : threshold,
+                        active.score() > threshold, alerts),
+                new ShadowRecord.Side(candidate.version(), d.score(),
+                        Double.isNaN(candidateThreshold) ? null : candidateThreshold, d.score() > candidateThreshold,
+                        shadowAlerts));
+        ctx.forward(new Record<>(f.camera(), record.toJson(), f.captureMillis()), ScoringTopology.SHADOW_SINK);
     }
 
     private List<Alert.Box> boxes(Detection d, double threshold, CameraModel model, Frame f) {

@@ -19,14 +19,16 @@ import java.util.concurrent.Executors;
  */
 final class ModelLoader implements AutoCloseable {
     private final ScoringEngine engine;
+    private final ScoringStats stats;
     private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "vigil-model-loader");
         t.setDaemon(true);
         return t;
     });
 
-    ModelLoader(ScoringEngine engine) {
+    ModelLoader(ScoringEngine engine, ScoringStats stats) {
         this.engine = engine;
+        this.stats = stats;
     }
 
     /**
@@ -44,7 +46,10 @@ final class ModelLoader implements AutoCloseable {
                             + " refused: checksum mismatch after reassembly (sha256 " + actual + ", expected "
                             + assembled.sha256() + ")");
                 }
-                return engine.load(camera, version, file);
+                long start = System.nanoTime();
+                CameraModel model = engine.load(camera, version, file);
+                stats.modelLoad(System.nanoTime() - start);
+                return model;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             } finally {

@@ -42,9 +42,12 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
     private final java.util.Map<String, Long> applied = new java.util.HashMap<>();
     private long sequence;
 
-    /** @param explicit asked for by an activation record: applies even to a version older than the active one */
+    /**
+     * @param explicit asked for by an activation record: applies even to a version older than the active one
+     * @param shadow   a candidate, scored beside the active model
+     */
     private record Loading(String camera, long version, long timestamp, CompletableFuture<CameraModel> model,
-                           boolean explicit, long sequence) {
+                           boolean explicit, long sequence, boolean shadow) {
     }
 
     ModelProcessor(ScoringTopology.Shared shared) {
@@ -57,6 +60,17 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
         this.models = new ModelStore(context.getStateStore(ModelStore.CHUNKS), context.getStateStore(ModelStore.ACTIVE),
                 FrameProcessor.workDir(context));
         context.schedule(Duration.ofMillis(100), PunctuationType.WALL_CLOCK_TIME, t -> activateLoaded());
+        // restarted, or the partition moved here: candidates in shadow are loaded again
+        List<String> shadowed = new ArrayList<>();
+        org.apache.kafka.streams.state.KeyValueStore<String, byte[]> active = context.getStateStore(ModelStore.ACTIVE);
+        try (var it = active.all()) {
+            it.forEachRemaining(kv -> {
+                if (kv.key.endsWith("#shadow")) {
+                    shadowed.add(kv.key.substring(0, kv.key.length() - "#shadow".length()));
+                }
+            });
+        }
+        shadowed.forEach(camera -> loadShadow(camera, models.shadowVersion(camera), System.currentTimeMillis()));
     }
 
     @Override
@@ -86,6 +100,11 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
             return;
         }
         if (outcome == ModelStore.Outcome.COMPLETE) {
+            if (chunk.version() == models.shadowVersion(chunk.camera())) {
+                // a candidate published for shadow scoring: scored beside the active model, not instead of it
+                loadShadow(chunk.camera(), chunk.version(), record.timestamp());
+                return;
+            }
             if (chunk.version() < models.activeVersion(chunk.camera())) {
                 // only an activation record could make it active: decoding it now would be thrown away
                 LOG.info("camera {}: model version {} stored, older than the active {}: kept for an activation",
@@ -96,15 +115,23 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
         }
     }
 
-    /** An activation record: the named stored version is loaded and swapped in, whatever its age. */
+    /** A control record: activation (the named stored version is swapped in, whatever its age), or shadow. */
     private void activation(Record<String, byte[]> record) {
-        ModelRecords.Activation a;
+        ModelRecords.Control a;
         try {
-            a = ModelRecords.activationFromParts(record.key(), record.headers());
+            a = ModelRecords.controlFromParts(record.key(), record.headers());
         } catch (IllegalArgumentException e) {
             refuse(record.key(), record.value(), record.timestamp(), record.headers(), DeadLetters.Kind.MODEL,
                     e.getMessage());
             return;
+        }
+        if (a.shadow()) {
+            shadow(a, record.timestamp());
+            return;
+        }
+        if (a.version() == models.shadowVersion(a.camera())) {
+            // the candidate is promoted: it stops being a shadow
+            endShadow(a.camera(), "promoted to active");
         }
         if (a.version() == models.activeVersion(a.camera())) {
             LOG.info("camera {}: activation of version {}: already active", a.camera(), a.version());
@@ -123,6 +150,48 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
         LOG.info("camera {}: activating stored model version {} (was {})", a.camera(), a.version(),
                 models.activeVersion(a.camera()));
         load(a.camera(), a.version(), record, true);
+    }
+
+    /** A shadow record: the camera is also scored with the candidate (once it is complete), or no longer (0). */
+    private void shadow(ModelRecords.Control a, long timestamp) {
+        if (a.version() <= 0) {
+            endShadow(a.camera(), "asked");
+            return;
+        }
+        if (a.version() == models.activeVersion(a.camera())) {
+            LOG.info("camera {}: shadow of version {} ignored: it is the active one", a.camera(), a.version());
+            return;
+        }
+        endShadow(a.camera(), "replaced by version " + a.version());
+        models.shadow(a.camera(), a.version());
+        if (models.versions(a.camera()).contains(a.version())) {
+            loadShadow(a.camera(), a.version(), timestamp);
+        } else {
+            LOG.info("camera {}: version {} will be scored in shadow once its chunks are here", a.camera(), a.version());
+        }
+    }
+
+    private void endShadow(String camera, String why) {
+        long version = models.shadowVersion(camera);
+        if (version < 0) {
+            return;
+        }
+        models.shadow(camera, -1);
+        shared.shadows().drop(camera);
+        LOG.info("camera {}: shadow scoring of version {} over ({})", camera, version, why);
+    }
+
+    private void loadShadow(String camera, long version, long timestamp) {
+        ModelStore.Assembled assembled;
+        try {
+            assembled = models.assemble(camera, version);
+        } catch (IOException e) {
+            LOG.error("camera {}: version {} cannot be scored in shadow: {}", camera, version, e.getMessage());
+            return;
+        }
+        cameras.add(camera);
+        loading.add(new Loading(camera, version, timestamp, shared.loader().load(camera, version, assembled), true,
+                ++sequence, true));
     }
 
     /** Reassembles a complete version and starts its check and decoding off the stream thread. */
@@ -148,7 +217,7 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
             shared.loading().put(camera, model);
         }
         cameras.add(camera);
-        loading.add(new Loading(camera, version, last.timestamp(), model, explicit, ++sequence));
+        loading.add(new Loading(camera, version, last.timestamp(), model, explicit, ++sequence, false));
     }
 
     /** Swaps in the models whose loading finished; refuses those that failed. Runs on the stream thread. */
@@ -164,7 +233,23 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
             try {
                 model = l.model().join();
             } catch (RuntimeException e) {
+                if (l.shadow()) {
+                    LOG.error("camera {}: version {} cannot be scored in shadow: {}", l.camera(), l.version(),
+                            ModelLoader.reason(e));
+                    models.shadow(l.camera(), -1);
+                    continue;
+                }
                 refuseModel(l.camera(), l.version(), l.timestamp(), ModelLoader.reason(e));
+                continue;
+            }
+            if (l.shadow()) {
+                if (models.shadowVersion(l.camera()) == l.version()) {
+                    shared.shadows().activate(model);
+                    LOG.info("camera {}: version {} scored in shadow beside version {} (threshold {})", l.camera(),
+                            l.version(), models.activeVersion(l.camera()), model.threshold());
+                } else {
+                    model.release();
+                }
                 continue;
             }
             if (l.sequence() < applied.getOrDefault(l.camera(), 0L)
@@ -212,5 +297,6 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
         });
         loading.clear();
         cameras.forEach(shared.models()::drop);
+        cameras.forEach(shared.shadows()::drop);
     }
 }

@@ -128,14 +128,33 @@ final class ModelStore {
         }
     }
 
-    /** Makes a version active, and drops the versions past the retention: all but the newest KEEP and this one. */
+    /**
+     * Makes a version active, and drops the versions past the retention: all but the newest KEEP, this one and the
+     * shadow.
+     */
     void activate(String camera, long version) {
         active.put(camera, Long.toString(version).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        long shadow = shadowVersion(camera);
         List<Long> stored = versions(camera);
         for (int i = 0; i < stored.size() - KEEP; i++) {
-            if (stored.get(i) != version) {
+            if (stored.get(i) != version && stored.get(i) != shadow) {
                 discard(camera, stored.get(i));
             }
+        }
+    }
+
+    /** The version the camera is scored with in shadow, or -1 when none (kept beside the active one's key). */
+    long shadowVersion(String camera) {
+        byte[] v = active.get(camera + "#shadow");
+        return v == null ? -1 : Long.parseLong(new String(v, java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** @param version the candidate, or -1 for none */
+    void shadow(String camera, long version) {
+        if (version < 0) {
+            active.delete(camera + "#shadow");
+        } else {
+            active.put(camera + "#shadow", Long.toString(version).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
     }
 

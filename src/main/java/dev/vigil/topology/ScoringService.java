@@ -3,6 +3,7 @@ package dev.vigil.topology;
 import dev.vigil.engine.ScoringEngine;
 import dev.vigil.stream.KafkaConnection;
 import dev.vigil.stream.Topics;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
@@ -16,6 +17,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * A running scoring instance: the {@link ScoringTopology} in Kafka Streams with exactly-once processing. Instances
@@ -61,28 +64,73 @@ public final class ScoringService implements AutoCloseable {
     }
 
     private final KafkaStreams streams;
+    private io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics clientMetrics;
     private final ScoringStats stats;
+    private final ExecutorService learning;
 
-    private ScoringService(KafkaStreams streams, ScoringStats stats) {
+    private ScoringService(KafkaStreams streams, ScoringStats stats, ExecutorService learning) {
         this.streams = streams;
         this.stats = stats;
+        this.learning = learning;
     }
 
-    /** Creates the topics if needed and starts the topology; returns at once. */
+    /** Creates the topics if needed and starts the topology, learning no model; returns at once. Its meters go nowhere. */
     public static ScoringService start(KafkaConnection kafka, ScoringEngine engine, String backboneName,
                                        ScoringSettings settings, Options options)
             throws IOException, InterruptedException {
+        return start(kafka, engine, backboneName, settings, options, null, null);
+    }
+
+    /** As {@link #start(KafkaConnection, ScoringEngine, String, ScoringSettings, Options)}, learning with {@code learner}. */
+    public static ScoringService start(KafkaConnection kafka, ScoringEngine engine, String backboneName,
+                                       ScoringSettings settings, Options options, CameraLearner learner)
+            throws IOException, InterruptedException {
+        return start(kafka, engine, backboneName, settings, options, learner, null);
+    }
+
+    /** As {@link #start(KafkaConnection, ScoringEngine, String, ScoringSettings, Options)}, with its meters on {@code registry}. */
+    public static ScoringService start(KafkaConnection kafka, ScoringEngine engine, String backboneName,
+                                       ScoringSettings settings, Options options, MeterRegistry registry)
+            throws IOException, InterruptedException {
+        return start(kafka, engine, backboneName, settings, options, null, registry);
+    }
+
+    /**
+     * As {@link #start(KafkaConnection, ScoringEngine, String, ScoringSettings, Options)}, learning models with
+     * {@code learner} and with its meters on {@code registry}.
+     *
+     * @param learner  fits the models of cameras that learn ({@link ScoringSettings#autoLearn()}), or null
+     * @param registry where its meters go (Vigil's own and the Kafka Streams clients', consumer lag included), or null
+     */
+    public static ScoringService start(KafkaConnection kafka, ScoringEngine engine, String backboneName,
+                                       ScoringSettings settings, Options options, CameraLearner learner,
+                                       MeterRegistry registry)
+            throws IOException, InterruptedException {
         Topics.ensure(kafka);
-        ScoringStats stats = new ScoringStats();
-        KafkaStreams streams = new KafkaStreams(ScoringTopology.build(engine, settings, stats, backboneName, kafka),
-                properties(kafka, options));
+        ScoringStats stats = registry == null ? new ScoringStats() : new ScoringStats(registry);
+        if (registry != null) {
+            engine.onBatch(stats::batch);
+        }
+        // one fit at a time: a fit already takes the backbone's threads, and phases rarely end together
+        ExecutorService learning = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "vigil-learn");
+            t.setDaemon(true);
+            return t;
+        });
+        KafkaStreams streams = new KafkaStreams(ScoringTopology.build(engine, settings, stats, backboneName, kafka,
+                learner, learning), properties(kafka, options));
         streams.setUncaughtExceptionHandler(e -> {
             LOG.error("stream thread failed, replacing it: {}", e.toString(), e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         streams.setStateListener((now, before) -> LOG.info("scoring {} -> {}", before, now));
+        ScoringService service = new ScoringService(streams, stats, learning);
+        if (registry != null) {
+            service.clientMetrics = new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams);
+            service.clientMetrics.bindTo(registry);
+        }
         streams.start();
-        return new ScoringService(streams, stats);
+        return service;
     }
 
     static Properties properties(KafkaConnection kafka, Options options) {
@@ -116,6 +164,11 @@ public final class ScoringService implements AutoCloseable {
                 (int) options.transactionTimeout().toMillis());
         // a few frames per fetch: a frame is scored in tens of ms, a fetch of 500 would outlive the poll interval
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 100);
+        // a cleanly stopped instance leaves the group, so that the others (or its restart) take its cameras at once
+        // rather than after --session-timeout; Kafka Streams 4.1 stays in the group by default, and its
+        // CloseOptions.leaveGroup only reaches static members. A static member (--instance-id) never leaves on
+        // close: back within the session timeout, it gets its cameras again with no rebalance
+        p.put(StreamsConfig.consumerPrefix("internal.leave.group.on.close"), true);
         return p;
     }
 
@@ -143,7 +196,12 @@ public final class ScoringService implements AutoCloseable {
 
     @Override
     public void close() {
+        // a fit cut short publishes nothing; its phase is fitted again by whoever scores the camera next
+        learning.shutdownNow();
         streams.close(Duration.ofSeconds(30));
+        if (clientMetrics != null) {
+            clientMetrics.close();
+        }
         LOG.info("scoring stopped: {}", stats.summary());
     }
 }

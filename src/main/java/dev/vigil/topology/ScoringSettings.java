@@ -1,11 +1,12 @@
 package dev.vigil.topology;
 
 import dev.vigil.alerting.AlertPolicy;
+import dev.vigil.alerting.SceneChangePolicy;
 
 import java.time.Duration;
 
 /**
- * How the topology scores and alerts (docs/configuration.md).
+ * How the topology scores, alerts and learns (docs/configuration.md).
  *
  * @param maxInFlight   frames a task may have queued for scoring before it waits for results (back-pressure)
  * @param maxLiveAge    a live camera's frame older than this when it reaches the scorer is skipped and counted,
@@ -13,9 +14,31 @@ import java.time.Duration;
  *                      skipped
  * @param minRegionArea anomalous regions smaller than this (map pixels) get no box
  * @param maxBoxes      boxes per alert record, largest peak first
+ * @param sceneChange   when a lasting share of frames above threshold is a scene change, not anomalies
+ * @param autoLearn     how a camera with no model learns one from its frames, or null: it waits for a published one
+ * @param relearnOnSceneChange a scene change starts a learning phase (with {@code autoLearn}'s length); the camera
+ *                      keeps scoring with its current model until the new one is active
  */
 public record ScoringSettings(int maxInFlight, Duration maxLiveAge, AlertPolicy alerts, int minRegionArea,
-                              int maxBoxes) {
+                              int maxBoxes, SceneChangePolicy sceneChange, AutoLearning autoLearn,
+                              boolean relearnOnSceneChange) {
     public static final ScoringSettings DEFAULT = new ScoringSettings(256, Duration.ofSeconds(10), AlertPolicy.DEFAULT,
             16, 8);
+
+    public ScoringSettings {
+        if (relearnOnSceneChange && autoLearn == null) {
+            throw new IllegalArgumentException("re-learning on a scene change needs a learning phase length "
+                    + "(--auto-learn-frames or --auto-learn-for)");
+        }
+    }
+
+    /** Scene changes detected with the default policy, no learning. */
+    public ScoringSettings(int maxInFlight, Duration maxLiveAge, AlertPolicy alerts, int minRegionArea, int maxBoxes) {
+        this(maxInFlight, maxLiveAge, alerts, minRegionArea, maxBoxes, SceneChangePolicy.DEFAULT, null, false);
+    }
+
+    public ScoringSettings withLearning(AutoLearning learning, boolean relearn) {
+        return new ScoringSettings(maxInFlight, maxLiveAge, alerts, minRegionArea, maxBoxes, sceneChange, learning,
+                relearn);
+    }
 }

@@ -1,5 +1,13 @@
 package dev.vigil.topology;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
@@ -9,10 +17,13 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What one scoring instance has done since it started: counters the service logs periodically, and the
- * capture-to-output latency of recent frames. Thread-safe.
+ * capture-to-output latency of recent frames. Thread-safe. Everything is also published as Micrometer meters
+ * (Prometheus names in docs/operations.md) on the registry it is given; with none, the meters go nowhere.
  */
 public final class ScoringStats {
     private static final int LATENCY_WINDOW = 8192;
+    /** "camera" tag of the per-camera meters */
+    public static final String CAMERA_TAG = "camera";
 
     final LongAdder scored = new LongAdder();
     final LongAdder deadLetters = new LongAdder();
@@ -21,12 +32,76 @@ public final class ScoringStats {
     final LongAdder alertsOpened = new LongAdder();
     final LongAdder modelsLoaded = new LongAdder();
     final LongAdder modelsRefused = new LongAdder();
+    final LongAdder modelsLearnt = new LongAdder();
     private final Map<String, LongAdder> noModelByCamera = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> scoredByCamera = new ConcurrentHashMap<>();
     /** the cameras whose decoded model this instance holds now (CameraModels keeps it) */
     final java.util.Set<String> modelsHeld = ConcurrentHashMap.newKeySet();
     private final long[] latencies = new long[LATENCY_WINDOW];
     private final AtomicLong latencyCount = new AtomicLong();
+    private final MeterRegistry registry;
+    private final Map<String, Counter> framesIn = new ConcurrentHashMap<>();
+    private final Map<String, Counter> framesOut = new ConcurrentHashMap<>();
+    private final Timer scoringLatency;
+    private final Timer captureLatency;
+    private final Timer modelLoad;
+    private final DistributionSummary batchSize;
+
+    /** Meters to nowhere: for callers that only read the counters. */
+    public ScoringStats() {
+        this(new CompositeMeterRegistry());
+    }
+
+    public ScoringStats(MeterRegistry registry) {
+        this.registry = registry;
+        FunctionCounter.builder("vigil.alerts.raised", alertsOpened, LongAdder::sum)
+                .description("alerts opened (new records on vigil.alerts)").register(registry);
+        FunctionCounter.builder("vigil.dead.letters", deadLetters, LongAdder::sum)
+                .description("frames and model chunks sent to vigil.dead-letters").register(registry);
+        FunctionCounter.builder("vigil.frames.without.model", noModel, LongAdder::sum)
+                .description("frames of cameras with no model, not scored").register(registry);
+        FunctionCounter.builder("vigil.frames.skipped.late", skippedLate, LongAdder::sum)
+                .description("live frames older than --max-live-age on arrival, skipped").register(registry);
+        FunctionCounter.builder("vigil.models.loaded", modelsLoaded, LongAdder::sum).register(registry);
+        FunctionCounter.builder("vigil.models.refused", modelsRefused, LongAdder::sum).register(registry);
+        FunctionCounter.builder("vigil.models.learnt", modelsLearnt, LongAdder::sum)
+                .description("models this instance learnt from cameras' streams and published").register(registry);
+        scoringLatency = Timer.builder("vigil.scoring.latency")
+                .description("frame taken from Kafka to its anomaly map emitted (queue, batch, backbone, Gaussians)")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(5))
+                .maximumExpectedValue(Duration.ofSeconds(30)).register(registry);
+        captureLatency = Timer.builder("vigil.capture.latency")
+                .description("live frames: capture time to anomaly map emitted")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(5))
+                .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
+        modelLoad = Timer.builder("vigil.model.load")
+                .description("checking and decoding a reassembled model file").register(registry);
+        batchSize = DistributionSummary.builder("vigil.batch.size").description("frames per backbone batch")
+                .baseUnit("frames").publishPercentileHistogram().minimumExpectedValue(1.0)
+                .maximumExpectedValue(1024.0).register(registry);
+    }
+
+    /** A frame of this camera taken from the frames topic. */
+    void frameIn(String camera) {
+        framesIn.computeIfAbsent(camera, c -> Counter.builder("vigil.frames.in").tag(CAMERA_TAG, c)
+                .description("frames taken from vigil.frames").register(registry)).increment();
+    }
+
+    /** A frame of this camera scored, its map emitted after {@code nanos} since it was taken. */
+    void frameOut(String camera, long nanos) {
+        framesOut.computeIfAbsent(camera, c -> Counter.builder("vigil.frames.out").tag(CAMERA_TAG, c)
+                .description("anomaly maps written to vigil.anomaly-maps").register(registry)).increment();
+        scoringLatency.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    void modelLoad(long nanos) {
+        modelLoad.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** The size of one backbone batch (the engine's batch listener). */
+    public void batch(int frames) {
+        batchSize.record(frames);
+    }
 
     /** @return frames of this camera seen without a model so far */
     long noModel(String camera) {
@@ -42,6 +117,7 @@ public final class ScoringStats {
     }
 
     void latency(long millis) {
+        captureLatency.record(Math.max(0, millis), java.util.concurrent.TimeUnit.MILLISECONDS);
         long i = latencyCount.getAndIncrement();
         latencies[(int) (i % LATENCY_WINDOW)] = millis;
     }
@@ -72,6 +148,10 @@ public final class ScoringStats {
 
     public long modelsRefused() {
         return modelsRefused.sum();
+    }
+
+    public long modelsLearnt() {
+        return modelsLearnt.sum();
     }
 
     /**
@@ -110,8 +190,8 @@ public final class ScoringStats {
     /** One line for the log. */
     public String summary() {
         return String.format("scored %d, dead letters %d, without model %d, late live frames skipped %d, alerts %d, "
-                        + "models loaded %d / refused %d, live latency p50 %d ms p99 %d ms", scored(), deadLetters(),
-                noModel(), skippedLate(), alertsOpened(), modelsLoaded(), modelsRefused(), latencyPercentile(50),
+                        + "models loaded %d / refused %d / learnt %d, live latency p50 %d ms p99 %d ms", scored(), deadLetters(),
+                noModel(), skippedLate(), alertsOpened(), modelsLoaded(), modelsRefused(), modelsLearnt(), latencyPercentile(50),
                 latencyPercentile(99));
     }
 }

@@ -24,8 +24,11 @@ import java.util.Map;
  *
  * <pre>
  * vigil.frames ──► score ────────► vigil.anomaly-maps
- *                    │  └────────► vigil.alerts
- *                    │ stores: frame buffer, alert state, model chunks, active versions
+ *                    │  ├────────► vigil.alerts
+ *                    │  ├────────► vigil.snapshots (a JPEG with its overlay per alert, at its peak)
+ *                    │  ├────────► vigil.camera-status (learning phases)
+ *                    │  └────────► vigil.shadow (a candidate model's scores beside the active one's)
+ *                    │ stores: frame buffer, alert state, learning phases, model chunks, active versions
  * vigil.models ──► model-loader ─► vigil.dead-letters (and score's refusals)
  * </pre>
  */
@@ -33,17 +36,26 @@ public final class ScoringTopology {
     static final String MAPS_SINK = "anomaly-maps";
     static final String ALERTS_SINK = "alerts";
     static final String DEAD_LETTER_SINK = "dead-letters";
+    static final String STATUS_SINK = "camera-status";
+    static final String SHADOW_SINK = "shadow";
+    static final String SNAPSHOTS_SINK = "snapshots";
     /** changelog records hold model chunks and frames, up to Vigil's 8 MiB record size */
     static final Map<String, String> CHANGELOG = Map.of("max.message.bytes", String.valueOf(8 << 20));
 
     /** What every task of one instance shares. */
-    record Shared(ScoringEngine engine, CameraModels models, ModelLoader loader,
+    record Shared(ScoringEngine engine, CameraModels models, CameraModels shadows, ModelLoader loader,
                   java.util.Map<String, java.util.concurrent.CompletableFuture<ScoringEngine.CameraModel>> loading,
                   ScoringSettings settings, ScoringStats stats, Alert.AnalyticsModule module,
-                  KafkaConnection kafka) {
+                  KafkaConnection kafka, CameraLearner learner,
+                  java.util.Map<String, java.util.concurrent.CompletableFuture<Long>> fits,
+                  java.util.concurrent.Executor learning) {
         /**
          * @param loading models being loaded for cameras that have none yet: their frames wait for them (a camera's
          *                frames and chunks are in one task, so each entry has one writer)
+         * @param shadows candidate models scored beside the active ones, by camera
+         * @param learner fits a camera's model at the end of its learning phase, or null: this instance learns none
+         * @param fits    fits running or done, by camera (one writer each, like {@code loading})
+         * @param learning where fits run: off the stream threads
          */
         Shared {
         }
@@ -52,12 +64,18 @@ public final class ScoringTopology {
     private ScoringTopology() {
     }
 
-    /** @param kafka where a restarted task re-reads the frames it had taken but not emitted */
+    /**
+     * @param kafka    where a restarted task re-reads the frames it had taken but not emitted
+     * @param learner  fits learnt models ({@link ScoringSettings#autoLearn()}), or null for none
+     * @param learning where those fits run
+     */
     public static Topology build(ScoringEngine engine, ScoringSettings settings, ScoringStats stats, String backbone,
-                                 KafkaConnection kafka) {
-        Shared shared = new Shared(engine, new CameraModels(stats), new ModelLoader(engine),
+                                 KafkaConnection kafka, CameraLearner learner, java.util.concurrent.Executor learning) {
+        Shared shared = new Shared(engine, new CameraModels(stats.modelsHeld), new CameraModels(),
+                new ModelLoader(engine, stats),
                 new java.util.concurrent.ConcurrentHashMap<>(), settings, stats, new Alert.AnalyticsModule("vigil-padim",
-                "PaDiM: per-patch Gaussian of normal frames, Mahalanobis distance", backbone, "0.1.0"), kafka);
+                "PaDiM: per-patch Gaussian of normal frames, Mahalanobis distance", backbone, "0.1.0"), kafka,
+                learner, new java.util.concurrent.ConcurrentHashMap<>(), learning);
         Topology t = new Topology();
         t.addSource("frames", new StringDeserializer(), new ByteArrayDeserializer(), Topics.FRAMES.name());
         t.addSource("models", new StringDeserializer(), new ByteArrayDeserializer(), Topics.MODELS.name());
@@ -69,8 +87,12 @@ public final class ScoringTopology {
         // the changelog restores them after a crash
         t.addStateStore(store(Stores.inMemoryKeyValueStore(FrameProcessor.BUFFER)), "score");
         t.addStateStore(store(Stores.persistentKeyValueStore(FrameProcessor.ALERT_STATE)), "score");
+        t.addStateStore(store(Stores.persistentKeyValueStore(LearningPhases.STORE)), "score");
         t.addSink(MAPS_SINK, Topics.ANOMALY_MAPS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
         t.addSink(ALERTS_SINK, Topics.ALERTS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
+        t.addSink(SHADOW_SINK, Topics.SHADOW.name(), new StringSerializer(), new ByteArraySerializer(), "score");
+        t.addSink(STATUS_SINK, Topics.CAMERA_STATUS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
+        t.addSink(SNAPSHOTS_SINK, Topics.SNAPSHOTS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
         t.addSink(DEAD_LETTER_SINK, Topics.DEAD_LETTERS.name(), new StringSerializer(), new ByteArraySerializer(),
                 "score", "model-loader");
         return t;

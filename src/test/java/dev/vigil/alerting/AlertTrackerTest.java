@@ -83,4 +83,66 @@ class AlertTrackerTest {
                     List::of)).isEmpty();
         }
     }
+
+    /** Feeds (score, model version) pairs through a tracker that tells scene changes (window 20 frames). */
+    private static List<Alert> runScene(double[] scores, long[] versions) {
+        AlertTracker tracker = new AlertTracker(POLICY, new SceneChangePolicy(20, 0.7, 0.3), MODULE);
+        List<Alert> out = new ArrayList<>();
+        AlertTracker.State state = new AlertTracker.State();
+        for (int i = 0; i < scores.length; i++) {
+            int seq = i;
+            state = AlertTracker.State.fromJson(state.toJson());
+            out.addAll(tracker.observe(state, new AlertTracker.Observation("cam", seq, 1000L + 100L * seq, scores[i],
+                    T, versions[i], 320, 240), () -> List.of(new Alert.Box(seq, 0, 10, 10, 50, scores[seq]))));
+        }
+        return out;
+    }
+
+    @Test
+    void aLastingShareAboveThresholdIsOneSceneChangeNotAFloodOfAlerts() {
+        // 20 normal frames, then 200 frames almost all above threshold with short dips (which would split anomaly
+        // alerts again and again), then normal again
+        double[] scores = new double[400];
+        long[] versions = new long[400];
+        java.util.Arrays.fill(versions, 7);
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = i >= 20 && i < 220 && i % 9 != 0 ? 15 : 5;
+        }
+        List<Alert> alerts = runScene(scores, versions);
+        List<Alert> scene = alerts.stream().filter(a -> a.label().equals(Alert.SCENE_CHANGE)).toList();
+        assertThat(scene).extracting(Alert::type).containsExactly("new", "end");
+        // the anomaly alert open when the scene changed is ended, and none opens while it lasts
+        List<Alert> anomaly = alerts.stream().filter(a -> a.label().equals(Alert.LABEL)).toList();
+        assertThat(anomaly).extracting(Alert::id).containsOnly(anomaly.get(0).id());
+        assertThat(anomaly.get(0).type()).isEqualTo("new");
+        Alert ended = anomaly.get(anomaly.size() - 1);
+        assertThat(ended.type()).isEqualTo("end");
+        assertThat(ended.updatedAt()).isEqualTo(scene.get(0).updatedAt());
+        assertThat(scene.get(0).id()).isEqualTo(scene.get(1).id()).startsWith("cam-scene-");
+        assertThat(scene.get(1).startTime()).isEqualTo(scene.get(0).startTime());
+        assertThat(scene.get(1).endTime()).isNotNull();
+    }
+
+    @Test
+    void aNewModelEndsTheSceneChangeItWasLearntFor() {
+        double[] scores = new double[120];
+        long[] versions = new long[120];
+        for (int i = 0; i < scores.length; i++) {
+            // the old model (7) calls the new scene anomalous; the model learnt on it (8) does not
+            versions[i] = i < 80 ? 7 : 8;
+            scores[i] = i < 80 ? 15 : 5;
+        }
+        List<Alert> scene = runScene(scores, versions).stream()
+                .filter(a -> a.label().equals(Alert.SCENE_CHANGE)).toList();
+        assertThat(scene).extracting(Alert::type).containsExactly("new", "end");
+        assertThat(scene.get(1).modelVersion()).isEqualTo(8);
+        assertThat(scene.get(1).lastSeq()).isEqualTo(80);
+    }
+
+    @Test
+    void withoutAScenePolicyAnomalyAlertsAreAllThereIs() {
+        double[] scores = new double[300];
+        java.util.Arrays.fill(scores, 15);
+        assertThat(run(scores)).extracting(Alert::label).containsOnly(Alert.LABEL);
+    }
 }

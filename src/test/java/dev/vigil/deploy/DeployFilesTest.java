@@ -8,7 +8,7 @@ import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 import dev.vigil.cli.VigilCommand;
-import dev.vigil.health.HealthServer;
+import dev.vigil.web.Health;
 import dev.vigil.ingest.CameraConfig;
 import dev.vigil.stream.Topic;
 import dev.vigil.stream.Topics;
@@ -59,7 +59,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * manifests bind to the Kubernetes API's types (fabric8's model) with no field left over; the Compose file passes
  * a schema; and everything they say about Vigil is true of the code: each {@code vigil} command line parses with
  * the real picocli command, each VIGIL_ variable is one the code reads, the topics are those of {@link Topics}, and
- * the health checks use {@link HealthServer}'s paths on serve's --http-port.
+ * the health checks use {@link Health}'s paths on serve's --http-port.
  */
 class DeployFilesTest {
     private static final Path DEPLOY = Path.of("deploy");
@@ -401,9 +401,9 @@ class DeployFilesTest {
             assertThat(p.getName()).isEqualTo("http");
             assertThat(p.getContainerPort()).isEqualTo(port);
         });
-        probe(c.getStartupProbe(), HealthServer.LIVE_PATH, "http");
-        probe(c.getLivenessProbe(), HealthServer.LIVE_PATH, "http");
-        probe(c.getReadinessProbe(), HealthServer.READY_PATH, "http");
+        probe(c.getStartupProbe(), Health.LIVE_PATH, "http");
+        probe(c.getLivenessProbe(), Health.LIVE_PATH, "http");
+        probe(c.getReadinessProbe(), Health.READY_PATH, "http");
         // the state volume holds --state-dir
         String stateDir = option(c.getArgs(), "--state-dir");
         String claim = vigil.getSpec().getVolumeClaimTemplates().get(0).getMetadata().getName();
@@ -433,7 +433,7 @@ class DeployFilesTest {
             assertThat(instanceIds.add(option(command, "--instance-id"))).as(service.getKey()).isTrue();
             Map<String, Object> healthcheck = (Map<String, Object>) service.getValue().get("healthcheck");
             assertThat(String.join(" ", (List<String>) healthcheck.get("test"))).as(service.getKey())
-                    .contains("http://localhost:" + option(command, "--http-port") + HealthServer.READY_PATH);
+                    .contains("http://localhost:" + option(command, "--http-port") + Health.READY_PATH);
             assertThat(option(command, "--state-dir")).startsWith("/var/lib/vigil/");
             assertThat((List<String>) service.getValue().get("volumes")).as(service.getKey())
                     .anySatisfy(v -> assertThat(v).endsWith(":/var/lib/vigil"));
@@ -441,7 +441,7 @@ class DeployFilesTest {
         for (Path dockerfile : List.of(DEPLOY.resolve("Dockerfile"), DEPLOY.resolve("Dockerfile.gpu"))) {
             List<String> cmd = dockerCmd(dockerfile);
             assertThat(Files.readString(dockerfile)).as(dockerfile.toString())
-                    .contains("http://localhost:" + option(cmd, "--http-port") + HealthServer.LIVE_PATH)
+                    .contains("http://localhost:" + option(cmd, "--http-port") + Health.LIVE_PATH)
                     .contains("EXPOSE " + option(cmd, "--http-port"));
         }
     }

@@ -86,6 +86,24 @@ class LearnTest {
             assertThat(Duration.between(sampled.provenance().from(), sampled.provenance().to()).toMillis())
                     .isBetween(5_400L, 5_600L);
 
+            // two time ranges at once: the frames of both, as if their partial fits were merged
+            java.time.Instant t0 = online.provenance().from();
+            List<String> early = List.of("--from", t0.toString(), "--to", t0.plusMillis(3_000).toString());
+            List<String> late = List.of("--from", t0.plusMillis(6_000).toString(), "--to",
+                    t0.plusMillis(9_000).toString());
+            int[] frames = new int[3];
+            List<List<String>> spans = List.of(early, late, concat(early, late));
+            for (int i = 0; i < 3; i++) {
+                Path out = dir.resolve("span" + i + ".vgm");
+                ok(VigilRun.of(args(concat(List.of("learn", "--camera", "yard", "--out", out.toString(), "--bootstrap",
+                        bootstrap), spans.get(i)), engine)));
+                frames[i] = (int) ModelFile.readInfo(out).provenance().frames();
+            }
+            assertThat(frames[0]).isBetween(30, 32);
+            assertThat(frames[2]).isEqualTo(frames[0] + frames[1]);
+            assertThat(ModelFile.readInfo(dir.resolve("span2.vgm")).provenance().to())
+                    .isEqualTo(ModelFile.readInfo(dir.resolve("span1.vgm")).provenance().to());
+
             JsonNode list = new ObjectMapper().readTree(ok(VigilRun.of("model", "list", "--camera", "yard", "--json",
                     "--bootstrap", bootstrap)).out());
             assertThat(list).hasSize(1);
@@ -101,7 +119,8 @@ class LearnTest {
                     bootstrap), engine));
             assertThat(badSpan.exit()).isEqualTo(1);
             assertThat(badSpan.err()).contains("--last must be a duration such as 90s", "'5x'");
-            assertThat(VigilRun.of(args(List.of("learn", "--camera", "yard", "--last", "5m", "--frames", "3"), engine))
+            // spans may be repeated, but a range needs both ends
+            assertThat(VigilRun.of(args(List.of("learn", "--camera", "yard", "--from", "2026-01-05T06:00:00Z"), engine))
                     .exit()).isEqualTo(2);
 
             try (OnnxBackbone bb = OnnxBackbone.load(SharedData.backbone("mobilenetv2-l123"));
@@ -157,6 +176,10 @@ class LearnTest {
                 }
             }
         }
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
     }
 
     private static String[] args(List<String> command, List<String> engine) {

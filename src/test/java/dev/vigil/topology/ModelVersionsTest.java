@@ -106,7 +106,7 @@ class ModelVersionsTest {
 
                     // an activation the scorer cannot obey: refused with the reason, v1 keeps scoring
                     try (KafkaProducer<String, byte[]> producer = Producers.create(kafka, 1 << 20)) {
-                        producer.send(ModelRecords.toRecord(new ModelRecords.Activation("gate", 999),
+                        producer.send(ModelRecords.toRecord(ModelRecords.Control.activate("gate", 999),
                                 System.currentTimeMillis(), Topics.PARTITIONS)).get();
                     }
                     var dead = ScoringTopologyTest.readCount(kafka, Topics.DEAD_LETTERS, 1);

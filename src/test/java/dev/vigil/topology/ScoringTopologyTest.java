@@ -195,6 +195,76 @@ class ScoringTopologyTest {
         }
     }
 
+    @Test
+    void aCandidateInShadowScoresTheSameFramesWithoutRaisingAlertsUntilItIsPromoted() throws Exception {
+        // the candidate: the same Gaussians with a threshold nothing reaches, so the two models disagree on the anomaly
+        Path candidate = dir.resolve("candidate.vgm");
+        try (var model = new java.io.Closeable() {
+            final PadimModel m = ModelFile.read(modelFile);
+
+            @Override
+            public void close() {
+                m.gaussian().close();
+            }
+        }) {
+            ModelFile.write(candidate, withThreshold(model.m, 1e9));
+        }
+        try (EmbeddedBroker broker = EmbeddedBroker.start(dir.resolve("kafka-shadow"), 0);
+             ScoringEngine engine = new ScoringEngine(backbone, 8, Duration.ofMillis(20))) {
+            var kafka = broker.connection();
+            String bootstrap = broker.bootstrap();
+            ModelPublisher.publish(kafka, "gate", modelFile, 1000, 1 << 20);
+            // a shadow record before the chunks: version 2000 is a candidate, not the newest model to score with
+            ModelPublisher.shadow(kafka, "gate", 2000);
+            ModelPublisher.publish(kafka, "gate", candidate, 2000, 1 << 20);
+            assertThat(dev.vigil.stream.ModelVersions.read(kafka, "gate").active()).isEqualTo(1000);
+            assertThat(dev.vigil.testing.VigilRun.of("model", "list", "--camera", "gate", "--bootstrap", bootstrap)
+                    .out()).containsPattern("2000\\s+shadow");
+            try (ScoringService service = ScoringService.start(kafka, engine, "mobilenetv2-l123",
+                    ScoringSettings.DEFAULT, ScoringService.Options.defaults(dir.resolve("state-shadow")))) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> service.stats().modelsLoaded() >= 1);
+                Replayer.replay(kafka, "gate", clip.toString(), FrameCodec.parse("png"), 0);
+                List<AnomalyMapRecord> maps = readUntil(kafka, Topics.ANOMALY_MAPS, 80);
+                assertThat(maps).allSatisfy(m -> assertThat(m.modelVersion()).isEqualTo(1000));
+                List<dev.vigil.stream.ShadowRecord> shadow = readCount(kafka, Topics.SHADOW, 80).stream()
+                        .map(r -> dev.vigil.stream.ShadowRecord.fromJson(r.value())).toList();
+                assertThat(shadow).allSatisfy(r -> {
+                    assertThat(r.active().modelVersion()).isEqualTo(1000);
+                    assertThat(r.shadow().modelVersion()).isEqualTo(2000);
+                    // the same frame, the same Gaussians: the same score, judged against two thresholds
+                    assertThat(r.shadow().score()).isCloseTo(r.active().score(), within(1e-6));
+                    assertThat(r.shadow().anomalous()).isFalse();
+                    assertThat(r.shadow().alerts()).isEmpty();
+                });
+                assertThat(shadow).anySatisfy(r -> assertThat(r.active().anomalous()).isTrue());
+                // the candidate's would-be alerts never reach the alerts topic; the active model's do
+                List<Alert> alerts = read(kafka, Topics.ALERTS).stream().map(r -> Alert.fromJson(r.value())).toList();
+                assertThat(alerts).isNotEmpty().allSatisfy(a -> assertThat(a.modelVersion()).isEqualTo(1000));
+
+                var compare = dev.vigil.testing.VigilRun.of("model", "compare", "--camera", "gate", "--json",
+                        "--bootstrap", bootstrap);
+                assertThat(compare.exit()).as(compare.toString()).isZero();
+                var rows = new com.fasterxml.jackson.databind.ObjectMapper().readTree(compare.out());
+                assertThat(rows).hasSize(1);
+                assertThat(rows.get(0).get("frames").asLong()).isEqualTo(80);
+                assertThat(rows.get(0).get("candidate_above").asLong()).isZero();
+                assertThat(rows.get(0).get("active_alerts").asLong()).isGreaterThanOrEqualTo(1);
+                assertThat(rows.get(0).get("candidate_alerts").asLong()).isZero();
+
+                // promoted: the candidate scores, and is no longer a shadow
+                var activate = dev.vigil.testing.VigilRun.of("model", "activate", "--camera", "gate", "--version",
+                        "2000", "--bootstrap", bootstrap);
+                assertThat(activate.exit()).as(activate.toString()).isZero();
+                await().atMost(Duration.ofSeconds(60)).until(() -> service.stats().modelsLoaded() >= 2);
+                Replayer.replay(kafka, "gate", clip.toString(), FrameCodec.parse("png"), 0);
+                List<AnomalyMapRecord> after = readUntil(kafka, Topics.ANOMALY_MAPS, 160).subList(80, 160);
+                assertThat(after).allSatisfy(m -> assertThat(m.modelVersion()).isEqualTo(2000));
+                assertThat(read(kafka, Topics.SHADOW)).hasSize(80);
+                assertThat(dev.vigil.stream.ModelVersions.read(kafka, "gate").shadow()).isEqualTo(-1);
+            }
+        }
+    }
+
     private static PadimModel withThreshold(PadimModel model, double threshold) {
         return new PadimModel(model.info().withThreshold(model.info().threshold().withThreshold(threshold)),
                 model.gaussian());

@@ -28,7 +28,8 @@ import static org.awaitility.Awaitility.await;
  * A UCSD Ped2 camera learns its model from its own stream ({@code replay} of a training clip, then {@code learn
  * --publish}), and a test clip replayed through Kafka and the topology is then scored frame for frame as
  * {@code eval --model} scores it offline with the model {@code train} fits on the same clip, when both see the same
- * pixels (png), with the same frame AUROC: one code path, all through the command line.
+ * pixels (png), with the same frame AUROC: one code path, all through the command line. Then a second camera learns
+ * the same clip inside the scorer (auto-learning) and reaches the same frame AUROC on the test clip.
  */
 class StreamingMatchesOfflineTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -109,6 +110,36 @@ class StreamingMatchesOfflineTest {
             }
             double offlineAuroc = JSON.readTree(dir.resolve("report/report.json").toFile()).path("image_auroc").asDouble();
             assertThat(dev.vigil.evaluation.AnomalyMetrics.imageAuroc(streamed, truth)).isCloseTo(offlineAuroc,
+                    within(0.01));
+
+            // the same, with the scorer learning the camera by itself: a learning phase as long as the training clip
+            String camera = "ped2-auto";
+            try (ScoringService service = ScoringService.start(broker.connection(), engine, bb.manifest().name(),
+                    ScoringSettings.DEFAULT.withLearning(new AutoLearning((int) trainFrames, null, 0), false),
+                    ScoringService.Options.defaults(dir.resolve("state-auto")),
+                    new dev.vigil.learning.PublishingLearner(bb, broker.connection(),
+                            new dev.vigil.backbone.Preprocessing(dev.vigil.backbone.Preprocessing.Mode.RESIZE, 224, 160),
+                            50, c -> dev.vigil.padim.ThresholdRule.DEFAULT))) {
+                ok(VigilRun.of("replay", "--bootstrap", bootstrap, "--camera", camera, "--file",
+                        ped2.resolve("train/Train001.mp4").toString(), "--max-speed", "--frame-codec", "png"));
+                await().atMost(Duration.ofMinutes(3)).until(() ->
+                        !dev.vigil.stream.ModelVersions.read(broker.connection(), camera).complete().isEmpty()
+                                && service.stats().modelsLoaded() >= 1);
+                ok(VigilRun.of("replay", "--bootstrap", bootstrap, "--camera", camera, "--file",
+                        ped2.resolve("test/Test004.mp4").toString(), "--max-speed", "--frame-codec", "png"));
+                await().atMost(Duration.ofMinutes(3)).until(() -> service.stats().scored() >= 180);
+            }
+            VigilRun auto = VigilRun.of("scores", "--bootstrap", bootstrap, "--camera", camera, "--from-beginning",
+                    "--until-idle", "3");
+            ok(auto);
+            List<JsonNode> autoLines = auto.out().lines().map(StreamingMatchesOfflineTest::json).toList();
+            assertThat(autoLines).hasSize(180);
+            double[] autoScores = autoLines.stream().mapToDouble(l -> l.path("score").asDouble()).toArray();
+            boolean[] autoTruth = new boolean[autoLines.size()];
+            for (int i = 0; i < autoTruth.length; i++) {
+                autoTruth[i] = labels.get(autoLines.get(i).path("source_frame").asLong());
+            }
+            assertThat(dev.vigil.evaluation.AnomalyMetrics.imageAuroc(autoScores, autoTruth)).isCloseTo(offlineAuroc,
                     within(0.01));
         }
     }

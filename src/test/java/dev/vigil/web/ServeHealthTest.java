@@ -1,4 +1,4 @@
-package dev.vigil.health;
+package dev.vigil.web;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -41,16 +41,25 @@ class ServeHealthTest {
             try {
                 await().atMost(Duration.ofSeconds(120)).ignoreExceptions()
                         .failFast("serve exited", () -> !serve.isAlive())
-                        .until(() -> HealthServerTest.get(port, HealthServer.READY_PATH).statusCode() == 200);
-                HttpResponse<String> ready = HealthServerTest.get(port, HealthServer.READY_PATH);
+                        .until(() -> WebServerTest.get(port, Health.READY_PATH).statusCode() == 200);
+                HttpResponse<String> ready = WebServerTest.get(port, Health.READY_PATH);
                 JsonNode body = JSON.readTree(ready.body());
                 assertThat(body.path("status").asText()).as(ready.body()).isEqualTo("UP");
                 assertThat(body.path("state").asText()).isEqualTo("RUNNING");
                 assertThat(body.has("models_loaded")).as(ready.body()).isTrue();
 
-                HttpResponse<String> live = HealthServerTest.get(port, HealthServer.LIVE_PATH);
+                HttpResponse<String> live = WebServerTest.get(port, Health.LIVE_PATH);
                 assertThat(live.statusCode()).as(live.body()).isEqualTo(200);
                 assertThat(JSON.readTree(live.body()).path("state").asText()).isEqualTo("RUNNING");
+
+                // Vigil's meters and the Kafka Streams clients' (consumer lag among them), unauthenticated
+                HttpResponse<String> metrics = WebServerTest.get(port, WebServer.METRICS_PATH);
+                assertThat(metrics.statusCode()).isEqualTo(200);
+                assertThat(metrics.body()).contains("vigil_alerts_raised_total", "vigil_dead_letters_total",
+                        "vigil_scoring_latency_seconds", "kafka_consumer_fetch_manager_records_lag_max",
+                        "jvm_memory_used_bytes");
+                // no token configured: no dashboard, said so
+                assertThat(WebServerTest.get(port, "/api/cameras").statusCode()).isEqualTo(404);
             } catch (AssertionError | RuntimeException e) {
                 throw new AssertionError(e.getMessage() + "\n--- serve's output\n" + Files.readString(log), e);
             } finally {

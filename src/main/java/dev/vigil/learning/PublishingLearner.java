@@ -1,0 +1,76 @@
+package dev.vigil.learning;
+
+import dev.vigil.backbone.OnnxBackbone;
+import dev.vigil.backbone.Preprocessing;
+import dev.vigil.engine.FitOptions;
+import dev.vigil.padim.ThresholdRule;
+import dev.vigil.stream.CameraFrames;
+import dev.vigil.stream.KafkaConnection;
+import dev.vigil.stream.ModelChunks;
+import dev.vigil.stream.ModelPublisher;
+import dev.vigil.topology.AutoLearning;
+import dev.vigil.topology.CameraLearner;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Function;
+
+/**
+ * The scorer's learner: fits a camera's model on the frames its learning phase counted, re-read from the frames
+ * topic, with the backbone the scorer runs, and publishes it as a new version. The model file is written to a
+ * temporary folder and deleted once published: the models topic keeps it.
+ */
+public final class PublishingLearner implements CameraLearner {
+    /**
+     * frames per backbone batch while fitting, each merged into the accumulator on its own: a few batches of
+     * embeddings (40 MB each at 56x56, d = 100) beside the accumulator keep a camera's learning well under 300 MB
+     */
+    public static final int BATCH = 32;
+
+    private final TopicLearner learner;
+    private final KafkaConnection kafka;
+    private final Preprocessing preprocessing;
+    private final int features;
+    private final Function<String, ThresholdRule> rules;
+
+    /**
+     * @param features d of the learnt models, or 0 for the backbone's default
+     * @param rules    each camera's threshold rule
+     */
+    public PublishingLearner(OnnxBackbone backbone, KafkaConnection kafka, Preprocessing preprocessing, int features,
+                             Function<String, ThresholdRule> rules) {
+        this.learner = new TopicLearner(backbone, kafka);
+        this.kafka = kafka;
+        this.preprocessing = preprocessing;
+        this.features = features > 0 ? features : FitOptions.defaultFeatures(backbone.manifest().totalChannels());
+        this.rules = rules;
+    }
+
+    /** How the scorer fits: seed 1, batches of {@link #BATCH} merged one at a time, the usual hold-back. */
+    public static FitOptions fitOptions(int features, String camera) {
+        return new FitOptions(features, 1, FitOptions.DEFAULT_EPS, BATCH, FitOptions.DEFAULT_HOLD_OUT_EVERY,
+                FitOptions.DEFAULT_MAX_HELD_OUT, camera, BATCH);
+    }
+
+    @Override
+    public long learn(String camera, int partition, long fromOffset, long toOffset, double sampleFps) throws Exception {
+        CameraFrames.Selection selection = CameraFrames.select(kafka, camera, fromOffset, toOffset, sampleFps);
+        if (selection.size() < AutoLearning.MIN_FRAMES) {
+            throw new IllegalStateException("camera " + camera + " has " + selection.size() + " frame(s) left on the "
+                    + "frames topic at offsets " + fromOffset + ".." + toOffset + " of partition " + partition
+                    + " (retention?)");
+        }
+        FitOptions options = fitOptions(features, camera);
+        Path dir = Files.createTempDirectory("vigil-learn-");
+        Path file = dir.resolve("model.vgm");
+        try {
+            learner.fit(selection, preprocessing, options, rules.apply(camera), sampleFps, file);
+            long version = System.currentTimeMillis();
+            ModelPublisher.publish(kafka, camera, file, version, ModelChunks.DEFAULT_CHUNK_BYTES);
+            return version;
+        } finally {
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(dir);
+        }
+    }
+}

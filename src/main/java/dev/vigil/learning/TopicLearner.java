@@ -1,0 +1,168 @@
+package dev.vigil.learning;
+
+import dev.vigil.backbone.OnnxBackbone;
+import dev.vigil.backbone.Preprocessing;
+import dev.vigil.engine.Detector;
+import dev.vigil.engine.FitOptions;
+import dev.vigil.engine.Trainer;
+import dev.vigil.media.FrameCodec;
+import dev.vigil.media.RgbImage;
+import dev.vigil.padim.ModelFile;
+import dev.vigil.padim.ModelInfo;
+import dev.vigil.padim.PadimModel;
+import dev.vigil.padim.Provenance;
+import dev.vigil.padim.ThresholdRule;
+import dev.vigil.padim.ThresholdStats;
+import dev.vigil.stream.CameraFrames;
+import dev.vigil.stream.FrameRecords;
+import dev.vigil.stream.KafkaConnection;
+import dev.vigil.stream.Topics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+
+/**
+ * Fits a camera's model on its frames already on the frames topic: what {@code vigil learn}, {@code vigil autolearn}
+ * and the scorer's own learning phase share. The frames are read from the topic as the fit takes them
+ * ({@link CameraFrames}), and the held-back frames are read again to score them once the fit is done, so memory holds
+ * the accumulator and a few batches, whatever the count.
+ */
+public final class TopicLearner {
+    private static final Logger LOG = LoggerFactory.getLogger(TopicLearner.class);
+
+    /**
+     * A model fitted and written.
+     *
+     * @param fitSeconds       reading, decoding, the backbone and the Gaussians' fit (and their finish)
+     * @param thresholdSeconds reading and scoring the held-back frames
+     * @param writeSeconds     writing the model file
+     */
+    public record Learnt(Path file, ModelInfo info, long undecodable, double fitSeconds, double thresholdSeconds,
+                         double writeSeconds) {
+    }
+
+    private final OnnxBackbone backbone;
+    private final KafkaConnection kafka;
+
+    /** @param backbone shared with whoever else runs it (an ONNX Runtime session takes concurrent runs) */
+    public TopicLearner(OnnxBackbone backbone, KafkaConnection kafka) {
+        this.backbone = backbone;
+        this.kafka = kafka;
+    }
+
+    public OnnxBackbone backbone() {
+        return backbone;
+    }
+
+    /**
+     * Fits on the selected frames and writes the model, with its learn provenance, to {@code out}.
+     *
+     * @param sampleFps the sampling the selection used, recorded in the provenance
+     */
+    public Learnt fit(CameraFrames.Selection selection, Preprocessing preprocessing, FitOptions options,
+                      ThresholdRule rule, double sampleFps, Path out) throws IOException {
+        String camera = selection.camera();
+        // the held-back frames are chosen by position, as Trainer does, but stay on the topic: they are read again
+        // once the Gaussians are fitted, so memory never holds them (500 decoded frames would be 75 MB at 224x224)
+        long[] offsets = selection.offsets();
+        long[] fitOffsets = new long[offsets.length];
+        long[] heldOffsets = new long[Math.min(offsets.length, options.maxHeldOut())];
+        int fitCount = 0;
+        int held = 0;
+        for (int i = 0; i < offsets.length; i++) {
+            if (options.heldOut(i, held)) {
+                heldOffsets[held++] = offsets[i];
+            } else {
+                fitOffsets[fitCount++] = offsets[i];
+            }
+        }
+        long[] undecodable = {0};
+        long t0 = System.nanoTime();
+        PadimModel model;
+        try (CameraFrames.Frames frames = CameraFrames.read(kafka, selection.with(Arrays.copyOf(fitOffsets, fitCount)))) {
+            model = new Trainer(backbone, preprocessing, options.withoutHoldOut(), rule)
+                    .fit(decoded(camera, frames, undecodable));
+        }
+        long t1 = System.nanoTime();
+        try {
+            ThresholdStats threshold = threshold(model, selection.with(Arrays.copyOf(heldOffsets, held)), options,
+                    rule, undecodable);
+            ModelInfo fitted = model.info().withThreshold(threshold);
+            LOG.info("camera {}: fitted {} frames; threshold {} from {} held-back frames", camera,
+                    fitted.trainingFrames(), threshold.threshold(), threshold.frames());
+            PadimModel learnt = new PadimModel(fitted.withProvenance(new Provenance("learn", camera,
+                    List.of(Topics.FRAMES.name() + " partition " + selection.partition()),
+                    fitted.trainingFrames() + threshold.frames(), Instant.ofEpochMilli(selection.firstMillis()),
+                    Instant.ofEpochMilli(selection.lastMillis()), String.join(",", selection.codecs()), sampleFps, 0)),
+                    model.gaussian());
+            long t2 = System.nanoTime();
+            ModelFile.write(out, learnt);
+            return new Learnt(out, learnt.info(), undecodable[0], (t1 - t0) / 1e9, (t2 - t1) / 1e9,
+                    (System.nanoTime() - t2) / 1e9);
+        } finally {
+            model.gaussian().close();
+        }
+    }
+
+    /** The held-back frames' scores under the fitted model, read again from the topic, as the rule wants them. */
+    private ThresholdStats threshold(PadimModel model, CameraFrames.Selection held, FitOptions options,
+                                     ThresholdRule rule, long[] undecodable) {
+        if (held.size() == 0) {
+            LOG.warn("camera {}: too few frames to hold any back (the first block is frames {}-{}): the model has no "
+                    + "default threshold", held.camera(), options.holdOutEvery() * (options.holdOutEvery() - 1),
+                    options.holdOutEvery() * options.holdOutEvery() - 1);
+            return ThresholdStats.none().withRule(rule);
+        }
+        double[] scores = new double[held.size()];
+        int[] n = {0};
+        try (CameraFrames.Frames frames = CameraFrames.read(kafka, held);
+             Detector detector = new Detector(backbone, model)) {
+            detector.scoreAll(decoded(held.camera(), frames, undecodable), options.batchSize(), f -> f,
+                    (f, d) -> scores[n[0]++] = d.score());
+        }
+        return ThresholdStats.fromNormalScores(Arrays.copyOf(scores, n[0]), rule);
+    }
+
+    /** Frames decoded one at a time as they are taken; one that does not decode is skipped and counted. */
+    public static Iterator<RgbImage> decoded(String camera, Iterator<FrameRecords.Frame> frames, long[] undecodable) {
+        return new Iterator<>() {
+            RgbImage next = advance();
+
+            private RgbImage advance() {
+                while (frames.hasNext()) {
+                    FrameRecords.Frame f = frames.next();
+                    try {
+                        return FrameCodec.decode(f.image());
+                    } catch (IOException e) {
+                        if (undecodable[0]++ == 0) {
+                            LOG.warn("camera {}: frame {} skipped: {}", camera, f.seq(), e.getMessage());
+                        }
+                    }
+                }
+                return null;
+            }
+
+            @Override
+            public boolean hasNext() {
+                return next != null;
+            }
+
+            @Override
+            public RgbImage next() {
+                if (next == null) {
+                    throw new NoSuchElementException();
+                }
+                RgbImage out = next;
+                next = advance();
+                return out;
+            }
+        };
+    }
+}

@@ -1,0 +1,56 @@
+package dev.vigil.stream;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * A camera's model state on {@link Topics#CAMERA_STATUS}, written by the scorer (docs/topics.md): key
+ * {@code <camera>#model} (beside ingest's records, keyed by the camera id, so compaction keeps the latest of each),
+ * value this record as JSON.
+ *
+ * @param state        {@link #LEARNING}, {@link #FITTING}, {@link #SCORING} or {@link #FAILED}
+ * @param frames       frames kept so far in the learning phase
+ * @param target       frames the phase is to keep (0 when it is set by duration only)
+ * @param spanMillis   capture time the phase covers so far
+ * @param targetMillis capture time it is to cover (0 when set by frames only)
+ * @param modelVersion the version scoring (SCORING), or the one being replaced by re-learning; null when none
+ * @param reason       why the phase started ("no model", "scene change") or failed
+ */
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record ModelStatus(String camera, String kind, String state, long frames, long target,
+                          @JsonProperty("span_ms") long spanMillis, @JsonProperty("target_ms") long targetMillis,
+                          @JsonProperty("model_version") Long modelVersion, String reason, long at) {
+    public static final String KIND = "model";
+    public static final String LEARNING = "learning";
+    public static final String FITTING = "fitting";
+    public static final String SCORING = "scoring";
+    public static final String FAILED = "failed";
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    /** The record key: the camera's model state beside its ingest state. */
+    public static String key(String camera) {
+        return camera + "#" + KIND;
+    }
+
+    public byte[] toJson() {
+        try {
+            return JSON.writeValueAsBytes(this);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static ModelStatus fromJson(byte[] value) {
+        try {
+            return JSON.readValue(value, ModelStatus.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("model status record is not valid JSON: " + e.getMessage(), e);
+        }
+    }
+}

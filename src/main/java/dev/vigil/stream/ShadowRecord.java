@@ -1,0 +1,47 @@
+package dev.vigil.stream;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+/**
+ * One frame scored by both the active model and a candidate in shadow, on {@link Topics#SHADOW} (docs/topics.md):
+ * key the camera id, value this record as JSON. The candidate's alerts are tracked as if it were active, but go
+ * only here, never to the alerts topic.
+ *
+ * @param timestamp capture time, epoch milliseconds
+ */
+public record ShadowRecord(String camera, long seq, long timestamp, Side active, Side shadow) {
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    /**
+     * One model's view of the frame.
+     *
+     * @param threshold the model's threshold, or null when it has none
+     * @param alerts    the alert records this frame produced for that model (new, update, end)
+     */
+    public record Side(@JsonProperty("model_version") long modelVersion, double score, Double threshold,
+                       boolean anomalous, List<Alert> alerts) {
+    }
+
+    public byte[] toJson() {
+        try {
+            return JSON.writeValueAsBytes(this);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static ShadowRecord fromJson(byte[] value) {
+        try {
+            return JSON.readValue(value, ShadowRecord.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("shadow record is not valid JSON: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package dev.vigil.web;
+
+import dev.vigil.stream.KafkaConnection;
+import dev.vigil.stream.ModelPublisher;
+import dev.vigil.stream.ModelVersions;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.BadRequestResponse;
+import io.javalin.http.Context;
+import io.javalin.http.NotFoundResponse;
+import io.javalin.http.sse.SseClient;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The dashboard's JSON and image API over a {@link DashboardFeed}, and the model actions (list, activate) over
+ * the models topic:
+ * <pre>
+ * GET  /api/cameras                          camera tiles: state, score, threshold, model version, recent scores
+ * GET  /api/cameras/{camera}                 one camera: 300 scores, its alerts
+ * GET  /api/cameras/{camera}/frame?seq=N     a recent frame (N if still kept, else the newest)
+ * GET  /api/cameras/{camera}/map             the latest anomaly map, grey PNG (level v = v / 255 * scale)
+ * GET  /api/cameras/{camera}/normal          the frame its model scored lowest: what it learnt as normal
+ * GET  /api/cameras/{camera}/models          versions on the models topic, the active one marked
+ * POST /api/cameras/{camera}/models/{v}/activate   roll back or forward to a stored version
+ * GET  /api/alerts?camera=C                  recent alerts, newest first
+ * POST /api/alerts/{id}/ack                  acknowledge
+ * GET  /api/snapshots/{key}                  an alert's snapshot JPEG
+ * GET  /api/events                           server-sent events: score, alert, snapshot, status
+ * </pre>
+ */
+public final class DashboardApi {
+    private final DashboardFeed feed;
+    private final KafkaConnection kafka;
+
+    /** @param kafka where the models topic is, for the model actions */
+    public DashboardApi(DashboardFeed feed, KafkaConnection kafka) {
+        this.feed = feed;
+        this.kafka = kafka;
+    }
+
+    void routes(RoutesConfig routes) {
+        routes.get("/api/cameras", ctx -> ctx.json(feed.cameras()));
+        routes.get("/api/cameras/{camera}", ctx -> {
+            Map<String, Object> camera = feed.camera(ctx.pathParam("camera"));
+            if (camera == null) {
+                throw new NotFoundResponse("no camera " + ctx.pathParam("camera") + " seen on the topics");
+            }
+            ctx.json(camera);
+        });
+        routes.get("/api/cameras/{camera}/frame", ctx -> {
+            long seq = parseLong(ctx.queryParam("seq"), -1, "seq");
+            image(ctx, feed.frame(ctx.pathParam("camera"), seq), "no frame of camera " + ctx.pathParam("camera"));
+        });
+        routes.get("/api/cameras/{camera}/normal", ctx -> image(ctx, feed.typicalFrame(ctx.pathParam("camera")),
+                "no scored frame of camera " + ctx.pathParam("camera") + " seen yet"));
+        routes.get("/api/cameras/{camera}/map", ctx -> {
+            byte[] png = feed.mapPng(ctx.pathParam("camera"));
+            if (png == null) {
+                throw new NotFoundResponse("no anomaly map of camera " + ctx.pathParam("camera"));
+            }
+            ctx.contentType("image/png").header("Cache-Control", "no-store").result(png);
+        });
+        routes.get("/api/cameras/{camera}/models", ctx -> ctx.json(models(ctx.pathParam("camera"))));
+        routes.post("/api/cameras/{camera}/models/{version}/activate", ctx -> {
+            String camera = ctx.pathParam("camera");
+            long version = parseLong(ctx.pathParam("version"), -1, "version");
+            ModelVersions versions = ModelVersions.read(kafka, camera);
+            if (versions.complete().stream().noneMatch(v -> v.version() == version)) {
+                throw new BadRequestResponse("camera " + camera + " has no complete version " + version
+                        + " on the models topic");
+            }
+            ModelPublisher.activate(kafka, camera, version);
+            ctx.json(Map.of("camera", camera, "activated", version));
+        });
+        routes.get("/api/alerts", ctx -> ctx.json(feed.alerts(ctx.queryParam("camera"),
+                (int) parseLong(ctx.queryParam("limit"), 100, "limit"))));
+        routes.post("/api/alerts/{id}/ack", ctx -> {
+            if (!feed.acknowledge(ctx.pathParam("id"))) {
+                throw new NotFoundResponse("no recent alert " + ctx.pathParam("id"));
+            }
+            ctx.json(Map.of("id", ctx.pathParam("id"), "acknowledged", true));
+        });
+        routes.get("/api/snapshots/{key}", ctx -> {
+            byte[] jpeg = feed.snapshot(ctx.pathParam("key"));
+            if (jpeg == null) {
+                throw new NotFoundResponse("no snapshot " + ctx.pathParam("key") + " among the recent ones");
+            }
+            ctx.contentType("image/jpeg").header("Cache-Control", "private, max-age=60").result(jpeg);
+        });
+        routes.sse("/api/events", this::events);
+    }
+
+    private void events(SseClient client) {
+        client.keepAlive();
+        Consumer<DashboardFeed.Event> listener = new Consumer<>() {
+            @Override
+            public void accept(DashboardFeed.Event e) {
+                if (client.terminated()) {
+                    feed.unlisten(this);
+                    return;
+                }
+                client.sendEvent(e.type(), e.body());
+            }
+        };
+        client.onClose(() -> feed.unlisten(listener));
+        client.sendComment("vigil dashboard events");
+        feed.listen(listener);
+    }
+
+    private List<Map<String, Object>> models(String camera) throws Exception {
+        ModelVersions versions = ModelVersions.read(kafka, camera);
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (ModelVersions.Version v : versions.all()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("version", v.version());
+            m.put("bytes", v.totalBytes());
+            m.put("complete", v.complete());
+            m.put("active", v.version() == versions.active());
+            out.add(m);
+        }
+        return out;
+    }
+
+    private static void image(Context ctx, DashboardFeed.FrameImage frame, String missing) {
+        if (frame == null) {
+            throw new NotFoundResponse(missing);
+        }
+        ctx.contentType(frame.contentType()).header("Cache-Control", "no-store")
+                .header("X-Vigil-Seq", Long.toString(frame.seq())).result(frame.bytes());
+    }
+
+    private static long parseLong(String value, long otherwise, String name) {
+        if (value == null || value.isBlank()) {
+            return otherwise;
+        }
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw new BadRequestResponse(name + " must be a whole number, got '" + value + "'");
+        }
+    }
+}
