@@ -56,6 +56,11 @@ public class BenchCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE})")
     int brokers;
 
+    @Option(names = "--serve-args", paramLabel = "\"ARGS\"",
+            description = "--scale-out: more options for every vigil serve process, space-separated in one argument, "
+                    + "e.g. \"--transaction-timeout PT15S\"")
+    String serveArgs;
+
     @Option(names = "--warm-up-rounds", defaultValue = "3", paramLabel = "R",
             description = "--scale-out: untimed warm-up rounds of --warm-up frames per camera in each phase "
                     + "(default: ${DEFAULT-VALUE})")
@@ -187,7 +192,8 @@ public class BenchCommand implements Callable<Integer> {
                     engine.device, engine.preprocessing(backbone.manifest()), d, engine.batch,
                     java.time.Duration.ofMillis(lingerMs), cameras == null ? 6 : cameras, instances, warmUp,
                     warmUpRounds, backlog, cameraFps, brokers, frameCodec.codec(), engine.seed,
-                    workDir.resolve("scale-out"), java.util.List.of(), java.util.List.of()));
+                    workDir.resolve("scale-out"), serveArgs == null || serveArgs.isBlank() ? java.util.List.of()
+                            : java.util.List.of(serveArgs.trim().split("\\s+")), java.util.List.of()));
         }
         write(r);
         spec.commandLine().getOut().printf("%s %s d=%s batch %s on %s, %d cameras: one instance %.1f img/s; %d instances "

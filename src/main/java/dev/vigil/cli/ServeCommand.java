@@ -78,10 +78,11 @@ public class ServeCommand implements Callable<Integer> {
                     + "session.timeout.ms in --kafka-config wins (ISO-8601, default: ${DEFAULT-VALUE})")
     Duration sessionTimeout;
 
-    @Option(names = "--transaction-timeout", paramLabel = "DURATION", defaultValue = "PT15S",
+    @Option(names = "--transaction-timeout", paramLabel = "DURATION", defaultValue = "PT30S",
             description = "exactly_once_v2: how long a crashed instance's open transaction holds back its cameras' "
-                    + "new owner; a transaction open longer is aborted. Raise it if writing a large model's chunks "
-                    + "outlasts it (ISO-8601, default: ${DEFAULT-VALUE})")
+                    + "new owner; a transaction open longer is aborted and redone, as one held open by a scoring backlog "
+                    + "or a large model's chunks can be. Lower for a faster failover (ISO-8601, default: "
+                    + "${DEFAULT-VALUE})")
     Duration transactionTimeout;
 
     @Option(names = "--at-least-once",
