@@ -69,7 +69,7 @@ public final class EmbeddedBroker implements AutoCloseable {
         // models are chunked below this; frames and maps are far smaller
         props.put("message.max.bytes", String.valueOf(8 << 20));
         KafkaConfig config = new KafkaConfig(props, false);
-        format(logDir);
+        format(logDir, 1, Uuid.randomUuid().toString());
         KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
         server.startup();
         String bootstrap = "localhost:" + brokerPort;
@@ -78,15 +78,15 @@ public final class EmbeddedBroker implements AutoCloseable {
     }
 
     /** Formats the data directory unless it already holds this node's metadata. */
-    private static void format(String logDir) throws IOException {
+    static void format(String logDir, int nodeId, String clusterId) throws IOException {
         if (Files.isRegularFile(Path.of(logDir, "meta.properties"))) {
             return;
         }
         try {
             new Formatter()
                     .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
-                    .setNodeId(1)
-                    .setClusterId(Uuid.randomUuid().toString())
+                    .setNodeId(nodeId)
+                    .setClusterId(clusterId)
                     .setDirectories(java.util.List.of(logDir))
                     .setMetadataLogDirectory(logDir)
                     .setControllerListenerName("CONTROLLER")
@@ -99,7 +99,7 @@ public final class EmbeddedBroker implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             socket.setReuseAddress(true);
             return socket.getLocalPort();

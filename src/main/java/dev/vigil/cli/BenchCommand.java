@@ -40,12 +40,39 @@ public class BenchCommand implements Callable<Integer> {
                     + "pipeline in the same run")
     boolean throughKafka;
 
-    @Option(names = "--cameras", defaultValue = "5", paramLabel = "N",
-            description = "--through-kafka: cameras (default: ${DEFAULT-VALUE})")
-    int cameras;
+    @Option(names = "--scale-out",
+            description = "Measure scaling out instead: capacity of one vigil serve process, then of --instances "
+                    + "processes of one application sharing the cameras (each phase on a fresh embedded broker, after "
+                    + "the same warm-up), then a failover: one instance killed while the cameras send, the time to "
+                    + "each of its cameras' first map from a survivor, and frames lost or scored twice")
+    boolean scaleOut;
+
+    @Option(names = "--instances", defaultValue = "2", paramLabel = "N",
+            description = "--scale-out: instances compared with one (default: ${DEFAULT-VALUE})")
+    int instances;
+
+    @Option(names = "--brokers", defaultValue = "1", paramLabel = "1|3",
+            description = "--scale-out: an embedded single broker, or a 3-node KRaft cluster (replication 3, min ISR 2) "
+                    + "(default: ${DEFAULT-VALUE})")
+    int brokers;
+
+    @Option(names = "--serve-args", paramLabel = "\"ARGS\"",
+            description = "--scale-out: more options for every vigil serve process, space-separated in one argument, "
+                    + "e.g. \"--transaction-timeout PT15S\"")
+    String serveArgs;
+
+    @Option(names = "--warm-up-rounds", defaultValue = "3", paramLabel = "R",
+            description = "--scale-out: untimed warm-up rounds of --warm-up frames per camera in each phase "
+                    + "(default: ${DEFAULT-VALUE})")
+    int warmUpRounds;
+
+    @Option(names = "--cameras", paramLabel = "N",
+            description = "--through-kafka, --scale-out: cameras (default: 5; 6 with --scale-out, one per partition)")
+    Integer cameras;
 
     @Option(names = "--camera-fps", defaultValue = "5", paramLabel = "F",
-            description = "--through-kafka: frames per second per camera in the live phase (default: ${DEFAULT-VALUE})")
+            description = "--through-kafka, --scale-out: frames per second per camera in the live phase (the failover, "
+                    + "with --scale-out) (default: ${DEFAULT-VALUE})")
     double cameraFps;
 
     @Option(names = "--live-seconds", defaultValue = "30", paramLabel = "S",
@@ -53,20 +80,23 @@ public class BenchCommand implements Callable<Integer> {
     int liveSeconds;
 
     @Option(names = "--warm-up", defaultValue = "400", paramLabel = "N",
-            description = "--through-kafka: frames per camera in each untimed warm-up round; rounds repeat until "
-                    + "compiling takes under 2%% of the machine, at most 20 (default: ${DEFAULT-VALUE})")
+            description = "--through-kafka, --scale-out: frames per camera in each untimed warm-up round; rounds repeat "
+                    + "until compiling takes under 2%% of the machine, at most 20 (--scale-out: --warm-up-rounds) "
+                    + "(default: ${DEFAULT-VALUE})")
     int warmUp;
 
     @Option(names = "--backlog", defaultValue = "400", paramLabel = "N",
-            description = "--through-kafka: frames per camera in the capacity backlog (default: ${DEFAULT-VALUE})")
+            description = "--through-kafka, --scale-out: frames per camera in the capacity backlog (default: "
+                    + "${DEFAULT-VALUE})")
     int backlog;
 
     @Option(names = "--linger-ms", defaultValue = "20", paramLabel = "MS",
-            description = "--through-kafka: the scorer's batch linger (default: ${DEFAULT-VALUE})")
+            description = "--through-kafka, --scale-out: the scorer's batch linger (default: ${DEFAULT-VALUE})")
     long lingerMs;
 
     @Option(names = "--work-dir", defaultValue = "target/bench-stream", paramLabel = "<dir>",
-            description = "--through-kafka: broker data, state and model (default: ${DEFAULT-VALUE})")
+            description = "--through-kafka, --scale-out: broker data, state and model (--scale-out: in its scale-out "
+                    + "subdirectory) (default: ${DEFAULT-VALUE})")
     Path workDir;
 
     @Option(names = "--learning",
@@ -92,8 +122,15 @@ public class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if ((throughKafka ? 1 : 0) + (scaleOut ? 1 : 0) + (learning ? 1 : 0) > 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--through-kafka, --scale-out and --learning are separate measurements: give one");
+        }
         if (throughKafka) {
             return throughKafka();
+        }
+        if (scaleOut) {
+            return scaleOut();
         }
         if (learning) {
             return learning();
@@ -122,7 +159,7 @@ public class BenchCommand implements Callable<Integer> {
                     : FitOptions.defaultFeatures(backbone.manifest().totalChannels());
             r = dev.vigil.bench.StreamBenchmark.run(backbone, new dev.vigil.bench.StreamBenchmark.Options(
                     engine.preprocessing(backbone.manifest()), d, engine.batch, java.time.Duration.ofMillis(lingerMs),
-                    cameras, warmUp, backlog, cameraFps, java.time.Duration.ofSeconds(liveSeconds), frameCodec.codec(),
+                    cameras == null ? 5 : cameras, warmUp, backlog, cameraFps, java.time.Duration.ofSeconds(liveSeconds), frameCodec.codec(),
                     engine.seed, workDir, brokerDir));
         }
         write(r);
@@ -132,9 +169,48 @@ public class BenchCommand implements Callable<Integer> {
                 r.get("features"), r.get("batch"), r.get("execution_provider"),
                 r.get("bench_pipeline_images_per_second"), r.get("frame_codec"),
                 r.get("offline_from_jpeg_images_per_second"), r.get("capacity_images_per_second"),
-                r.get("capacity_to_bench_pipeline"), cameras, cameraFps, r.get("latency_ms_p50"),
+                r.get("capacity_to_bench_pipeline"), cameras == null ? 5 : cameras, cameraFps, r.get("latency_ms_p50"),
                 r.get("latency_ms_p99"), r.get("consumer_lag_max"), json);
         return 0;
+    }
+
+    private int scaleOut() throws Exception {
+        if (instances < 2) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--instances must be at least 2, to compare with one instance; got " + instances);
+        }
+        if (brokers != 1 && brokers != 3) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--brokers must be 1 or 3; got " + brokers);
+        }
+        Map<String, Object> r;
+        Path manifest = EngineOptions.locate(engine.backbone);
+        try (OnnxBackbone backbone = engine.loadBackbone()) {
+            int d = engine.features != null ? engine.features
+                    : FitOptions.defaultFeatures(backbone.manifest().totalChannels());
+            r = dev.vigil.bench.ScaleBenchmark.run(backbone, new dev.vigil.bench.ScaleBenchmark.Options(manifest,
+                    engine.device, engine.preprocessing(backbone.manifest()), d, engine.batch,
+                    java.time.Duration.ofMillis(lingerMs), cameras == null ? 6 : cameras, instances, warmUp,
+                    warmUpRounds, backlog, cameraFps, brokers, frameCodec.codec(), engine.seed,
+                    workDir.resolve("scale-out"), serveArgs == null || serveArgs.isBlank() ? java.util.List.of()
+                            : java.util.List.of(serveArgs.trim().split("\\s+")), java.util.List.of()));
+        }
+        write(r);
+        spec.commandLine().getOut().printf("%s %s d=%s batch %s on %s, %d cameras: one instance %.1f img/s; %d instances "
+                        + "%.1f img/s in all (%.2fx one), %.1f img/s each; failover of %s: first map from a survivor "
+                        + "%s ms after the kill (read %s ms after), %s frames lost, %s scored twice; model decode %s "
+                        + "ms; %s%n", r.get("backbone"), r.get("input_size"), r.get("features"), r.get("batch"),
+                r.get("execution_provider"), ((java.util.List<?>) r.get("camera_ids")).size(),
+                r.get("capacity_one_instance"), instances, r.get("capacity_all_instances"), r.get("capacity_ratio"),
+                r.get("capacity_per_instance"), failover(r, "failover_cameras_moved"),
+                failover(r, "failover_scored_ms_max"), failover(r, "failover_read_ms_max"),
+                failover(r, "failover_frames_lost"), failover(r, "failover_frames_scored_twice"),
+                r.get("model_decode_ms"), json);
+        return 0;
+    }
+
+    private Object failover(Map<String, Object> r, String key) {
+        return ((Map<?, ?>) r.get(instances + "_instances")).get(key);
     }
 
     private int learning() throws Exception {

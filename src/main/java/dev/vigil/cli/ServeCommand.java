@@ -66,6 +66,25 @@ public class ServeCommand implements Callable<Integer> {
             description = "Warm copies of each camera's state on other instances (default: ${DEFAULT-VALUE})")
     int standbyReplicas;
 
+    @Option(names = "--instance-id", paramLabel = "<id>", defaultValue = "${env:VIGIL_INSTANCE_ID}",
+            description = "Static group membership: an id unique to this instance and stable across its restarts (a "
+                    + "StatefulSet pod's name). A restart within --session-timeout gets the same cameras back with no "
+                    + "rebalance; a crashed instance's cameras move after it (default: $VIGIL_INSTANCE_ID, else "
+                    + "dynamic membership)")
+    String instanceId;
+
+    @Option(names = "--session-timeout", paramLabel = "DURATION", defaultValue = "PT10S",
+            description = "How long the group waits for a silent instance before its cameras move to the others; "
+                    + "session.timeout.ms in --kafka-config wins (ISO-8601, default: ${DEFAULT-VALUE})")
+    Duration sessionTimeout;
+
+    @Option(names = "--transaction-timeout", paramLabel = "DURATION", defaultValue = "PT30S",
+            description = "exactly_once_v2: how long a crashed instance's open transaction holds back its cameras' "
+                    + "new owner; a transaction open longer is aborted and redone, as one held open by a scoring backlog "
+                    + "or a large model's chunks can be. Lower for a faster failover (ISO-8601, default: "
+                    + "${DEFAULT-VALUE})")
+    Duration transactionTimeout;
+
     @Option(names = "--at-least-once",
             description = "at_least_once instead of the default exactly_once_v2 (faster commits, duplicates after a crash)")
     boolean atLeastOnce;
@@ -159,7 +178,9 @@ public class ServeCommand implements Callable<Integer> {
                 EngineOptions.device(device));
              ScoringEngine engine = new ScoringEngine(bb, batch, Duration.ofMillis(lingerMs));
              ScoringService service = ScoringService.start(kafkaConnection, engine, bb.manifest().name(), settings,
-                     new ScoringService.Options(applicationId, stateDir, threads, standbyReplicas, !atLeastOnce),
+                     new ScoringService.Options(applicationId, stateDir, threads, standbyReplicas, !atLeastOnce,
+                             instanceId == null || instanceId.isBlank() ? null : instanceId, sessionTimeout,
+                             transactionTimeout),
                      settings.autoLearn() == null ? null : learning.learner(bb, kafkaConnection), metrics)) {
             running.set(service);
             // on SIGTERM: let this thread close everything in order (a clean close commits what was scored)

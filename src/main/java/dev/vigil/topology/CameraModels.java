@@ -12,6 +12,16 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class CameraModels {
     private final Map<String, CameraModel> active = new ConcurrentHashMap<>();
+    /** the cameras held, as reported (ScoringStats.modelsHeld for the active models) */
+    private final java.util.Set<String> held;
+
+    CameraModels(java.util.Set<String> held) {
+        this.held = held;
+    }
+
+    CameraModels() {
+        this(ConcurrentHashMap.newKeySet());
+    }
 
     CameraModel get(String camera) {
         return active.get(camera);
@@ -19,6 +29,7 @@ final class CameraModels {
 
     void activate(CameraModel model) {
         CameraModel old = active.put(model.camera(), model);
+        held.add(model.camera());
         if (old != null) {
             old.release();
         }
@@ -27,6 +38,7 @@ final class CameraModels {
     /** Forgets a camera whose partition moved to another instance. */
     void drop(String camera) {
         CameraModel old = active.remove(camera);
+        held.remove(camera);
         if (old != null) {
             old.release();
         }

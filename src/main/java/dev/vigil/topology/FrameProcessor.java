@@ -289,7 +289,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
                 AnomalyMapRecord.EncodedMap.encode(d.map(), d.width(), d.height(),
                         model.mapStep()));
         ctx.forward(new Record<>(f.camera(), map.toJson(), f.captureMillis()), ScoringTopology.MAPS_SINK);
-        shared.stats().scored.increment();
+        shared.stats().scored(f.camera());
         shared.stats().frameOut(f.camera(), System.nanoTime() - p.takenNanos());
         if (f.live()) {
             // replayed footage carries the video's own clock (ahead of now at --speed 2): no latency to speak of

@@ -35,8 +35,30 @@ public final class ScoringService implements AutoCloseable {
      * @param threads         stream threads (tasks are spread over them; scoring itself runs on the engine's thread)
      * @param standbyReplicas warm copies of each task's stores on other instances, for fast failover
      * @param exactlyOnce     exactly_once_v2 (default) or at_least_once
+     * @param instanceId      this instance's static group membership id ({@code group.instance.id}), stable across
+     *                        its restarts, or null for dynamic membership: a static member that restarts within the
+     *                        session timeout gets its own partitions back with no rebalance
+     * @param sessionTimeout  how long the group waits for a silent instance before its cameras move to the others
+     * @param transactionTimeout how long a crashed instance's open transaction holds back its partitions' readers,
+     *                        the instance its cameras move to included; a transaction open longer is aborted
      */
-    public record Options(String applicationId, Path stateDir, int threads, int standbyReplicas, boolean exactlyOnce) {
+    public record Options(String applicationId, Path stateDir, int threads, int standbyReplicas, boolean exactlyOnce,
+                          String instanceId, Duration sessionTimeout, Duration transactionTimeout) {
+        /** Kafka's own default is 45 s: a camera of a crashed instance would wait that long for a new owner. */
+        public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(10);
+        /**
+         * A failover waits for the dead instance's open transaction to be aborted: 31.9-39.3 s from the kill at 30 s,
+         * 17.4-19.8 s at 15 s (docs/results.md). But a transaction stays open while the stream thread waits on a
+         * scoring backlog (back-pressure) or writes out a large model's chunks, and one that outlasts the timeout is
+         * aborted and redone: at 15 s a loaded machine's shadow scoring never got through (ScoringTopologyTest).
+         */
+        public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofSeconds(30);
+
+        public Options(String applicationId, Path stateDir, int threads, int standbyReplicas, boolean exactlyOnce) {
+            this(applicationId, stateDir, threads, standbyReplicas, exactlyOnce, null, DEFAULT_SESSION_TIMEOUT,
+                    DEFAULT_TRANSACTION_TIMEOUT);
+        }
+
         public static Options defaults(Path stateDir) {
             return new Options("vigil-scorer", stateDir, 1, 0, true);
         }
@@ -122,25 +144,51 @@ public final class ScoringService implements AutoCloseable {
                 options.exactlyOnce() ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, options.threads());
         p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, options.standbyReplicas());
+        if (options.instanceId() != null) {
+            // Kafka Streams appends each stream thread's index to it
+            p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), options.instanceId());
+        }
+        // a session timeout in --kafka-config wins over the option's default
+        if (!client.containsKey(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG)) {
+            p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) options.sessionTimeout().toMillis());
+            p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG,
+                    (int) Math.max(500, options.sessionTimeout().toMillis() / 5));
+        }
         // results are emitted by a 10 ms punctuation: an idle poll must not hold the thread longer than that
         p.put(StreamsConfig.POLL_MS_CONFIG, 10L);
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100L);
         // frames and model chunks up to 8 MiB travel in records, changelogs included
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), (8 << 20) + (64 << 10));
         // writing out a 2 GB model's chunks (on the stream thread, inside a transaction) takes seconds; a crashed
-        // instance's open transaction holds back readers for at most this long unless it restarts first
-        p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), 30_000);
+        // instance's open transaction holds back readers, and the failover, for at most this long
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+                (int) options.transactionTimeout().toMillis());
         // a few frames per fetch: a frame is scored in tens of ms, a fetch of 500 would outlive the poll interval
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 100);
         // a cleanly stopped instance leaves the group, so that the others (or its restart) take its cameras at once
-        // rather than after the session timeout (45 s); Kafka Streams 4.1 stays in the group by default, and its
-        // CloseOptions.leaveGroup only reaches static members
+        // rather than after --session-timeout; Kafka Streams 4.1 stays in the group by default, and its
+        // CloseOptions.leaveGroup only reaches static members. A static member (--instance-id) never leaves on
+        // close: back within the session timeout, it gets its cameras again with no rebalance
         p.put(StreamsConfig.consumerPrefix("internal.leave.group.on.close"), true);
         return p;
     }
 
     public ScoringStats stats() {
         return stats;
+    }
+
+    /** The partitions (cameras' partitions) this instance scores now. */
+    public java.util.SortedSet<Integer> activePartitions() {
+        java.util.SortedSet<Integer> out = new java.util.TreeSet<>();
+        streams.metadataForLocalThreads().forEach(t -> t.activeTasks().forEach(task -> out.add(task.taskId().partition())));
+        return out;
+    }
+
+    /** The partitions this instance keeps warm standby copies of. */
+    public java.util.SortedSet<Integer> standbyPartitions() {
+        java.util.SortedSet<Integer> out = new java.util.TreeSet<>();
+        streams.metadataForLocalThreads().forEach(t -> t.standbyTasks().forEach(task -> out.add(task.taskId().partition())));
+        return out;
     }
 
     public KafkaStreams.State state() {

@@ -34,6 +34,9 @@ public final class ScoringStats {
     final LongAdder modelsRefused = new LongAdder();
     final LongAdder modelsLearnt = new LongAdder();
     private final Map<String, LongAdder> noModelByCamera = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> scoredByCamera = new ConcurrentHashMap<>();
+    /** the cameras whose decoded model this instance holds now (CameraModels keeps it) */
+    final java.util.Set<String> modelsHeld = ConcurrentHashMap.newKeySet();
     private final long[] latencies = new long[LATENCY_WINDOW];
     private final AtomicLong latencyCount = new AtomicLong();
     private final MeterRegistry registry;
@@ -108,6 +111,11 @@ public final class ScoringStats {
         return n.sum();
     }
 
+    void scored(String camera) {
+        scored.increment();
+        scoredByCamera.computeIfAbsent(camera, c -> new LongAdder()).increment();
+    }
+
     void latency(long millis) {
         captureLatency.record(Math.max(0, millis), java.util.concurrent.TimeUnit.MILLISECONDS);
         long i = latencyCount.getAndIncrement();
@@ -165,6 +173,18 @@ public final class ScoringStats {
         Map<String, Long> out = new TreeMap<>();
         noModelByCamera.forEach((k, v) -> out.put(k, v.sum()));
         return out;
+    }
+
+    /** Frames scored per camera since this instance started: which cameras it has scored. */
+    public Map<String, Long> scoredByCamera() {
+        Map<String, Long> out = new TreeMap<>();
+        scoredByCamera.forEach((k, v) -> out.put(k, v.sum()));
+        return out;
+    }
+
+    /** The cameras whose decoded model this instance holds in memory now. */
+    public java.util.SortedSet<String> modelsHeld() {
+        return new java.util.TreeSet<>(modelsHeld);
     }
 
     /** One line for the log. */

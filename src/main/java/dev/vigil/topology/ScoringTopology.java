@@ -71,7 +71,8 @@ public final class ScoringTopology {
      */
     public static Topology build(ScoringEngine engine, ScoringSettings settings, ScoringStats stats, String backbone,
                                  KafkaConnection kafka, CameraLearner learner, java.util.concurrent.Executor learning) {
-        Shared shared = new Shared(engine, new CameraModels(), new CameraModels(), new ModelLoader(engine, stats),
+        Shared shared = new Shared(engine, new CameraModels(stats.modelsHeld), new CameraModels(),
+                new ModelLoader(engine, stats),
                 new java.util.concurrent.ConcurrentHashMap<>(), settings, stats, new Alert.AnalyticsModule("vigil-padim",
                 "PaDiM: per-patch Gaussian of normal frames, Mahalanobis distance", backbone, "0.1.0"), kafka,
                 learner, new java.util.concurrent.ConcurrentHashMap<>(), learning);

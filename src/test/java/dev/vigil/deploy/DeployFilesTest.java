@@ -414,15 +414,23 @@ class DeployFilesTest {
         // more than one instance: a failover should not wait for a model rebuild
         assertThat(vigil.getSpec().getReplicas()).isGreaterThan(1);
         assertThat(Integer.parseInt(option(c.getArgs(), "--standby-replicas"))).isGreaterThanOrEqualTo(1);
+        // static membership: each pod's stable name is its instance id, so a restarted pod gets its cameras back
+        assertThat(c.getEnv()).anySatisfy(e -> {
+            assertThat(e.getName()).isEqualTo("VIGIL_INSTANCE_ID");
+            assertThat(e.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
+        });
         Service headless = resources.stream().filter(r -> r instanceof Service && r.getMetadata().getName()
                 .equals(vigil.getSpec().getServiceName())).map(r -> (Service) r).findFirst().orElseThrow();
         assertThat(headless.getSpec().getClusterIP()).isEqualTo("None");
 
+        java.util.Set<String> instanceIds = new java.util.HashSet<>();
         for (var service : composeServices().entrySet()) {
             List<String> command = (List<String>) service.getValue().get("command");
             if (command == null || !command.get(0).equals("serve")) {
                 continue;
             }
+            // static membership: every instance has an id of its own
+            assertThat(instanceIds.add(option(command, "--instance-id"))).as(service.getKey()).isTrue();
             Map<String, Object> healthcheck = (Map<String, Object>) service.getValue().get("healthcheck");
             assertThat(String.join(" ", (List<String>) healthcheck.get("test"))).as(service.getKey())
                     .contains("http://localhost:" + option(command, "--http-port") + Health.READY_PATH);
