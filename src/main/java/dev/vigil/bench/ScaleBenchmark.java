@@ -4,14 +4,8 @@ import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.backbone.Preprocessing;
 import dev.vigil.broker.EmbeddedBroker;
 import dev.vigil.broker.EmbeddedCluster;
-import dev.vigil.engine.FitOptions;
 import dev.vigil.engine.ScoringEngine;
-import dev.vigil.engine.Trainer;
 import dev.vigil.media.FrameCodec;
-import dev.vigil.media.RgbImage;
-import dev.vigil.media.SyntheticScene;
-import dev.vigil.padim.ModelFile;
-import dev.vigil.padim.PadimModel;
 import dev.vigil.stream.AnomalyMapRecord;
 import dev.vigil.stream.FrameRecords;
 import dev.vigil.stream.KafkaConnection;
@@ -42,7 +36,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.IntStream;
 
 /**
  * Scaling out, measured with real separate {@code vigil serve} processes ({@link ServeProcess}) on an embedded
@@ -85,20 +78,11 @@ public final class ScaleBenchmark {
 
     public static Map<String, Object> run(OnnxBackbone backbone, Options o) throws Exception {
         Preprocessing pre = o.preprocessing();
-        SyntheticScene scene = new SyntheticScene(pre.width(), pre.height(), 7, -1, -1);
-        List<RgbImage> normal = IntStream.range(0, 120).mapToObj(scene::frame).toList();
-        List<byte[]> encoded = new ArrayList<>();
-        for (int i = 120; i < 240; i++) {
-            encoded.add(o.codec().encode(scene.frame(i)));
-        }
+        List<byte[]> encoded = StreamBenchmark.sceneFrames(pre, o.codec());
         org.apache.kafka.common.utils.Utils.delete(o.workDir().toFile());
         Files.createDirectories(o.workDir());
-        Path modelFile = o.workDir().resolve("bench.vgm");
-        PadimModel model = new Trainer(backbone, pre, new FitOptions(o.features(), o.seed(), FitOptions.DEFAULT_EPS,
-                o.batch(), FitOptions.DEFAULT_HOLD_OUT_EVERY, FitOptions.DEFAULT_MAX_HELD_OUT, "bench"))
-                .fit(FrameCodec.roundTrip(o.codec(), normal.iterator()));
-        ModelFile.write(modelFile, model);
-        model.gaussian().close();
+        Path modelFile = StreamBenchmark.fitSceneModel(backbone, pre, o.features(), o.seed(), o.batch(), o.codec(),
+                o.workDir().resolve("bench.vgm"));
 
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("backbone", backbone.manifest().name());

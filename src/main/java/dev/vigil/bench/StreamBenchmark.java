@@ -36,7 +36,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.HashMap;
@@ -99,21 +98,35 @@ public final class StreamBenchmark {
         }
     }
 
-    public static Map<String, Object> run(OnnxBackbone backbone, Options o) throws Exception {
-        Preprocessing pre = o.preprocessing();
+    /** Frames 120-239 of the bench's synthetic scene, encoded: what the cameras send, round and round. */
+    static List<byte[]> sceneFrames(Preprocessing pre, FrameCodec codec) throws java.io.IOException {
         SyntheticScene scene = new SyntheticScene(pre.width(), pre.height(), 7, -1, -1);
-        List<RgbImage> normal = IntStream.range(0, 120).mapToObj(scene::frame).toList();
         List<byte[]> encoded = new ArrayList<>();
         for (int i = 120; i < 240; i++) {
-            encoded.add(o.codec().encode(scene.frame(i)));
+            encoded.add(codec.encode(scene.frame(i)));
         }
-        Files.createDirectories(o.workDir());
-        Path modelFile = o.workDir().resolve("bench.vgm");
-        PadimModel model = new Trainer(backbone, pre, new FitOptions(o.features(), o.seed(), FitOptions.DEFAULT_EPS,
-                o.batch(), FitOptions.DEFAULT_HOLD_OUT_EVERY, FitOptions.DEFAULT_MAX_HELD_OUT, "bench"))
-                .fit(FrameCodec.roundTrip(o.codec(), normal.iterator()));
-        ModelFile.write(modelFile, model);
+        return encoded;
+    }
+
+    /** The cameras' model: fitted on frames 0-119 of the same scene, through the codec they travel in. */
+    static Path fitSceneModel(OnnxBackbone backbone, Preprocessing pre, int features, long seed, int batch,
+                              FrameCodec codec, Path file) throws java.io.IOException {
+        SyntheticScene scene = new SyntheticScene(pre.width(), pre.height(), 7, -1, -1);
+        List<RgbImage> normal = IntStream.range(0, 120).mapToObj(scene::frame).toList();
+        PadimModel model = new Trainer(backbone, pre, new FitOptions(features, seed, FitOptions.DEFAULT_EPS, batch,
+                FitOptions.DEFAULT_HOLD_OUT_EVERY, FitOptions.DEFAULT_MAX_HELD_OUT, "bench"))
+                .fit(FrameCodec.roundTrip(codec, normal.iterator()));
+        ModelFile.write(file, model);
         model.gaussian().close();
+        return file;
+    }
+
+    public static Map<String, Object> run(OnnxBackbone backbone, Options o) throws Exception {
+        Preprocessing pre = o.preprocessing();
+        List<byte[]> encoded = sceneFrames(pre, o.codec());
+        Files.createDirectories(o.workDir());
+        Path modelFile = fitSceneModel(backbone, pre, o.features(), o.seed(), o.batch(), o.codec(),
+                o.workDir().resolve("bench.vgm"));
 
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("backbone", backbone.manifest().name());

@@ -34,12 +34,7 @@ public class ModelActivateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var connection = kafka.connection();
         ModelVersions versions = ModelVersions.read(connection, camera);
-        // the scorer would refuse it too, but only in its log: say so here, where the user is
-        if (versions.complete().stream().noneMatch(v -> v.version() == version)) {
-            throw new IllegalArgumentException("camera " + camera + " has no complete version " + version
-                    + " on the models topic (complete versions: " + versions.complete().stream()
-                    .map(v -> Long.toString(v.version())).toList() + ")");
-        }
+        versions.requireComplete(version);
         if (versions.active() == version) {
             spec.commandLine().getOut().printf("version %d of camera %s is already active%n", version, camera);
             return 0;

@@ -52,11 +52,7 @@ public class ModelShadowCommand implements Callable<Integer> {
             return 0;
         }
         long version = which.version;
-        if (versions.complete().stream().noneMatch(v -> v.version() == version)) {
-            throw new IllegalArgumentException("camera " + camera + " has no complete version " + version
-                    + " on the models topic (complete versions: " + versions.complete().stream()
-                    .map(v -> Long.toString(v.version())).toList() + ")");
-        }
+        versions.requireComplete(version);
         if (versions.active() == version) {
             throw new IllegalArgumentException("version " + version + " of camera " + camera + " is the active one: "
                     + "a shadow is a candidate beside it");

@@ -151,6 +151,18 @@ public final class ModelVersions {
         return versions.values().stream().filter(v -> !v.keys().isEmpty()).toList();
     }
 
+    /**
+     * @throws IllegalArgumentException naming the camera's complete versions when {@code version} is not one of them:
+     *                                  the scorer would refuse it too, but only in its log
+     */
+    public void requireComplete(long version) {
+        if (complete().stream().noneMatch(v -> v.version() == version)) {
+            throw new IllegalArgumentException("camera " + camera + " has no complete version " + version
+                    + " on the models topic (complete versions: " + complete().stream()
+                    .map(v -> Long.toString(v.version())).toList() + ")");
+        }
+    }
+
     /** The version scored in shadow beside the active one, or -1 when none. */
     public long shadow() {
         return shadow;
