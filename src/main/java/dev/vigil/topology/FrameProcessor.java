@@ -296,21 +296,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             shared.stats().latency(now - f.captureMillis());
         }
 
-        // the store is the truth across restarts; between them the parsed state is kept, so a frame costs no parse
-        TrackedState tracked = trackedStates.computeIfAbsent(f.camera(), c -> {
-            byte[] stored = alertState.get(c);
-            return new TrackedState(AlertTracker.State.fromJson(stored), stored);
-        });
-        byte[] before = tracked.json;
-        AlertTracker.State state = tracked.state;
-        List<Alert> alerts = tracker.observe(state, new AlertTracker.Observation(f.camera(), f.seq(), f.captureMillis(),
-                d.score(), threshold, model.version(), f.width(), f.height()), () -> boxes(d, threshold, model, f));
-        byte[] after = state.toJson();
-        // a quiet camera's state does not change from frame to frame: no store write, no changelog record
-        if (before == null || !java.util.Arrays.equals(before, after)) {
-            alertState.put(f.camera(), after);
-            tracked.json = after;
-        }
+        List<Alert> alerts = track(f.camera(), f, d, model);
         if (p.shadow() != null) {
             emitShadow(p, d, model, threshold, alerts);
         }
@@ -372,19 +358,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
         }
         CameraModel candidate = p.shadow().model();
         double candidateThreshold = candidate.threshold();
-        String key = f.camera() + "#shadow";
-        TrackedState tracked = trackedStates.computeIfAbsent(key, c -> {
-            byte[] stored = alertState.get(c);
-            return new TrackedState(AlertTracker.State.fromJson(stored), stored);
-        });
-        List<Alert> shadowAlerts = tracker.observe(tracked.state, new AlertTracker.Observation(f.camera(), f.seq(),
-                f.captureMillis(), d.score(), candidateThreshold, candidate.version(), f.width(), f.height()),
-                () -> boxes(d, candidateThreshold, candidate, f));
-        byte[] after = tracked.state.toJson();
-        if (tracked.json == null || !java.util.Arrays.equals(tracked.json, after)) {
-            alertState.put(key, after);
-            tracked.json = after;
-        }
+        List<Alert> shadowAlerts = track(f.camera() + "#shadow", f, d, candidate);
         ShadowRecord record = new ShadowRecord(f.camera(), f.seq(), f.captureMillis(),
                 new ShadowRecord.Side(activeModel.version(), active.score(), Double.isNaN(threshold) ? null : threshold,
                         active.score() > threshold, alerts),
@@ -392,6 +366,29 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
                         Double.isNaN(candidateThreshold) ? null : candidateThreshold, d.score() > candidateThreshold,
                         shadowAlerts));
         ctx.forward(new Record<>(f.camera(), record.toJson(), f.captureMillis()), ScoringTopology.SHADOW_SINK);
+    }
+
+    /**
+     * Advances the alert state kept under {@code key} (the camera's, or its candidate's) by this frame's detection,
+     * and returns the alert records it produces.
+     */
+    private List<Alert> track(String key, Frame f, Detection d, CameraModel model) {
+        double threshold = model.threshold();
+        // the store is the truth across restarts; between them the parsed state is kept, so a frame costs no parse
+        TrackedState tracked = trackedStates.computeIfAbsent(key, c -> {
+            byte[] stored = alertState.get(c);
+            return new TrackedState(AlertTracker.State.fromJson(stored), stored);
+        });
+        List<Alert> alerts = tracker.observe(tracked.state, new AlertTracker.Observation(f.camera(), f.seq(),
+                f.captureMillis(), d.score(), threshold, model.version(), f.width(), f.height()),
+                () -> boxes(d, threshold, model, f));
+        byte[] after = tracked.state.toJson();
+        // a quiet camera's state does not change from frame to frame: no store write, no changelog record
+        if (tracked.json == null || !java.util.Arrays.equals(tracked.json, after)) {
+            alertState.put(key, after);
+            tracked.json = after;
+        }
+        return alerts;
     }
 
     private List<Alert.Box> boxes(Detection d, double threshold, CameraModel model, Frame f) {

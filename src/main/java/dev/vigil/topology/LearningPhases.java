@@ -59,6 +59,16 @@ final class LearningPhases {
         @JsonProperty("started_at")
         public long startedAt;
         public int reported;
+
+        /** A phase with no frame kept yet. */
+        static Phase begin(long baseVersion, String reason, int partition) {
+            Phase p = new Phase();
+            p.baseVersion = baseVersion;
+            p.reason = reason;
+            p.partition = partition;
+            p.startedAt = System.currentTimeMillis();
+            return p;
+        }
     }
 
     private final ScoringTopology.Shared shared;
@@ -114,11 +124,7 @@ final class LearningPhases {
         if (!enabled() || phases.containsKey(f.camera())) {
             return;
         }
-        Phase p = new Phase();
-        p.baseVersion = baseVersion;
-        p.reason = reason;
-        p.partition = ctx.taskId().partition();
-        p.startedAt = System.currentTimeMillis();
+        Phase p = Phase.begin(baseVersion, reason, ctx.taskId().partition());
         phases.put(f.camera(), p);
         LOG.info("camera {}: learning phase started ({}): {}{}", f.camera(), reason,
                 settings.frames() > 0 ? settings.frames() + " frames" : "",
@@ -161,11 +167,7 @@ final class LearningPhases {
             LOG.error("camera {}: fitting its learnt model failed, learning again from frame {}: {}", f.camera(),
                     f.seq(), reason);
             status(f.camera(), ModelStatus.FAILED, p, reason);
-            Phase again = new Phase();
-            again.baseVersion = p.baseVersion;
-            again.reason = p.reason;
-            again.partition = p.partition;
-            again.startedAt = System.currentTimeMillis();
+            Phase again = Phase.begin(p.baseVersion, p.reason, p.partition);
             phases.put(f.camera(), again);
             keep(f, offset, again);
         }

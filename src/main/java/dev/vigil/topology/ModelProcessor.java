@@ -61,16 +61,8 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
                 FrameProcessor.workDir(context));
         context.schedule(Duration.ofMillis(100), PunctuationType.WALL_CLOCK_TIME, t -> activateLoaded());
         // restarted, or the partition moved here: candidates in shadow are loaded again
-        List<String> shadowed = new ArrayList<>();
-        org.apache.kafka.streams.state.KeyValueStore<String, byte[]> active = context.getStateStore(ModelStore.ACTIVE);
-        try (var it = active.all()) {
-            it.forEachRemaining(kv -> {
-                if (kv.key.endsWith("#shadow")) {
-                    shadowed.add(kv.key.substring(0, kv.key.length() - "#shadow".length()));
-                }
-            });
-        }
-        shadowed.forEach(camera -> loadShadow(camera, models.shadowVersion(camera), System.currentTimeMillis()));
+        models.shadowedCameras().forEach(camera ->
+                loadShadow(camera, models.shadowVersion(camera), System.currentTimeMillis()));
     }
 
     @Override
@@ -245,6 +237,7 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
             if (l.shadow()) {
                 if (models.shadowVersion(l.camera()) == l.version()) {
                     shared.shadows().activate(model);
+                    shared.stats().shadowsLoaded.increment();
                     LOG.info("camera {}: version {} scored in shadow beside version {} (threshold {})", l.camera(),
                             l.version(), models.activeVersion(l.camera()), model.threshold());
                 } else {

@@ -143,19 +143,35 @@ final class ModelStore {
         }
     }
 
-    /** The version the camera is scored with in shadow, or -1 when none (kept beside the active one's key). */
+    /** Where a camera's candidate in shadow is kept: beside its active version's key (camera ids have no '#'). */
+    private static final String SHADOW_SUFFIX = "#shadow";
+
+    /** The version the camera is scored with in shadow, or -1 when none. */
     long shadowVersion(String camera) {
-        byte[] v = active.get(camera + "#shadow");
+        byte[] v = active.get(camera + SHADOW_SUFFIX);
         return v == null ? -1 : Long.parseLong(new String(v, java.nio.charset.StandardCharsets.UTF_8));
     }
 
     /** @param version the candidate, or -1 for none */
     void shadow(String camera, long version) {
         if (version < 0) {
-            active.delete(camera + "#shadow");
+            active.delete(camera + SHADOW_SUFFIX);
         } else {
-            active.put(camera + "#shadow", Long.toString(version).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            active.put(camera + SHADOW_SUFFIX, Long.toString(version).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
+    }
+
+    /** The cameras of this store that have a candidate in shadow. */
+    List<String> shadowedCameras() {
+        List<String> out = new ArrayList<>();
+        try (KeyValueIterator<String, byte[]> it = active.all()) {
+            it.forEachRemaining(kv -> {
+                if (kv.key.endsWith(SHADOW_SUFFIX)) {
+                    out.add(kv.key.substring(0, kv.key.length() - SHADOW_SUFFIX.length()));
+                }
+            });
+        }
+        return out;
     }
 
     /**

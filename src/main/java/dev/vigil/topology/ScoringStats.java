@@ -33,6 +33,7 @@ public final class ScoringStats {
     final LongAdder modelsLoaded = new LongAdder();
     final LongAdder modelsRefused = new LongAdder();
     final LongAdder modelsLearnt = new LongAdder();
+    final LongAdder shadowsLoaded = new LongAdder();
     private final Map<String, LongAdder> noModelByCamera = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> scoredByCamera = new ConcurrentHashMap<>();
     /** the cameras whose decoded model this instance holds now (CameraModels keeps it) */
@@ -152,6 +153,11 @@ public final class ScoringStats {
 
     public long modelsLearnt() {
         return modelsLearnt.sum();
+    }
+
+    /** Candidate versions loaded to be scored in shadow. */
+    public long shadowsLoaded() {
+        return shadowsLoaded.sum();
     }
 
     /**

@@ -222,7 +222,9 @@ class ScoringTopologyTest {
                     .out()).containsPattern("2000\\s+shadow");
             try (ScoringService service = ScoringService.start(kafka, engine, "mobilenetv2-l123",
                     ScoringSettings.DEFAULT, ScoringService.Options.defaults(dir.resolve("state-shadow")))) {
-                await().atMost(Duration.ofSeconds(60)).until(() -> service.stats().modelsLoaded() >= 1);
+                // both loaded before the first frame, so that every frame is scored by both
+                await().atMost(Duration.ofSeconds(60)).until(() -> service.stats().modelsLoaded() >= 1
+                        && service.stats().shadowsLoaded() >= 1);
                 Replayer.replay(kafka, "gate", clip.toString(), FrameCodec.parse("png"), 0);
                 List<AnomalyMapRecord> maps = readUntil(kafka, Topics.ANOMALY_MAPS, 80);
                 assertThat(maps).allSatisfy(m -> assertThat(m.modelVersion()).isEqualTo(1000));
