@@ -138,11 +138,29 @@ public final class Benchmark {
         return out;
     }
 
+    /**
+     * The backbone figure alone (the {@code backbone_images_per_second} of {@link #run}, one round, after one warm-up
+     * batch): what other measurements interleave with theirs to take a ratio within a round.
+     */
+    public static double backboneImagesPerSecond(OnnxBackbone backbone, Options o) {
+        int[] channels = ChannelSelection.random(backbone.manifest().totalChannels(), o.features(), o.seed());
+        FeatureExtractor extractor = new FeatureExtractor(backbone, o.preprocessing(), channels);
+        float[] tensor = tensor(extractor, o.batch());
+        int w = o.preprocessing().width();
+        int h = o.preprocessing().height();
+        backbone.run(tensor, o.batch(), h, w);
+        long t0 = System.nanoTime();
+        for (int i = 0; i < o.batches(); i++) {
+            backbone.run(tensor, o.batch(), h, w);
+        }
+        return rate(o, t0);
+    }
+
     private static double rate(Options o, long start) {
         return (double) o.batches() * o.batch() / ((System.nanoTime() - start) / 1e9);
     }
 
-    private static double median(double[] values) {
+    static double median(double[] values) {
         double[] s = values.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

@@ -43,9 +43,11 @@ public final class LearningBenchmark {
     /**
      * @param phases     learning phase lengths to time, in frames
      * @param benchBatch the batch of the `vigil bench` backbone figure the learning is compared with
+     * @param rounds     rounds of (backbone figure, each phase's fit), ratios taken within a round: this machine's
+     *                   speed drifts by 15 % between measurements a minute apart
      */
     public record Options(Preprocessing preprocessing, int features, int benchBatch, List<Integer> phases,
-                          FrameCodec codec, long seed, Path workDir, Path brokerDir) {
+                          FrameCodec codec, long seed, Path workDir, Path brokerDir, int rounds) {
         Path brokerLogDir() {
             return brokerDir != null ? brokerDir.resolve("vigil-bench-kafka") : workDir.resolve("kafka");
         }
@@ -91,6 +93,37 @@ public final class LearningBenchmark {
         return most.get() - baseline;
     }
 
+    /** One timed learning phase of {@code n} frames, step by step as {@link PublishingLearner} runs them. */
+    private static Map<String, Object> phase(KafkaConnection kafka, TopicLearner topic, FitOptions options,
+                                             Preprocessing pre, Path file, int n, double backboneIps,
+                                             double backboneSmallIps) throws Exception {
+        Benchmark.resetPeaks();
+        long t0 = System.nanoTime();
+        CameraFrames.Selection selection = CameraFrames.select(kafka, CAMERA, 100, 100 + n - 1, 0);
+        double selectSeconds = (System.nanoTime() - t0) / 1e9;
+        TopicLearner.Learnt learnt = topic.fit(selection, pre, options, ThresholdRule.DEFAULT, 0, file);
+        long t1 = System.nanoTime();
+        ModelPublisher.publish(kafka, CAMERA, file, System.currentTimeMillis(), ModelChunks.DEFAULT_CHUNK_BYTES);
+        double publishSeconds = (System.nanoTime() - t1) / 1e9;
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long fitted = learnt.info().trainingFrames();
+        Map<String, Object> phase = new LinkedHashMap<>();
+        phase.put("seconds", seconds);
+        phase.put("images_per_second", n / seconds);
+        phase.put("to_bench_backbone", n / seconds / backboneIps);
+        phase.put("to_backbone_at_learner_batch", n / seconds / backboneSmallIps);
+        phase.put("select_seconds", selectSeconds);
+        phase.put("fit_seconds", learnt.fitSeconds());
+        phase.put("fit_images_per_second", fitted / learnt.fitSeconds());
+        phase.put("fit_to_bench_backbone", fitted / learnt.fitSeconds() / backboneIps);
+        phase.put("fit_to_backbone_at_learner_batch", fitted / learnt.fitSeconds() / backboneSmallIps);
+        phase.put("threshold_seconds", learnt.thresholdSeconds());
+        phase.put("write_seconds", learnt.writeSeconds());
+        phase.put("publish_seconds", publishSeconds);
+        phase.put("peak_heap_bytes", Benchmark.heapPeak());
+        return phase;
+    }
+
     public static Map<String, Object> run(OnnxBackbone backbone, Options o) throws Exception {
         Preprocessing pre = o.preprocessing();
         int most = o.phases().stream().mapToInt(Integer::intValue).max().orElseThrow();
@@ -102,16 +135,11 @@ public final class LearningBenchmark {
         out.put("frame_codec", o.codec().toString());
         out.put("learner_batch", PublishingLearner.BATCH);
 
-        // the `vigil bench` figures: at its batch, and at the learner's
-        Map<String, Object> bench = Benchmark.run(backbone, new Benchmark.Options(pre, o.features(), o.benchBatch(), 8,
-                3, o.seed()));
-        Map<String, Object> benchSmall = Benchmark.run(backbone, new Benchmark.Options(pre, o.features(),
-                PublishingLearner.BATCH, 8, 3, o.seed()));
-        double backboneIps = (double) bench.get("backbone_images_per_second");
-        double backboneSmallIps = (double) benchSmall.get("backbone_images_per_second");
         out.put("bench_batch", o.benchBatch());
-        out.put("bench_backbone_images_per_second", backboneIps);
-        out.put("backbone_images_per_second_at_learner_batch", backboneSmallIps);
+        out.put("rounds", o.rounds());
+        Benchmark.Options benchAt = new Benchmark.Options(pre, o.features(), o.benchBatch(), 8, 1, o.seed());
+        Benchmark.Options learnerAt = new Benchmark.Options(pre, o.features(), PublishingLearner.BATCH,
+                Math.max(1, 8 * o.benchBatch() / PublishingLearner.BATCH), 1, o.seed());
 
         Path kafkaDir = o.brokerLogDir();
         org.apache.kafka.common.utils.Utils.delete(kafkaDir.toFile());
@@ -138,38 +166,45 @@ public final class LearningBenchmark {
             TopicLearner topic = new TopicLearner(backbone, kafka);
             FitOptions options = PublishingLearner.fitOptions(o.features(), CAMERA);
             Path file = o.workDir().resolve("learnt.vgm");
+            double[][] backboneRates = new double[2][o.rounds()];
+            List<List<Map<String, Object>>> rounds = new ArrayList<>();
+            for (int r = 0; r < o.rounds(); r++) {
+                backboneRates[0][r] = Benchmark.backboneImagesPerSecond(backbone, benchAt);
+                backboneRates[1][r] = Benchmark.backboneImagesPerSecond(backbone, learnerAt);
+                List<Map<String, Object>> timed = new ArrayList<>();
+                for (int n : o.phases()) {
+                    timed.add(phase(kafka, topic, options, pre, file, n, backboneRates[0][r], backboneRates[1][r]));
+                }
+                rounds.add(timed);
+            }
+            out.put("bench_backbone_images_per_second", Benchmark.median(backboneRates[0]));
+            out.put("backbone_images_per_second_at_learner_batch", Benchmark.median(backboneRates[1]));
+            out.put("rounds_bench_backbone_images_per_second", backboneRates[0]);
+            out.put("rounds_backbone_images_per_second_at_learner_batch", backboneRates[1]);
             List<Map<String, Object>> phases = new ArrayList<>();
-            for (int n : o.phases()) {
-                Benchmark.resetPeaks();
-                long t0 = System.nanoTime();
-                CameraFrames.Selection selection = CameraFrames.select(kafka, CAMERA, 100, 100 + n - 1, 0);
-                double selectSeconds = (System.nanoTime() - t0) / 1e9;
-                TopicLearner.Learnt learnt = topic.fit(selection, pre, options, ThresholdRule.DEFAULT, 0, file);
-                long t1 = System.nanoTime();
-                ModelPublisher.publish(kafka, CAMERA, file, System.currentTimeMillis(), ModelChunks.DEFAULT_CHUNK_BYTES);
-                double publishSeconds = (System.nanoTime() - t1) / 1e9;
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                long fitted = learnt.info().trainingFrames();
+            for (int k = 0; k < o.phases().size(); k++) {
+                int n = o.phases().get(k);
                 Map<String, Object> phase = new LinkedHashMap<>();
                 phase.put("frames", n);
-                phase.put("seconds", seconds);
-                phase.put("images_per_second", n / seconds);
-                phase.put("to_bench_backbone", n / seconds / backboneIps);
-                phase.put("to_backbone_at_learner_batch", n / seconds / backboneSmallIps);
-                phase.put("select_seconds", selectSeconds);
-                phase.put("fit_seconds", learnt.fitSeconds());
-                phase.put("fit_images_per_second", fitted / learnt.fitSeconds());
-                phase.put("fit_to_bench_backbone", fitted / learnt.fitSeconds() / backboneIps);
-                phase.put("threshold_seconds", learnt.thresholdSeconds());
-                phase.put("write_seconds", learnt.writeSeconds());
-                phase.put("publish_seconds", publishSeconds);
-                phase.put("peak_heap_bytes", Benchmark.heapPeak());
+                List<Map<String, Object>> ofPhase = new ArrayList<>();
+                for (List<Map<String, Object>> round : rounds) {
+                    ofPhase.add(round.get(k));
+                }
+                // each figure's median over rounds, and each ratio's median of its per-round values
+                for (String key : ofPhase.get(0).keySet()) {
+                    double[] values = ofPhase.stream().mapToDouble(m -> ((Number) m.get(key)).doubleValue()).toArray();
+                    phase.put(key, Benchmark.median(values));
+                    if (key.startsWith("to_") || key.contains("_to_")) {
+                        phase.put("rounds_" + key, values);
+                    }
+                }
+                phase.put("frames", n);
                 // untimed: the same fit again, the live heap sampled after a forced collection every 200 ms
                 phase.put("live_heap_above_baseline_bytes", liveHeap(() -> topic.fit(
                         CameraFrames.select(kafka, CAMERA, 100, 100 + n - 1, 0), pre, options, ThresholdRule.DEFAULT,
                         0, file)));
-                LOG.info("learnt {} frames in {} s: {} img/s", n, String.format("%.1f", seconds),
-                        String.format("%.1f", n / seconds));
+                LOG.info("learnt {} frames: {} img/s end to end, median of {} rounds", n,
+                        String.format("%.1f", (double) phase.get("images_per_second")), o.rounds());
                 phases.add(phase);
             }
             out.put("phases", phases);

@@ -30,8 +30,8 @@ public class BenchCommand implements Callable<Integer> {
     int batches;
 
     @Option(names = "--rounds", defaultValue = "5", paramLabel = "R",
-            description = "Rounds of the three measurements; medians are reported, ratios per round "
-                    + "(default: ${DEFAULT-VALUE})")
+            description = "Rounds of the three measurements (--learning: of the backbone figure and each phase); "
+                    + "medians are reported, ratios taken within each round (default: ${DEFAULT-VALUE})")
     int rounds;
 
     @Option(names = "--through-kafka",
@@ -220,7 +220,7 @@ public class BenchCommand implements Callable<Integer> {
                     : FitOptions.defaultFeatures(backbone.manifest().totalChannels());
             r = dev.vigil.bench.LearningBenchmark.run(backbone, new dev.vigil.bench.LearningBenchmark.Options(
                     engine.preprocessing(backbone.manifest()), d, engine.batch, learnFrames, frameCodec.codec(),
-                    engine.seed, workDir, brokerDir));
+                    engine.seed, workDir, brokerDir, rounds));
         }
         write(r);
         var out = spec.commandLine().getOut();

@@ -40,23 +40,21 @@ public record EmbeddingBatch(int positions, int features, int batch, float[] val
     }
 
     /**
-     * Gathers positions {@code [p0, p0 + tile)} of the first {@code images} images into {@code out[t * tileStride(images) + b * d + k]}
-     * (row-major {@code [images][d]} per position, what the BLAS kernels take), minus {@code centre[t][k]}.
-     * Every read and write is a run of d consecutive floats.
+     * Copies positions {@code [p0, p0 + tile)} of the first {@code images} images into {@code out[t * block + (row + b) * d + k]},
+     * uncentred: the fit takes the batch mean from this copy while it is in cache.
      */
-    public void gatherCentred(int images, int p0, int tile, float[] centre, float[] out) {
-        gatherCentred(images, p0, tile, centre, out, tileStride(images), 0);
+    public void gather(int images, int p0, int tile, float[] out, int block, int row) {
+        int d = features;
+        for (int t = 0; t < tile; t++) {
+            System.arraycopy(values, (p0 + t) * batch * d, out, t * block + row * d, images * d);
+        }
     }
 
     /**
-     * As {@link #gatherCentred(int, int, int, float[], float[])}, into blocks {@code block} floats apart, starting
-     * at row {@code row} of each block: several batches gathered into one matrix per position.
+     * Gathers positions {@code [p0, p0 + tile)} of images {@code [first, first + images)} into
+     * {@code out[t * block + (row + b) * d + k]} (row-major {@code [images][d]} per position, what the BLAS kernels
+     * take), minus {@code centre[t][k]}. Every read and write is a run of d consecutive floats.
      */
-    public void gatherCentred(int images, int p0, int tile, float[] centre, float[] out, int block, int row) {
-        gatherCentred(0, images, p0, tile, centre, out, block, row);
-    }
-
-    /** As above, for images {@code [first, first + images)} of the batch. */
     public void gatherCentred(int first, int images, int p0, int tile, float[] centre, float[] out, int block,
                               int row) {
         int d = features;

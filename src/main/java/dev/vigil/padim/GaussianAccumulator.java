@@ -3,6 +3,8 @@ package dev.vigil.padim;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas;
 
+import java.nio.FloatBuffer;
+
 import java.util.List;
 import java.util.stream.IntStream;
 
@@ -89,25 +91,29 @@ public final class GaussianAccumulator {
     private void addPositions(List<EmbeddingBatch> batches, int[] images, int total, int from, int to) {
         int d = features;
         int block = total * d + 32;
-        float[] centred = Scratch.array(0, TILE * block);
+        float[] gathered = Scratch.array(0, TILE * block);
         float[] centre = Scratch.array(1, TILE * d);
         double[] batchMean = new double[TILE * d];
         float[] product = new float[PackedTriangle.size(d)];
         FloatPointer xc = Scratch.floats(0, (long) TILE * block);
         FloatPointer dense = Scratch.floats(1, (long) d * d);
-        FloatPointer packed = Scratch.floats(2, product.length);
+        FloatBuffer denseRows = dense.position(0).asBuffer();
         for (int p0 = from; p0 < to; p0 += TILE) {
             int tile = Math.min(TILE, to - p0);
-            java.util.Arrays.fill(batchMean, 0);
+            // one pass over the embeddings (they come from memory, the tile stays in cache): gather, then the
+            // batch mean and the centring from the gathered copy
+            int row = 0;
             for (int j = 0; j < batches.size(); j++) {
-                EmbeddingBatch batch = batches.get(j);
-                float[] x = batch.values();
-                for (int t = 0; t < tile; t++) {
-                    for (int b = 0; b < images[j]; b++) {
-                        int src = ((p0 + t) * batch.batch() + b) * d;
-                        for (int k = 0; k < d; k++) {
-                            batchMean[t * d + k] += x[src + k];
-                        }
+                batches.get(j).gather(images[j], p0, tile, gathered, block, row);
+                row += images[j];
+            }
+            java.util.Arrays.fill(batchMean, 0, tile * d, 0);
+            for (int t = 0; t < tile; t++) {
+                int m = t * d;
+                for (int b = 0; b < total; b++) {
+                    int src = t * block + b * d;
+                    for (int k = 0; k < d; k++) {
+                        batchMean[m + k] += gathered[src + k];
                     }
                 }
             }
@@ -117,18 +123,24 @@ public final class GaussianAccumulator {
                 // below float32 rounding of the product itself
                 centre[i] = (float) batchMean[i];
             }
-            int row = 0;
-            for (int j = 0; j < batches.size(); j++) {
-                batches.get(j).gatherCentred(images[j], p0, tile, centre, centred, block, row);
-                row += images[j];
-            }
-            xc.position(0).put(centred, 0, tile * block);
             for (int t = 0; t < tile; t++) {
-                // lower triangle of Xc^T Xc, row-major; repacked natively (row-major lower == column-major upper)
+                int m = t * d;
+                for (int b = 0; b < total; b++) {
+                    int src = t * block + b * d;
+                    for (int k = 0; k < d; k++) {
+                        gathered[src + k] -= centre[m + k];
+                    }
+                }
+            }
+            xc.position(0).put(gathered, 0, tile * block);
+            for (int t = 0; t < tile; t++) {
+                // lower triangle of Xc^T Xc, row-major; its rows copied straight into the packed layout (no
+                // LAPACK repacking, which cost as much as the merge)
                 openblas.cblas_ssyrk(openblas.CblasRowMajor, openblas.CblasLower, openblas.CblasTrans, d, total,
-                        1f, xc.position((long) t * block), d, 0f, dense, d);
-                openblas.LAPACKE_strttp_work(openblas.LAPACK_COL_MAJOR, (byte) 'U', d, dense, d, packed);
-                packed.position(0).get(product);
+                        1f, xc.position((long) t * block), d, 0f, dense.position(0), d);
+                for (int i = 0; i < d; i++) {
+                    denseRows.get(i * d, product, PackedTriangle.rowStart(i), i + 1);
+                }
                 mergeBatch(p0 + t, product, batchMean, t * d, total);
             }
         }
