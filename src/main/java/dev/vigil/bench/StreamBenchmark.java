@@ -117,7 +117,7 @@ public final class StreamBenchmark {
                 FitOptions.DEFAULT_HOLD_OUT_EVERY, FitOptions.DEFAULT_MAX_HELD_OUT, "bench"))
                 .fit(FrameCodec.roundTrip(codec, normal.iterator()));
         ModelFile.write(file, model);
-        model.gaussian().close();
+        model.close();
         return file;
     }
 

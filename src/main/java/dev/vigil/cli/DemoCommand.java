@@ -105,7 +105,7 @@ public class DemoCommand implements Callable<Integer> {
                     .fit(FrameCodec.roundTrip(FrameCodec.DEFAULT, MediaInputs.images(MediaInputs.frames(List.of(normal)))));
             ModelFile.write(modelFile, model);
             double threshold = model.info().threshold().threshold();
-            model.gaussian().close();
+            model.close();
             stdout.printf("learnt %s from %d normal frames; threshold %.2f%n", modelFile,
                     model.info().trainingFrames(), threshold);
             stdout.flush();

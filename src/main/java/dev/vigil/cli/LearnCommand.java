@@ -2,7 +2,7 @@ package dev.vigil.cli;
 
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.learning.TopicLearner;
-import dev.vigil.padim.FrameScore;
+import dev.vigil.padim.Scoring;
 import dev.vigil.padim.ThresholdRule;
 import dev.vigil.stream.CameraFrames;
 import dev.vigil.stream.KafkaConnection;
@@ -97,11 +97,11 @@ public class LearnCommand implements Callable<Integer> {
 
     /** Fits a camera's model on the selected frames and writes it ({@code out}, else models/) with its provenance. */
     static TopicLearner.Learnt fit(EngineOptions engine, KafkaConnection connection, String camera,
-                                   CameraFrames.Selection selection, ThresholdRule rule, FrameScore frameScore,
+                                   CameraFrames.Selection selection, ThresholdRule rule, Scoring scoring,
                                    double sampleFps, Path out) throws IOException {
         try (OnnxBackbone backbone = engine.loadBackbone()) {
             return new TopicLearner(backbone, connection).fit(selection, engine.preprocessing(backbone.manifest()),
-                    engine.fitOptions(backbone, camera), rule, frameScore, sampleFps,
+                    engine.fitOptions(backbone, camera), rule, scoring, sampleFps,
                     ModelOutputOptions.file(out, camera, Instant.now()));
         }
     }

@@ -60,6 +60,12 @@ public class LearningOptions {
                     + "fraction F of patch distances; docs/results.md) (default: ${DEFAULT-VALUE})")
     String frameScore;
 
+    @Option(names = "--auto-learn-motion", paramLabel = "W", defaultValue = "0",
+            description = "Learnt models also fit a motion stream, blended in with weight W (e.g. 3, with "
+                    + "--auto-learn-frame-score top:0.05); with --auto-learn-sample-fps, each sampled frame is fitted "
+                    + "with the frame right before it (default: ${DEFAULT-VALUE}, none: the paper's PaDiM)")
+    double motion;
+
     @Mixin
     ThresholdRuleOptions thresholdRule;
 
@@ -96,6 +102,7 @@ public class LearningOptions {
             rules.putAll(CameraConfig.thresholdRules(thresholdRule.file()));
         }
         return new PublishingLearner(backbone, kafka, preprocessing, features == null ? 0 : features,
-                camera -> rules.getOrDefault(camera, fallback), dev.vigil.padim.FrameScore.parse(frameScore));
+                camera -> rules.getOrDefault(camera, fallback),
+                new dev.vigil.padim.Scoring(dev.vigil.padim.FrameScore.parse(frameScore), motion));
     }
 }

@@ -3,7 +3,7 @@ package dev.vigil.cli;
 import dev.vigil.learning.TopicLearner;
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.engine.Detector;
-import dev.vigil.media.RgbImage;
+import dev.vigil.engine.SequenceFrame;
 import dev.vigil.padim.ModelFile;
 import dev.vigil.padim.ModelInfo;
 import dev.vigil.padim.PadimModel;
@@ -85,7 +85,8 @@ public class ModelCalibrateCommand implements Callable<Integer> {
         }
         Path work = Files.createTempDirectory("vigil-calibrate-");
         Path activeFile = ModelVersions.download(connection, camera, active, work);
-        double[] scores = new double[selection.size()];
+        // with the frames right before sampled ones, for a model with a motion stream
+        double[] scores = new double[2 * selection.size()];
         int[] n = {0};
         long[] undecodable = {0};
         PadimModel model;
@@ -93,10 +94,14 @@ public class ModelCalibrateCommand implements Callable<Integer> {
                 EngineOptions.device(device))) {
             // refuses a model fitted with another backbone, naming every difference
             model = Detector.loadModel(bb, activeFile);
-            try (CameraFrames.Frames frames = CameraFrames.read(connection, selection);
+            // a motion stream is scored on consecutive frames: sampled ones come with the frame before each
+            CameraFrames.Selection scored = model.hasMotion() && sampleFps > 0 ? selection.withPredecessors()
+                    : selection;
+            try (CameraFrames.Frames frames = CameraFrames.read(connection, scored);
                  Detector detector = new Detector(bb, model)) {
-                Iterator<RgbImage> images = TopicLearner.decoded(camera, frames, undecodable);
-                detector.scoreAll(images, batch, f -> f, (f, d) -> scores[n[0]++] = d.score());
+                Iterator<SequenceFrame> images = TopicLearner.sequence(camera, frames, undecodable, o -> false);
+                detector.scoreAll(images, batch, SequenceFrame::image, SequenceFrame::follows,
+                        (f, d) -> scores[n[0]++] = d.score());
             }
         } finally {
             Files.deleteIfExists(activeFile);
@@ -114,8 +119,8 @@ public class ModelCalibrateCommand implements Callable<Integer> {
                 Instant.ofEpochMilli(selection.firstMillis()), Instant.ofEpochMilli(selection.lastMillis()),
                 String.join(",", selection.codecs()), sampleFps, active));
         Path file = output.file(camera, created);
-        ModelFile.write(file, new PadimModel(info, model.gaussian()));
-        model.gaussian().close();
+        ModelFile.write(file, model.with(info));
+        model.close();
         spec.commandLine().getOut().printf("wrote %s: camera %s, version %d's Gaussians, threshold %.4f -> %.4f (%s "
                         + "of %d frames scored, %d undecodable skipped)%n", file, camera, active,
                 before.threshold().threshold(), stats.threshold(), stats.rule(), n[0], undecodable[0]);

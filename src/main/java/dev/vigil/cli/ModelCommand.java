@@ -50,6 +50,10 @@ public class ModelCommand {
             out.put("seed", info.seed());
             out.put("eps", info.eps());
             out.put("training_frames", info.trainingFrames());
+            out.put("frame_score", info.frameScore().toString());
+            var m = info.motion();
+            out.put("motion", m == null ? null : Map.of("weight", m.weight(), "appearance_scale", m.appearanceScale(),
+                    "motion_scale", m.motionScale(), "training_pairs", m.trainingPairs()));
             out.put("threshold", info.threshold());
             out.put("created", info.created().toString());
             out.put("label", info.label());

@@ -3,7 +3,10 @@ package dev.vigil.cli;
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.engine.Trainer;
 import dev.vigil.media.MediaInputs;
-import dev.vigil.padim.FrameScore;
+import dev.vigil.engine.SequenceFrame;
+import dev.vigil.media.FrameCodec;
+import dev.vigil.media.SourceFrame;
+import dev.vigil.padim.Scoring;
 import dev.vigil.padim.ModelFile;
 import dev.vigil.padim.PadimModel;
 import dev.vigil.padim.Provenance;
@@ -16,6 +19,7 @@ import picocli.CommandLine.Spec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -58,32 +62,53 @@ public class TrainCommand implements Callable<Integer> {
         dev.vigil.media.FrameCodec codec = frameCodec.codecOrNull();
         List<Path> files = MediaInputs.expand(inputs);
         ThresholdRule rule = ThresholdRule.parse(thresholdRule);
-        FrameScore score = frameScore.resolve();
+        Scoring score = frameScore.resolve();
         long start = System.nanoTime();
         PadimModel model;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
             model = new Trainer(backbone, engine.preprocessing(backbone.manifest()), engine.fitOptions(backbone, label),
-                    rule, score).fit(dev.vigil.media.FrameCodec.roundTrip(codec, MediaInputs.images(MediaInputs.frames(files))));
+                    rule, score).fitSequence(sequence(codec, MediaInputs.frames(files)));
         }
         if (threshold != null) {
-            model = new PadimModel(model.info().withThreshold(model.info().threshold().withThreshold(threshold)),
-                    model.gaussian());
+            model = model.with(model.info().withThreshold(model.info().threshold().withThreshold(threshold)));
         }
         var fitted = model.info();
-        model = new PadimModel(fitted.withProvenance(new Provenance("train", label,
+        model = model.with(fitted.withProvenance(new Provenance("train", label,
                 files.stream().map(Path::toString).toList(), fitted.trainingFrames() + fitted.threshold().frames(),
-                null, null, codec == null ? "none" : codec.toString(), 0, 0)), model.gaussian());
+                null, null, codec == null ? "none" : codec.toString(), 0, 0)));
         if (out.toAbsolutePath().getParent() != null) {
             Files.createDirectories(out.toAbsolutePath().getParent());
         }
         ModelFile.write(out, model);
         var info = model.info();
         spec.commandLine().getOut().printf(
-                "wrote %s: %s, %s %dx%d, grid %dx%d, d=%d, %d frames fitted, threshold %.4f (%d held-back frames), %.1f MB, %.1f s%n",
+                "wrote %s: %s, %s %dx%d, grid %dx%d, d=%d, %d frames fitted%s, threshold %.4f (%d held-back frames), %.1f MB, %.1f s%n",
                 out, info.backboneName(), info.preprocessing(), info.inputWidth(), info.inputHeight(), info.gridWidth(),
-                info.gridHeight(), info.features(), info.trainingFrames(), info.threshold().threshold(),
+                info.gridHeight(), info.features(), info.trainingFrames(), info.hasMotion() ? String.format(
+                        " (motion stream: %d consecutive pairs, weight %s)", info.motion().trainingPairs(),
+                        info.motion().weight()) : "", info.threshold().threshold(),
                 info.threshold().frames(), Files.size(out) / 1e6, (System.nanoTime() - start) / 1e9);
-        model.gaussian().close();
+        model.close();
         return 0;
+    }
+
+    /** The frames through the codec; a frame follows the one before it when both are consecutive frames of a video. */
+    static Iterator<SequenceFrame> sequence(FrameCodec codec, Iterator<SourceFrame> frames) {
+        return new Iterator<>() {
+            SourceFrame last;
+
+            @Override
+            public boolean hasNext() {
+                return frames.hasNext();
+            }
+
+            @Override
+            public SequenceFrame next() {
+                SourceFrame f = frames.next();
+                boolean follows = last != null && last.source().equals(f.source()) && f.index() == last.index() + 1;
+                last = f;
+                return SequenceFrame.of(FrameCodec.roundTrip(codec, f.image()), follows);
+            }
+        };
     }
 }

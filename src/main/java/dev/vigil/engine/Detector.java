@@ -5,6 +5,7 @@ import dev.vigil.backbone.Preprocessing;
 import dev.vigil.media.RgbImage;
 import dev.vigil.padim.AnomalyMapOperator;
 import dev.vigil.padim.EmbeddingBatch;
+import dev.vigil.padim.FrameDifferences;
 import dev.vigil.padim.FrameScore;
 import dev.vigil.padim.ModelFile;
 import dev.vigil.padim.ModelInfo;
@@ -17,12 +18,20 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
-/** Scores frames with a fitted PaDiM model: anomaly map and image score per frame, batched and pipelined. */
+/**
+ * Scores frames with a fitted PaDiM model: anomaly map and image score per frame, batched and pipelined. A model with a
+ * motion stream also needs each frame's predecessor: the detector keeps the last frame's embeddings
+ * ({@link FrameDifferences}), so it scores one sequence (a clip, a camera's stream) at a time, in order; a frame that
+ * does not follow the one before it is scored with its motion counted as usual.
+ */
 public final class Detector implements AutoCloseable {
     private final FeatureExtractor extractor;
     private final PadimModel model;
     private final AnomalyMapOperator maps;
+    /** the motion stream's last frame, or null for a model without one */
+    private final FrameDifferences differences;
 
     public Detector(OnnxBackbone backbone, PadimModel model) {
         this(new FeatureExtractor(backbone, preprocessing(model.info()), model.info().channelIndices()), model);
@@ -44,6 +53,7 @@ public final class Detector implements AutoCloseable {
                     + extractor.embeddings().gridHeight());
         }
         this.model = model;
+        this.differences = model.hasMotion() ? new FrameDifferences(info.positions(), info.features()) : null;
         this.maps = AnomalyMapOperator.standard(info.gridHeight(), info.gridWidth(), info.inputHeight(),
                 info.inputWidth());
     }
@@ -79,18 +89,41 @@ public final class Detector implements AutoCloseable {
         return score(batch, 0, batch.batch());
     }
 
-    /** As {@link #score(EmbeddingBatch)}, for images {@code [first, first + n)} of a batch shared with others. */
+    /**
+     * As {@link #score(EmbeddingBatch)}, for images {@code [first, first + n)} of a batch shared with others, each
+     * following the one before it (the last image of the previous call for the first).
+     */
     public List<Detection> score(EmbeddingBatch batch, int first, int n) {
+        return score(batch, first, n, null);
+    }
+
+    /**
+     * @param follows per image, whether it comes right after the image scored before it; null: all do. Only a model
+     *                with a motion stream looks at it.
+     */
+    public List<Detection> score(EmbeddingBatch batch, int first, int n, boolean[] follows) {
         float[] grids = model.gaussian().mahalanobis(batch, first, n);
+        int positions = model.gaussian().positions();
+        if (differences != null) {
+            boolean[] valid = new boolean[n];
+            float[] motion = model.motion().mahalanobis(differences.next(batch, first, n, follows, valid), n);
+            grids = model.info().motion().blend(grids, motion, valid, n, positions);
+        }
         float[][] m = maps.apply(grids, n);
         FrameScore frameScore = model.info().frameScore();
-        int positions = model.gaussian().positions();
         List<Detection> out = new ArrayList<>(n);
         for (int b = 0; b < n; b++) {
             out.add(new Detection(frameScore.score(grids, b * positions, positions, m[b]), m[b], maps.width(),
                     maps.height()));
         }
         return out;
+    }
+
+    /** Forgets the last frame: the next one starts a new sequence (its motion counts as usual). */
+    public void newSequence() {
+        if (differences != null) {
+            differences.reset();
+        }
     }
 
     /** Scores prepared images (already at the input size) in one batch. */
@@ -106,12 +139,30 @@ public final class Detector implements AutoCloseable {
      */
     public <T> void scoreAll(Iterator<T> items, int batchSize, Function<T, RgbImage> frame,
                              BiConsumer<T, Detection> consumer) {
-        scoreAllPrepared(items, batchSize, frame.andThen(extractor::prepare), consumer);
+        scoreAllPrepared(items, batchSize, frame.andThen(extractor::prepare), t -> true, consumer);
+    }
+
+    /**
+     * As {@link #scoreAll(Iterator, int, Function, BiConsumer)}, for items of several sequences.
+     *
+     * @param follows whether an item comes right after the one before it (not a clip's first frame)
+     */
+    public <T> void scoreAll(Iterator<T> items, int batchSize, Function<T, RgbImage> frame, Predicate<T> follows,
+                             BiConsumer<T, Detection> consumer) {
+        scoreAllPrepared(items, batchSize, frame.andThen(extractor::prepare), follows, consumer);
     }
 
     /** As {@link #scoreAll}, for frames already at the input size ({@link FeatureExtractor#prepare}). */
     public <T> void scoreAllPrepared(Iterator<T> items, int batchSize, Function<T, RgbImage> prepared,
                                      BiConsumer<T, Detection> consumer) {
+        scoreAllPrepared(items, batchSize, prepared, t -> true, consumer);
+    }
+
+    /** As {@link #scoreAll(Iterator, int, Function, Predicate, BiConsumer)}, for frames at the input size. */
+    public <T> void scoreAllPrepared(Iterator<T> items, int batchSize, Function<T, RgbImage> prepared,
+                                     Predicate<T> follows, BiConsumer<T, Detection> consumer) {
+        // the items are a sequence of their own: the first has no predecessor
+        newSequence();
         record Embedded<T>(List<T> items, EmbeddingBatch batch) {
         }
         Pipeline.run(new Batches<>(items, batchSize), (List<T> batch) -> {
@@ -121,7 +172,11 @@ public final class Detector implements AutoCloseable {
             }
             return new Embedded<>(batch, extractor.embed(images));
         }, (Embedded<T> embedded) -> {
-            List<Detection> detections = score(embedded.batch());
+            boolean[] after = new boolean[embedded.items().size()];
+            for (int i = 0; i < after.length; i++) {
+                after[i] = follows.test(embedded.items().get(i));
+            }
+            List<Detection> detections = score(embedded.batch(), 0, after.length, after);
             extractor.recycle(embedded.batch());
             for (int i = 0; i < detections.size(); i++) {
                 consumer.accept(embedded.items().get(i), detections.get(i));

@@ -5,6 +5,7 @@ import dev.vigil.backbone.Preprocessing;
 import dev.vigil.media.FrameCodec;
 import dev.vigil.media.RgbImage;
 import dev.vigil.padim.EmbeddingBatch;
+import dev.vigil.padim.FrameContinuity;
 import dev.vigil.padim.ModelInfo;
 import dev.vigil.padim.PadimModel;
 import org.slf4j.Logger;
@@ -48,6 +49,8 @@ public final class ScoringEngine implements AutoCloseable {
         private final String camera;
         private final long version;
         private final Detector detector;
+        /** whether each frame follows the last, for the motion stream (read on the post-processing thread only) */
+        private final FrameContinuity continuity = new FrameContinuity();
         private final AtomicInteger refs = new AtomicInteger(1);
 
         private CameraModel(String camera, long version, Detector detector) {
@@ -92,7 +95,7 @@ public final class ScoringEngine implements AutoCloseable {
         public void release() {
             if (refs.decrementAndGet() == 0) {
                 detector.close();
-                detector.model().gaussian().close();
+                detector.model().close();
             }
         }
     }
@@ -100,16 +103,19 @@ public final class ScoringEngine implements AutoCloseable {
     private record ExtractorKey(Preprocessing preprocessing, List<Integer> channels) {
     }
 
-    /** A frame to score: decoded already, or {@code encoded} (JPEG/PNG) of the given size, decoded by the engine. */
-    private record Request(CameraModel model, RgbImage frame, byte[] encoded, int width, int height,
-                           CompletableFuture<Detection> result) {
+    /**
+     * A frame to score: decoded already, or {@code encoded} (JPEG/PNG) of the given size, decoded by the engine; its
+     * camera's sequence number and capture time (seq -1 when unknown: it follows the frame submitted before it).
+     */
+    private record Request(CameraModel model, RgbImage frame, byte[] encoded, int width, int height, long seq,
+                           long millis, CompletableFuture<Detection> result) {
     }
 
     /** One backbone run: frames of models sharing an extractor, each model's frames contiguous. */
     private record Group(FeatureExtractor extractor, List<Request> requests, EmbeddingBatch batch) {
     }
 
-    private static final Request END = new Request(null, null, null, 0, 0, null);
+    private static final Request END = new Request(null, null, null, 0, 0, -1, 0, null);
 
     private final OnnxBackbone backbone;
     private final int batchSize;
@@ -153,7 +159,7 @@ public final class ScoringEngine implements AutoCloseable {
         try {
             return new CameraModel(camera, version, new Detector(extractor, model));
         } catch (RuntimeException e) {
-            model.gaussian().close();
+            model.close();
             throw new IOException("model " + file + " for camera " + camera + " refused: " + e.getMessage(), e);
         }
     }
@@ -163,7 +169,7 @@ public final class ScoringEngine implements AutoCloseable {
      * has been scored; the future fails with the reason when scoring it failed.
      */
     public CompletableFuture<Detection> submit(CameraModel model, RgbImage frame) {
-        return enqueue(model, frame, null, frame.width(), frame.height());
+        return enqueue(model, frame, null, frame.width(), frame.height(), -1, 0);
     }
 
     /**
@@ -172,17 +178,27 @@ public final class ScoringEngine implements AutoCloseable {
      * {@code width x height}, fails its future with a {@link dev.vigil.media.MediaException} saying why.
      */
     public CompletableFuture<Detection> submit(CameraModel model, byte[] encoded, int width, int height) {
-        return enqueue(model, null, encoded, width, height);
+        return enqueue(model, null, encoded, width, height, -1, 0);
+    }
+
+    /**
+     * As {@link #submit(CameraModel, byte[], int, int)} for a camera's frame with its sequence number and capture
+     * time: a model with a motion stream differences it with the camera's previous frame only when it follows that
+     * one ({@link FrameContinuity}: the next number, no gap in time), else its motion counts as usual.
+     */
+    public CompletableFuture<Detection> submit(CameraModel model, byte[] encoded, int width, int height, long seq,
+                                               long captureMillis) {
+        return enqueue(model, null, encoded, width, height, seq, captureMillis);
     }
 
     private CompletableFuture<Detection> enqueue(CameraModel model, RgbImage frame, byte[] encoded, int width,
-                                                 int height) {
+                                                 int height, long seq, long millis) {
         if (closed) {
             throw new IllegalStateException("scoring engine is closed");
         }
         model.retain();
         CompletableFuture<Detection> result = new CompletableFuture<>();
-        queue.add(new Request(model, frame, encoded, width, height, result));
+        queue.add(new Request(model, frame, encoded, width, height, seq, millis, result));
         return result;
     }
 
@@ -397,7 +413,12 @@ public final class ScoringEngine implements AutoCloseable {
                 }
                 List<Request> slice = g.requests().subList(first, first + n);
                 try {
-                    List<Detection> detections = model.detector.score(g.batch(), first, n);
+                    // a camera's frames reach this thread in order: a frame that failed to decode is a gap here
+                    boolean[] follows = new boolean[n];
+                    for (int i = 0; i < n; i++) {
+                        follows[i] = model.continuity.next(slice.get(i).seq(), slice.get(i).millis());
+                    }
+                    List<Detection> detections = model.detector.score(g.batch(), first, n, follows);
                     for (int i = 0; i < n; i++) {
                         slice.get(i).result().complete(detections.get(i));
                     }

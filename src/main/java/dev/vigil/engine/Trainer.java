@@ -5,11 +5,14 @@ import dev.vigil.backbone.Preprocessing;
 import dev.vigil.media.RgbImage;
 import dev.vigil.padim.ChannelSelection;
 import dev.vigil.padim.EmbeddingBatch;
+import dev.vigil.padim.FrameDifferences;
 import dev.vigil.padim.FrameScore;
 import dev.vigil.padim.GaussianAccumulator;
 import dev.vigil.padim.GaussianModel;
 import dev.vigil.padim.ModelInfo;
+import dev.vigil.padim.MotionBlend;
 import dev.vigil.padim.PadimModel;
+import dev.vigil.padim.Scoring;
 import dev.vigil.padim.ThresholdRule;
 import dev.vigil.padim.ThresholdStats;
 import org.slf4j.Logger;
@@ -32,7 +35,7 @@ public final class Trainer {
     private final Preprocessing preprocessing;
     private final FitOptions options;
     private final ThresholdRule rule;
-    private final FrameScore frameScore;
+    private final Scoring scoring;
 
     public Trainer(OnnxBackbone backbone, Preprocessing preprocessing, FitOptions options) {
         this(backbone, preprocessing, options, ThresholdRule.DEFAULT);
@@ -46,33 +49,84 @@ public final class Trainer {
     /** @param frameScore how the model scores frames; the threshold is learnt on that score */
     public Trainer(OnnxBackbone backbone, Preprocessing preprocessing, FitOptions options, ThresholdRule rule,
                    FrameScore frameScore) {
+        this(backbone, preprocessing, options, rule, Scoring.of(frameScore));
+    }
+
+    /** @param scoring how the model scores frames, with or without a motion stream; the threshold is learnt on that */
+    public Trainer(OnnxBackbone backbone, Preprocessing preprocessing, FitOptions options, ThresholdRule rule,
+                   Scoring scoring) {
         this.backbone = backbone;
         this.preprocessing = preprocessing;
         this.options = options;
         this.rule = rule;
-        this.frameScore = frameScore;
+        this.scoring = scoring;
     }
 
+    /** Fits on frames of one sequence (each follows the one before it: a video, a camera's stream). */
     public PadimModel fit(Iterator<RgbImage> frames) {
+        return fitSequence(new Iterator<>() {
+            boolean first = true;
+
+            @Override
+            public boolean hasNext() {
+                return frames.hasNext();
+            }
+
+            @Override
+            public SequenceFrame next() {
+                SequenceFrame f = SequenceFrame.of(frames.next(), !first);
+                first = false;
+                return f;
+            }
+        });
+    }
+
+    /**
+     * Fits on frames of one or more sequences. With a motion stream, its Gaussians are fitted on the differences of
+     * the frames that follow another fitted frame; each held-back block is scored as a sequence after the frame
+     * before it, and the blend's scales are learnt from those frames ({@link HeldBackScores}).
+     */
+    public PadimModel fitSequence(Iterator<SequenceFrame> frames) {
         int total = backbone.manifest().totalChannels();
         int[] channels = ChannelSelection.random(total, options.features(), options.seed());
         FeatureExtractor extractor = new FeatureExtractor(backbone, preprocessing, channels);
         var embeddings = extractor.embeddings();
+        boolean motion = scoring.usesMotion();
         GaussianAccumulator accumulator = new GaussianAccumulator(embeddings.positions(), embeddings.features());
-        List<RgbImage> heldOut = new ArrayList<>();
+        GaussianAccumulator motionFit = motion
+                ? new GaussianAccumulator(embeddings.positions(), embeddings.features()) : null;
+        FrameDifferences differences = motion ? new FrameDifferences(embeddings.positions(), embeddings.features())
+                : null;
+        // held-back frames in order, each block led (with a motion stream) by the fitted frame before it
+        List<SequenceFrame> heldOut = new ArrayList<>();
         int[] seen = {0};
-        Iterator<RgbImage> toFit = new Iterator<>() {
-            RgbImage next = advance();
+        int[] held = {0};
+        Iterator<SequenceFrame> toFit = new Iterator<>() {
+            RgbImage last;
+            boolean lastHeld;
+            SequenceFrame next = advance();
 
-            private RgbImage advance() {
+            private SequenceFrame advance() {
                 while (frames.hasNext()) {
-                    RgbImage frame = extractor.prepare(frames.next());
-                    boolean holdOut = options.heldOut(seen[0], heldOut.size());
+                    SequenceFrame source = frames.next();
+                    RgbImage frame = extractor.prepare(source.image());
+                    boolean holdOut = options.heldOut(seen[0], held[0]);
                     seen[0]++;
+                    // a frame follows the one before it in the fit (or in a held-back block) only when that one is
+                    // there too
+                    boolean follows = source.follows() && lastHeld == holdOut;
+                    if (holdOut && motion && !lastHeld && source.follows() && last != null) {
+                        heldOut.add(new SequenceFrame(last, false, true));
+                        follows = true;
+                    }
+                    RgbImage previous = last;
+                    last = frame;
+                    lastHeld = holdOut;
                     if (holdOut) {
-                        heldOut.add(frame);
+                        heldOut.add(SequenceFrame.of(frame, follows));
+                        held[0]++;
                     } else {
-                        return frame;
+                        return SequenceFrame.of(frame, follows && previous != null);
                     }
                 }
                 return null;
@@ -84,15 +138,36 @@ public final class Trainer {
             }
 
             @Override
-            public RgbImage next() {
-                RgbImage out = next;
+            public SequenceFrame next() {
+                SequenceFrame out = next;
                 next = advance();
                 return out;
             }
         };
+        record Embedded(boolean[] follows, EmbeddingBatch batch) {
+        }
         FitStage stage = new FitStage(accumulator, extractor, options.batchSize(), options.maxGroupFrames());
         long[] logged = {0};
-        Pipeline.run(new Batches<>(toFit, options.batchSize()), extractor::embed, (EmbeddingBatch batch) -> {
+        Pipeline.run(new Batches<>(toFit, options.batchSize()), (List<SequenceFrame> part) -> {
+            boolean[] follows = new boolean[part.size()];
+            List<RgbImage> images = new ArrayList<>(part.size());
+            for (int i = 0; i < follows.length; i++) {
+                follows[i] = part.get(i).follows();
+                images.add(part.get(i).image());
+            }
+            return new Embedded(follows, extractor.embed(images));
+        }, (Embedded embedded) -> {
+            EmbeddingBatch batch = embedded.batch();
+            if (motion) {
+                // before the stage takes the batch: it recycles it once merged
+                int n = embedded.follows().length;
+                boolean[] valid = new boolean[n];
+                EmbeddingBatch diff = differences.next(batch, 0, n, embedded.follows(), valid);
+                EmbeddingBatch pairs = diff.images(valid, n);
+                if (pairs.batch() > 0) {
+                    motionFit.add(pairs, pairs.batch());
+                }
+            }
             stage.accept(batch);
             if (accumulator.count() >= logged[0] + options.batchSize() * 10L) {
                 logged[0] = accumulator.count();
@@ -102,19 +177,54 @@ public final class Trainer {
         stage.flush();
         if (accumulator.count() < 2) {
             throw new IllegalArgumentException("fitting needs at least 2 normal frames, got " + accumulator.count()
-                    + " (plus " + heldOut.size() + " held back)");
+                    + " (plus " + held[0] + " held back)");
+        }
+        if (motion && motionFit.count() < 2) {
+            throw new IllegalArgumentException("the motion stream needs at least 2 pairs of consecutive frames (video "
+                    + "frames of one clip, or a camera's consecutive frames), got " + motionFit.count());
         }
         GaussianModel gaussian = accumulator.finish(options.eps(), true);
+        GaussianModel motionGaussian = motion ? motionFit.finish(options.eps(), true) : null;
         ModelInfo info = new ModelInfo(backbone.manifest().name(), backbone.sha256(),
                 backbone.manifest().outputs().stream().mapToInt(o -> o.channels()).toArray(),
                 preprocessing.mode().label(), preprocessing.width(), preprocessing.height(),
                 embeddings.gridWidth(), embeddings.gridHeight(), channels, options.seed(), options.eps(),
-                accumulator.count(), ThresholdStats.none(), Instant.now(), options.label()).withFrameScore(frameScore);
-        PadimModel model = new PadimModel(info, gaussian);
-        ThresholdStats threshold = threshold(model, heldOut);
+                accumulator.count(), ThresholdStats.none(), Instant.now(), options.label())
+                .withFrameScore(scoring.frameScore())
+                // scales of 1 until the held-back frames give them (here, or the caller's when it holds frames back)
+                .withMotion(motion ? new MotionBlend(scoring.motionWeight(), 1, 1, motionFit.count()) : null);
+        PadimModel model = new PadimModel(info, gaussian, motionGaussian);
+        if (motion) {
+            LOG.info("motion stream: {} consecutive pairs fitted", motionFit.count());
+            if (options.holdOutEvery() == 0) {
+                return model.with(info.withThreshold(ThresholdStats.none().withRule(rule)));
+            }
+            if (held[0] == 0) {
+                model.close();
+                throw new IllegalArgumentException("a model with a motion stream learns its scales from held-back "
+                        + "frames, and " + seen[0] + " frames are too few to hold any back (the first block is frames "
+                        + options.holdOutEvery() * (options.holdOutEvery() - 1) + "-"
+                        + (options.holdOutEvery() * options.holdOutEvery() - 1) + ")");
+            }
+            HeldBackScores.Result r;
+            try {
+                r = HeldBackScores.score(extractor, model, scoring.motionWeight(), motionFit.count(),
+                        heldOut.iterator(), true, options.batchSize());
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
+            ThresholdStats threshold = ThresholdStats.fromNormalScores(r.scores(), rule);
+            LOG.info("fitted {} frames; blend scales {} (appearance) and {} (motion); threshold {} from {} held-back "
+                    + "frames", accumulator.count(), r.motion().appearanceScale(), r.motion().motionScale(),
+                    threshold.threshold(), threshold.frames());
+            return model.with(info.withMotion(r.motion()).withThreshold(threshold));
+        }
+        List<RgbImage> heldFrames = heldOut.stream().map(SequenceFrame::image).toList();
+        ThresholdStats threshold = threshold(model, heldFrames);
         LOG.info("fitted {} frames; threshold {} from {} held-back frames", accumulator.count(),
                 threshold.threshold(), threshold.frames());
-        return new PadimModel(info.withThreshold(threshold), gaussian);
+        return model.with(info.withThreshold(threshold));
     }
 
     private ThresholdStats threshold(PadimModel model, List<RgbImage> heldOut) {

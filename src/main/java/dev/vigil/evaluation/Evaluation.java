@@ -112,7 +112,15 @@ public final class Evaluation {
                     return Map.entry(item, FrameCodec.roundTrip(options.frameCodec(), frame.image()));
                 }
             };
-            detector.scoreAll(pairs, options.fit().batchSize(), Map.Entry::getValue, (pair, detection) -> {
+            // a model with a motion stream differences consecutive frames of a clip only
+            TestItem[] previous = {null};
+            java.util.function.Predicate<Map.Entry<TestItem, RgbImage>> follows = pair -> {
+                TestItem item = pair.getKey();
+                TestItem before = previous[0];
+                previous[0] = item;
+                return before != null && before.source().equals(item.source()) && item.frame() == before.frame() + 1;
+            };
+            detector.scoreAll(pairs, options.fit().batchSize(), Map.Entry::getValue, follows, (pair, detection) -> {
                 TestItem item = pair.getKey();
                 boolean[] mask = null;
                 if (item.inPixelMetrics()) {

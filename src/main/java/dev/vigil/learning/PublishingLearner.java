@@ -3,7 +3,7 @@ package dev.vigil.learning;
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.backbone.Preprocessing;
 import dev.vigil.engine.FitOptions;
-import dev.vigil.padim.FrameScore;
+import dev.vigil.padim.Scoring;
 import dev.vigil.padim.ThresholdRule;
 import dev.vigil.stream.CameraFrames;
 import dev.vigil.stream.KafkaConnection;
@@ -33,7 +33,7 @@ public final class PublishingLearner implements CameraLearner {
     private final Preprocessing preprocessing;
     private final int features;
     private final Function<String, ThresholdRule> rules;
-    private final FrameScore frameScore;
+    private final Scoring scoring;
 
     /**
      * @param features d of the learnt models, or 0 for the backbone's default
@@ -41,13 +41,13 @@ public final class PublishingLearner implements CameraLearner {
      */
     public PublishingLearner(OnnxBackbone backbone, KafkaConnection kafka, Preprocessing preprocessing, int features,
                              Function<String, ThresholdRule> rules) {
-        this(backbone, kafka, preprocessing, features, rules, FrameScore.MAX);
+        this(backbone, kafka, preprocessing, features, rules, Scoring.PLAIN);
     }
 
-    /** @param frameScore how learnt models score frames */
+    /** @param scoring how learnt models score frames (frame score, motion stream) */
     public PublishingLearner(OnnxBackbone backbone, KafkaConnection kafka, Preprocessing preprocessing, int features,
-                             Function<String, ThresholdRule> rules, FrameScore frameScore) {
-        this.frameScore = frameScore;
+                             Function<String, ThresholdRule> rules, Scoring scoring) {
+        this.scoring = scoring;
         this.learner = new TopicLearner(backbone, kafka);
         this.kafka = kafka;
         this.preprocessing = preprocessing;
@@ -73,7 +73,7 @@ public final class PublishingLearner implements CameraLearner {
         Path dir = Files.createTempDirectory("vigil-learn-");
         Path file = dir.resolve("model.vgm");
         try {
-            learner.fit(selection, preprocessing, options, rules.apply(camera), frameScore, sampleFps, file);
+            learner.fit(selection, preprocessing, options, rules.apply(camera), scoring, sampleFps, file);
             long version = System.currentTimeMillis();
             ModelPublisher.publish(kafka, camera, file, version, ModelChunks.DEFAULT_CHUNK_BYTES);
             return version;

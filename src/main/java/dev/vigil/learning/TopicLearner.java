@@ -7,7 +7,11 @@ import dev.vigil.engine.FitOptions;
 import dev.vigil.engine.Trainer;
 import dev.vigil.media.FrameCodec;
 import dev.vigil.media.RgbImage;
-import dev.vigil.padim.FrameScore;
+import dev.vigil.engine.FeatureExtractor;
+import dev.vigil.engine.HeldBackScores;
+import dev.vigil.engine.SequenceFrame;
+import dev.vigil.padim.FrameContinuity;
+import dev.vigil.padim.Scoring;
 import dev.vigil.padim.ModelFile;
 import dev.vigil.padim.ModelInfo;
 import dev.vigil.padim.PadimModel;
@@ -69,53 +73,156 @@ public final class TopicLearner {
      */
     public Learnt fit(CameraFrames.Selection selection, Preprocessing preprocessing, FitOptions options,
                       ThresholdRule rule, double sampleFps, Path out) throws IOException {
-        return fit(selection, preprocessing, options, rule, FrameScore.MAX, sampleFps, out);
+        return fit(selection, preprocessing, options, rule, Scoring.PLAIN, sampleFps, out);
     }
 
-    /** @param frameScore how the model scores frames (its threshold is learnt on that score) */
+    /**
+     * @param scoring how the model scores frames (its threshold is learnt on that score). With a motion stream and
+     *                sampled frames, each sampled frame is fitted together with the camera's frame right before it
+     *                ({@link CameraFrames.Selection#withPredecessors}): sampled frames do not follow each other, and
+     *                the motion stream is scored on frames that do.
+     */
     public Learnt fit(CameraFrames.Selection selection, Preprocessing preprocessing, FitOptions options,
-                      ThresholdRule rule, FrameScore frameScore, double sampleFps, Path out) throws IOException {
+                      ThresholdRule rule, Scoring scoring, double sampleFps, Path out) throws IOException {
         String camera = selection.camera();
+        if (scoring.usesMotion() && sampleFps > 0) {
+            selection = selection.withPredecessors();
+            LOG.info("camera {}: motion stream: {} frames with the frames right before the sampled ones", camera,
+                    selection.size());
+        }
         // the held-back frames are chosen by position, as Trainer does, but stay on the topic: they are read again
         // once the Gaussians are fitted, so memory never holds them (500 decoded frames would be 75 MB at 224x224)
         long[] offsets = selection.offsets();
         long[] fitOffsets = new long[offsets.length];
         long[] heldOffsets = new long[Math.min(offsets.length, options.maxHeldOut())];
+        // with a motion stream, each held-back block is scored after the frame before it, as Trainer does
+        java.util.TreeSet<Long> references = new java.util.TreeSet<>();
         int fitCount = 0;
         int held = 0;
+        boolean lastHeld = false;
         for (int i = 0; i < offsets.length; i++) {
             if (options.heldOut(i, held)) {
+                if (!lastHeld && i > 0 && scoring.usesMotion()) {
+                    references.add(offsets[i - 1]);
+                }
                 heldOffsets[held++] = offsets[i];
+                lastHeld = true;
             } else {
                 fitOffsets[fitCount++] = offsets[i];
+                lastHeld = false;
             }
         }
         long[] undecodable = {0};
         long t0 = System.nanoTime();
         PadimModel model;
         try (CameraFrames.Frames frames = CameraFrames.read(kafka, selection.with(Arrays.copyOf(fitOffsets, fitCount)))) {
-            model = new Trainer(backbone, preprocessing, options.withoutHoldOut(), rule, frameScore)
-                    .fit(decoded(camera, frames, undecodable));
+            Trainer trainer = new Trainer(backbone, preprocessing, options.withoutHoldOut(), rule, scoring);
+            model = scoring.usesMotion() ? trainer.fitSequence(sequence(camera, frames, undecodable, o -> false))
+                    : trainer.fit(decoded(camera, frames, undecodable));
         }
         long t1 = System.nanoTime();
         try {
-            ThresholdStats threshold = threshold(model, selection.with(Arrays.copyOf(heldOffsets, held)), options,
-                    rule, undecodable);
-            ModelInfo fitted = model.info().withThreshold(threshold);
+            ModelInfo fitted;
+            if (model.hasMotion()) {
+                fitted = motionThreshold(model, selection, Arrays.copyOf(heldOffsets, held), references, options,
+                        rule, undecodable);
+            } else {
+                fitted = model.info().withThreshold(threshold(model, selection.with(Arrays.copyOf(heldOffsets, held)),
+                        options, rule, undecodable));
+            }
+            ThresholdStats threshold = fitted.threshold();
             LOG.info("camera {}: fitted {} frames; threshold {} from {} held-back frames", camera,
                     fitted.trainingFrames(), threshold.threshold(), threshold.frames());
-            PadimModel learnt = new PadimModel(fitted.withProvenance(new Provenance("learn", camera,
+            PadimModel learnt = model.with(fitted.withProvenance(new Provenance("learn", camera,
                     List.of(Topics.FRAMES.name() + " partition " + selection.partition()),
                     fitted.trainingFrames() + threshold.frames(), Instant.ofEpochMilli(selection.firstMillis()),
-                    Instant.ofEpochMilli(selection.lastMillis()), String.join(",", selection.codecs()), sampleFps, 0)),
-                    model.gaussian());
+                    Instant.ofEpochMilli(selection.lastMillis()), String.join(",", selection.codecs()), sampleFps, 0)));
             long t2 = System.nanoTime();
             ModelFile.write(out, learnt);
             return new Learnt(out, learnt.info(), undecodable[0], (t1 - t0) / 1e9, (t2 - t1) / 1e9,
                     (System.nanoTime() - t2) / 1e9);
         } finally {
-            model.gaussian().close();
+            model.close();
         }
+    }
+
+    /**
+     * With a motion stream: the held-back frames, read again in order, each block after its reference frame, give the
+     * blend's scales and the blended scores the threshold is learnt on ({@link HeldBackScores}).
+     */
+    private ModelInfo motionThreshold(PadimModel model, CameraFrames.Selection selection, long[] heldOffsets,
+                                      java.util.TreeSet<Long> references, FitOptions options, ThresholdRule rule,
+                                      long[] undecodable) {
+        if (heldOffsets.length == 0) {
+            throw new IllegalArgumentException("camera " + selection.camera() + ": a model with a motion stream learns "
+                    + "its scales from held-back frames, and " + selection.size() + " frames are too few to hold any "
+                    + "back (the first block is frames " + options.holdOutEvery() * (options.holdOutEvery() - 1) + "-"
+                    + (options.holdOutEvery() * options.holdOutEvery() - 1) + ")");
+        }
+        java.util.TreeSet<Long> all = new java.util.TreeSet<>(references);
+        for (long o : heldOffsets) {
+            all.add(o);
+        }
+        ModelInfo info = model.info();
+        FeatureExtractor extractor = new FeatureExtractor(backbone, Detector.preprocessing(info),
+                info.channelIndices());
+        HeldBackScores.Result r;
+        try (CameraFrames.Frames frames = CameraFrames.read(kafka,
+                selection.with(all.stream().mapToLong(Long::longValue).toArray()))) {
+            r = HeldBackScores.score(extractor, model, info.motion().weight(), info.motion().trainingPairs(),
+                    sequence(selection.camera(), frames, undecodable, references::contains), false,
+                    options.batchSize());
+        }
+        LOG.info("camera {}: blend scales {} (appearance) and {} (motion)", selection.camera(),
+                r.motion().appearanceScale(), r.motion().motionScale());
+        return info.withMotion(r.motion()).withThreshold(ThresholdStats.fromNormalScores(r.scores(), rule));
+    }
+
+    /**
+     * Frames decoded one at a time as they are taken, each marked as following the one before it when it is the
+     * camera's next frame with no gap in time ({@link FrameContinuity}); one that does not decode is skipped and
+     * counted (the frame after it then follows nothing).
+     *
+     * @param reference whether the frame at an offset is only the predecessor of the next one
+     */
+    public static Iterator<SequenceFrame> sequence(String camera, CameraFrames.Frames frames, long[] undecodable,
+                                                   java.util.function.LongPredicate reference) {
+        FrameContinuity continuity = new FrameContinuity();
+        return new Iterator<>() {
+            SequenceFrame next = advance();
+
+            private SequenceFrame advance() {
+                while (frames.hasNext()) {
+                    FrameRecords.Frame f = frames.next();
+                    try {
+                        RgbImage image = FrameCodec.decode(f.image());
+                        return new SequenceFrame(image, continuity.next(f.seq(), f.captureMillis()),
+                                reference.test(frames.offset()));
+                    } catch (IOException e) {
+                        if (undecodable[0]++ == 0) {
+                            LOG.warn("camera {}: frame {} skipped: {}", camera, f.seq(), e.getMessage());
+                        }
+                        continuity.reset();
+                    }
+                }
+                return null;
+            }
+
+            @Override
+            public boolean hasNext() {
+                return next != null;
+            }
+
+            @Override
+            public SequenceFrame next() {
+                if (next == null) {
+                    throw new NoSuchElementException();
+                }
+                SequenceFrame out = next;
+                next = advance();
+                return out;
+            }
+        };
     }
 
     /** The held-back frames' scores under the fitted model, read again from the topic, as the rule wants them. */

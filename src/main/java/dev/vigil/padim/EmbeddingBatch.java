@@ -23,6 +23,31 @@ public record EmbeddingBatch(int positions, int features, int batch, float[] val
         return new EmbeddingBatch(positions, features, batch, new float[Math.multiplyExact(positions, features * batch)]);
     }
 
+    /**
+     * The first {@code n} images without those {@code keep} leaves out, as a new batch of exactly the kept ones (this
+     * batch itself when all are kept): e.g. the frame differences that have a previous frame, for fitting.
+     */
+    public EmbeddingBatch images(boolean[] keep, int n) {
+        int kept = 0;
+        for (int b = 0; b < n; b++) {
+            kept += keep[b] ? 1 : 0;
+        }
+        if (kept == n && n == batch) {
+            return this;
+        }
+        EmbeddingBatch out = allocate(positions, features, kept);
+        for (int p = 0; p < positions; p++) {
+            int row = 0;
+            for (int b = 0; b < n; b++) {
+                if (keep[b]) {
+                    System.arraycopy(values, (p * batch + b) * features, out.values, (p * kept + row++) * features,
+                            features);
+                }
+            }
+        }
+        return out;
+    }
+
     public float get(int position, int k, int b) {
         return values[(position * batch + b) * features + k];
     }

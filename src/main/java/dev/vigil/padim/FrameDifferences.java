@@ -37,6 +37,17 @@ public final class FrameDifferences {
      * @return {@code [positions][n][d]}, valid until the next call (its memory is reused)
      */
     public EmbeddingBatch next(EmbeddingBatch batch, int first, int n, boolean[] valid) {
+        return next(batch, first, n, null, valid);
+    }
+
+    /**
+     * As {@link #next(EmbeddingBatch, int, int, boolean[])}, for frames that are not all consecutive: an image whose
+     * {@code follows} is false starts a new sequence (a new clip, a gap in the stream), so it gets no difference.
+     *
+     * @param follows per image, whether it comes right after the image before it (the previous call's last for the
+     *                first); null: all do
+     */
+    public EmbeddingBatch next(EmbeddingBatch batch, int first, int n, boolean[] follows, boolean[] valid) {
         if (batch.positions() != positions || batch.features() != features) {
             throw new IllegalArgumentException("batch has " + batch.positions() + " positions x " + batch.features()
                     + " features, the differences expect " + positions + " x " + features);
@@ -46,9 +57,8 @@ public final class FrameDifferences {
         if (out == null || out.batch() != rows) {
             out = EmbeddingBatch.allocate(positions, d, rows);
         }
-        boolean continues = hasPrevious;
         for (int b = 0; b < n; b++) {
-            valid[b] = b > 0 || continues;
+            valid[b] = (b > 0 || hasPrevious) && (follows == null || follows[b]);
         }
         float[] v = batch.values();
         float[] o = out.values();
@@ -57,7 +67,7 @@ public final class FrameDifferences {
         IntStream.range(0, positions).parallel().forEach(p -> {
             for (int b = 0; b < n; b++) {
                 int dst = (p * rows + b) * d;
-                if (b == 0 && !continues) {
+                if (!valid[b]) {
                     Arrays.fill(o, dst, dst + d, 0f);
                     continue;
                 }

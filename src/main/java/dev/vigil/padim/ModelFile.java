@@ -33,10 +33,14 @@ import static java.nio.file.StandardOpenOption.WRITE;
 /**
  * The versioned binary model file (docs/model-format.md): magic {@code VIGILPDM}, u16 version, u32 header length,
  * UTF-8 JSON header, u32 CRC32C of the header, little-endian float32 payload (mean, then packed precision factors),
- * u32 CRC32C of the payload. Reading and writing stream through a few-MB buffer: a d = 550 model is ~1.9 GB.
+ * u32 CRC32C of the payload; in version 2, then the motion stream's block in the same layout and its own CRC32C.
+ * Reading and writing stream through a few-MB buffer: a d = 550 model is ~1.9 GB.
  */
 public final class ModelFile {
-    public static final int VERSION = 1;
+    /** The newest version read and written: 2 with a motion block, else 1 (what older readers know). */
+    public static final int VERSION = 2;
+    /** Written for models without a motion stream: byte for byte what this format always was. */
+    public static final int PLAIN_VERSION = 1;
     public static final String PAYLOAD_ORDER =
             "mean f32le [positions][d], then factor f32le [positions][d(d+1)/2] packed lower-triangular row by row";
     /** Magic, version, header length, header CRC and payload CRC: the bytes besides header and payload. */
@@ -67,10 +71,13 @@ public final class ModelFile {
     public static void write(Path file, PadimModel model) throws IOException {
         GaussianModel g = model.gaussian();
         byte[] header = headerJson(model.info(), g.positions(), g.features());
+        // an older Vigil refuses a model with a motion block by its version, rather than score it without the motion
+        // against a threshold learnt on the blend
+        int version = model.hasMotion() ? VERSION : PLAIN_VERSION;
         Path target = file.toAbsolutePath();
         try {
             // the reader's own validation: never write a file that read() would refuse
-            parseHeader(target, header);
+            parseHeader(target, header, version);
         } catch (ModelFileException e) {
             throw new IllegalArgumentException("cannot write " + e.getMessage(), e);
         }
@@ -80,7 +87,7 @@ public final class ModelFile {
             try (FileChannel ch = FileChannel.open(tmp, CREATE_NEW, WRITE)) {
                 Output out = new Output(ch);
                 out.bytes(MAGIC);
-                out.u16(VERSION);
+                out.u16(version);
                 out.u32(header.length);
                 out.bytes(header);
                 out.u32(crc(header));
@@ -89,6 +96,15 @@ public final class ModelFile {
                     out.floats(g.factorBuffer(p));
                 }
                 out.u32(out.payloadCrc());
+                if (model.hasMotion()) {
+                    GaussianModel m = model.motion();
+                    out.resetCrc();
+                    out.floats(FloatBuffer.wrap(m.mean()));
+                    for (int p = 0; p < m.positions(); p++) {
+                        out.floats(m.factorBuffer(p));
+                    }
+                    out.u32(out.payloadCrc());
+                }
                 out.flush();
                 // data on disk before the rename makes it visible, or a crash could expose an empty file
                 ch.force(true);
@@ -121,19 +137,25 @@ public final class ModelFile {
         try (FileChannel ch = FileChannel.open(file, READ)) {
             Header h = readHeader(ch, file);
             GaussianModel g = GaussianModel.allocate(h.positions(), h.features());
+            GaussianModel m = null;
             boolean ok = false;
             try {
                 ch.position(h.payloadStart());
                 Input in = new Input(ch, (int) Math.min(CHUNK, h.payloadBytes() + 4));
-                in.floats(FloatBuffer.wrap(g.mean()));
-                for (int p = 0; p < g.positions(); p++) {
-                    in.floats(g.factorBuffer(p));
-                }
-                long stored = in.u32();
-                if (stored != in.payloadCrc()) {
+                readBlock(in, g);
+                if (in.u32() != in.payloadCrc()) {
                     throw new ModelFileException(file, Check.PAYLOAD_CHECKSUM, "payload checksum mismatch (damaged)");
                 }
-                PadimModel model = new PadimModel(h.info(), g);
+                if (h.info().hasMotion()) {
+                    m = GaussianModel.allocate(h.positions(), h.features());
+                    in.resetCrc();
+                    readBlock(in, m);
+                    if (in.u32() != in.payloadCrc()) {
+                        throw new ModelFileException(file, Check.MOTION_PAYLOAD_CHECKSUM,
+                                "motion block checksum mismatch (damaged)");
+                    }
+                }
+                PadimModel model = new PadimModel(h.info(), g, m);
                 ok = true;
                 return model;
             } catch (EOFException e) {
@@ -142,8 +164,18 @@ public final class ModelFile {
             } finally {
                 if (!ok) {
                     g.close();
+                    if (m != null) {
+                        m.close();
+                    }
                 }
             }
+        }
+    }
+
+    private static void readBlock(Input in, GaussianModel g) throws IOException {
+        in.floats(FloatBuffer.wrap(g.mean()));
+        for (int p = 0; p < g.positions(); p++) {
+            in.floats(g.factorBuffer(p));
         }
     }
 
@@ -161,6 +193,14 @@ public final class ModelFile {
                 in.skip(h.payloadBytes());
                 if (in.u32() != in.payloadCrc()) {
                     throw new ModelFileException(file, Check.PAYLOAD_CHECKSUM, "payload checksum mismatch (damaged)");
+                }
+                if (h.info().hasMotion()) {
+                    in.resetCrc();
+                    in.skip(h.payloadBytes());
+                    if (in.u32() != in.payloadCrc()) {
+                        throw new ModelFileException(file, Check.MOTION_PAYLOAD_CHECKSUM,
+                                "motion block checksum mismatch (damaged)");
+                    }
                 }
             } catch (EOFException e) {
                 throw new ModelFileException(file, Check.TRUNCATED, "truncated while reading the payload", e);
@@ -200,7 +240,7 @@ public final class ModelFile {
         int version = b.getShort(8) & 0xffff;
         if (version > VERSION || version < 1) {
             throw new ModelFileException(name, Check.VERSION, "format version " + version
-                    + " is not one this Vigil supports (" + VERSION + ")");
+                    + " is not one this Vigil supports (1 to " + VERSION + ")");
         }
         long headerLength = b.getInt(10) & 0xffffffffL;
         if (headerLength == 0 || headerLength > MAX_HEADER_BYTES) {
@@ -215,7 +255,7 @@ public final class ModelFile {
         if ((b.getInt(PREAMBLE + (int) headerLength) & 0xffffffffL) != crc(header)) {
             throw new ModelFileException(name, Check.HEADER_CHECKSUM, "header checksum mismatch (damaged)");
         }
-        return parseHeader(name, header).info();
+        return parseHeader(name, header, version).info();
     }
 
     /**
@@ -276,7 +316,7 @@ public final class ModelFile {
         }
         if (version < 1) {
             throw new ModelFileException(file, Check.VERSION, "format version " + version
-                    + " is not a valid version (this Vigil supports " + VERSION + ")");
+                    + " is not a valid version (this Vigil supports 1 to " + VERSION + ")");
         }
         long headerLength = pre.getInt(10) & 0xffffffffL;
         if (headerLength == 0 || headerLength > MAX_HEADER_BYTES) {
@@ -294,12 +334,14 @@ public final class ModelFile {
         if ((hb.getInt((int) headerLength) & 0xffffffffL) != crc(header)) {
             throw new ModelFileException(file, Check.HEADER_CHECKSUM, "header checksum mismatch (damaged)");
         }
-        Parsed parsed = parseHeader(file, header);
+        Parsed parsed = parseHeader(file, header, version);
         long payloadStart = PREAMBLE + headerLength + 4;
-        long expected = payloadStart + parsed.payloadBytes() + 4;
+        long blocks = parsed.info().hasMotion() ? 2 : 1;
+        long expected = payloadStart + blocks * (parsed.payloadBytes() + 4);
         if (size < expected) {
             throw new ModelFileException(file, Check.TRUNCATED, "truncated: expected " + parsed.payloadBytes()
-                    + " payload bytes and a 4-byte checksum, found " + (size - payloadStart));
+                    + " payload bytes and a 4-byte checksum" + (blocks == 2 ? ", twice (appearance and motion "
+                    + "blocks)" : "") + ", found " + (size - payloadStart));
         }
         if (size > expected) {
             throw new ModelFileException(file, Check.TRAILING_DATA, "has " + (size - expected)
@@ -344,6 +386,16 @@ public final class ModelFile {
         root.put("created", info.created() == null ? null : info.created().toString());
         root.put("label", info.label());
         root.put("frame_score", info.frameScore().toString());
+        MotionBlend motion = info.motion();
+        if (motion != null) {
+            ObjectNode mn = root.putObject("motion");
+            putDouble(mn, "weight", motion.weight());
+            putDouble(mn, "appearance_scale", motion.appearanceScale());
+            putDouble(mn, "motion_scale", motion.motionScale());
+            mn.put("training_pairs", motion.trainingPairs());
+            mn.put("payload_bytes", payloadBytes(positions, features));
+            mn.put("payload_order", PAYLOAD_ORDER);
+        }
         Provenance p = info.provenance();
         if (p != null) {
             ObjectNode pn = root.putObject("provenance");
@@ -386,7 +438,8 @@ public final class ModelFile {
         }
     }
 
-    private static Parsed parseHeader(Path file, byte[] header) throws ModelFileException {
+    /** @param version the file's format version: 2 has the motion block, 1 has none */
+    private static Parsed parseHeader(Path file, byte[] header, int version) throws ModelFileException {
         JsonNode root;
         try {
             root = JSON.readTree(header);
@@ -409,7 +462,7 @@ public final class ModelFile {
                 f.text("preprocessing"), f.integer("input_width"), f.integer("input_height"),
                 f.integer("grid_width"), f.integer("grid_height"), f.ints("channel_indices"), f.integer64("seed"),
                 f.number("eps"), f.integer64("training_frames"), threshold, f.instant("created"),
-                f.optionalText("label"), provenance(f), frameScore(f));
+                f.optionalText("label"), provenance(f), frameScore(f), motion(f, version));
         int positions = f.integer("positions");
         int features = f.integer("features");
         long payloadBytes = f.integer64("payload_bytes");
@@ -450,6 +503,35 @@ public final class ModelFile {
             }
         }
         return new Parsed(info, positions, features, payloadBytes);
+    }
+
+    /** The motion stream's blend: present exactly in version 2, its block the same size as the appearance one's. */
+    private static MotionBlend motion(Fields root, int version) throws ModelFileException {
+        if (!root.has("motion")) {
+            if (version >= 2) {
+                throw root.bad("motion", "is missing (format version " + version + " has a motion block)");
+            }
+            return null;
+        }
+        if (version < 2) {
+            throw root.bad("motion", "is present, but format version " + version + " has no motion block");
+        }
+        Fields m = root.object("motion");
+        long positions = root.integer("positions");
+        long features = root.integer("features");
+        if (m.integer64("payload_bytes") != payloadBytes((int) positions, (int) features)) {
+            throw m.bad("payload_bytes", "(" + m.integer64("payload_bytes") + ") is inconsistent with positions and "
+                    + "features (expected " + payloadBytes((int) positions, (int) features) + ")");
+        }
+        if (!m.text("payload_order").equals(PAYLOAD_ORDER)) {
+            throw m.bad("payload_order", "is unsupported: '" + m.text("payload_order") + "'");
+        }
+        try {
+            return new MotionBlend(m.number("weight"), m.number("appearance_scale"), m.number("motion_scale"),
+                    m.integer64("training_pairs"));
+        } catch (IllegalArgumentException e) {
+            throw root.bad("motion", "is not a usable blend: " + e.getMessage());
+        }
     }
 
     /** Absent in files written before it existed: those score frames as the paper does ({@code max}). */
@@ -683,6 +765,11 @@ public final class ModelFile {
             return crc.getValue();
         }
 
+        /** The next block's checksum starts afresh. */
+        void resetCrc() {
+            crc.reset();
+        }
+
         private void ensure(int n) throws IOException {
             if (buf.remaining() < n) {
                 flush();
@@ -754,6 +841,10 @@ public final class ModelFile {
 
         long payloadCrc() {
             return crc.getValue();
+        }
+
+        void resetCrc() {
+            crc.reset();
         }
     }
 }

@@ -23,6 +23,8 @@ public final class ModelFileException extends IOException {
         TRUNCATED,
         /** the payload bytes do not match their CRC32C */
         PAYLOAD_CHECKSUM,
+        /** the motion block's bytes (format version 2) do not match their CRC32C */
+        MOTION_PAYLOAD_CHECKSUM,
         /** bytes follow the payload checksum */
         TRAILING_DATA,
         /** a valid model fitted for another backbone, preprocessing or input size */

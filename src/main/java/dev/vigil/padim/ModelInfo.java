@@ -22,15 +22,25 @@ import java.time.Instant;
  * @param label           camera id or free label
  * @param provenance      where the frames came from, or null for models written before provenance was recorded
  * @param frameScore      how the frame score is taken from the patch distances ({@code max}: the paper's)
+ * @param motion          how the motion stream is blended in, or null for a model without one (the paper's)
  */
 public record ModelInfo(String backboneName, String backboneSha256, int[] layerChannels, String preprocessing,
                         int inputWidth, int inputHeight, int gridWidth, int gridHeight, int[] channelIndices,
                         long seed, double eps, long trainingFrames, ThresholdStats threshold, Instant created,
-                        String label, Provenance provenance, FrameScore frameScore) {
+                        String label, Provenance provenance, FrameScore frameScore, MotionBlend motion) {
     public ModelInfo {
         if (frameScore == null) {
             frameScore = FrameScore.MAX;
         }
+    }
+
+    /** Without a motion stream. */
+    public ModelInfo(String backboneName, String backboneSha256, int[] layerChannels, String preprocessing,
+                     int inputWidth, int inputHeight, int gridWidth, int gridHeight, int[] channelIndices,
+                     long seed, double eps, long trainingFrames, ThresholdStats threshold, Instant created,
+                     String label, Provenance provenance, FrameScore frameScore) {
+        this(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight, gridWidth, gridHeight,
+                channelIndices, seed, eps, trainingFrames, threshold, created, label, provenance, frameScore, null);
     }
 
     /** With the paper's frame score. */
@@ -62,26 +72,37 @@ public record ModelInfo(String backboneName, String backboneSha256, int[] layerC
     public ModelInfo withThreshold(ThresholdStats stats) {
         return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
                 gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, stats, created, label, provenance,
-                frameScore);
+                frameScore, motion);
     }
 
     public ModelInfo withProvenance(Provenance p) {
         return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
                 gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, threshold, created, label, p,
-                frameScore);
+                frameScore, motion);
     }
 
     /** A copy stamped with a new creation time (a calibrated model is a new version of the same Gaussians). */
     public ModelInfo withCreated(Instant when) {
         return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
                 gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, threshold, when, label, provenance,
-                frameScore);
+                frameScore, motion);
     }
 
     /** A copy whose frame score is taken as {@code f} says (its threshold must then be re-derived by the caller). */
     public ModelInfo withFrameScore(FrameScore f) {
         return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
                 gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, threshold, created, label, provenance,
-                f);
+                f, motion);
+    }
+
+    /** A copy with (or, given null, without) a motion stream. */
+    public ModelInfo withMotion(MotionBlend m) {
+        return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
+                gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, threshold, created, label, provenance,
+                frameScore, m);
+    }
+
+    public boolean hasMotion() {
+        return motion != null;
     }
 }

@@ -1,12 +1,49 @@
 package dev.vigil.padim;
 
-/** A fitted PaDiM model: its description and the per-position Gaussians. */
-public record PadimModel(ModelInfo info, GaussianModel gaussian) {
+/**
+ * A fitted PaDiM model: its description and the per-position Gaussians; with a motion stream, also the Gaussians of
+ * consecutive frames' embedding differences ({@link FrameDifferences}), blended in as {@link ModelInfo#motion} says.
+ *
+ * @param motion the motion Gaussians, or null for a model without a motion stream
+ */
+public record PadimModel(ModelInfo info, GaussianModel gaussian, GaussianModel motion) implements AutoCloseable {
     public PadimModel {
         if (info.positions() != gaussian.positions() || info.features() != gaussian.features()) {
             throw new IllegalArgumentException("model description (" + info.gridWidth() + "x" + info.gridHeight()
                     + " grid, d=" + info.features() + ") does not match its Gaussians (" + gaussian.positions()
                     + " positions, d=" + gaussian.features() + ")");
+        }
+        if ((motion == null) != (info.motion() == null)) {
+            throw new IllegalArgumentException(motion == null ? "model description has a motion blend but no motion "
+                    + "Gaussians" : "model has motion Gaussians but its description no motion blend");
+        }
+        if (motion != null && (motion.positions() != gaussian.positions() || motion.features() != gaussian.features())) {
+            throw new IllegalArgumentException("motion Gaussians (" + motion.positions() + " positions, d="
+                    + motion.features() + ") do not match the appearance Gaussians (" + gaussian.positions()
+                    + " positions, d=" + gaussian.features() + ")");
+        }
+    }
+
+    /** Without a motion stream (the paper's). */
+    public PadimModel(ModelInfo info, GaussianModel gaussian) {
+        this(info, gaussian, null);
+    }
+
+    /** The same Gaussians under another description (a new threshold, provenance, ...). */
+    public PadimModel with(ModelInfo newInfo) {
+        return new PadimModel(newInfo, gaussian, motion);
+    }
+
+    public boolean hasMotion() {
+        return motion != null;
+    }
+
+    /** Frees both streams' native memory. */
+    @Override
+    public void close() {
+        gaussian.close();
+        if (motion != null) {
+            motion.close();
         }
     }
 }

@@ -45,11 +45,34 @@ public final class CameraFrames {
      * @param lastMillis     capture time of the last, or -1
      * @param codecs         the codecs they travelled in
      * @param malformed      records of the camera skipped because they lacked a frame's headers
+     * @param predecessors   per offset, the offset of the camera's frame right before it on the partition (selected
+     *                       or not), or -1 when unknown: what the motion stream differences a sampled frame with
      */
     public record Selection(String camera, int partition, long[] offsets, long firstMillis, long lastMillis,
-                            TreeSet<String> codecs, long malformed) {
+                            TreeSet<String> codecs, long malformed, long[] predecessors) {
+        public Selection {
+            if (predecessors == null) {
+                predecessors = new long[offsets.length];
+                java.util.Arrays.fill(predecessors, -1);
+            }
+            if (predecessors.length != offsets.length) {
+                throw new IllegalArgumentException(offsets.length + " offsets but " + predecessors.length
+                        + " predecessors");
+            }
+        }
+
         public int size() {
             return offsets.length;
+        }
+
+        /**
+         * The frames with, before each, the camera's frame right before it on the topic: sampled frames in
+         * consecutive pairs, for the motion stream, which must only difference frames that follow each other.
+         */
+        public Selection withPredecessors() {
+            long[] both = java.util.stream.LongStream.concat(java.util.Arrays.stream(offsets),
+                    java.util.Arrays.stream(predecessors).filter(o -> o >= 0)).sorted().distinct().toArray();
+            return with(both);
         }
 
         /**
@@ -66,13 +89,25 @@ public final class CameraFrames {
                     .orElse(-1);
             long lastMillis = parts.stream().filter(p -> p.size() > 0).mapToLong(Selection::lastMillis).max()
                     .orElse(-1);
+            java.util.Map<Long, Long> before = new java.util.HashMap<>();
+            for (Selection p : parts) {
+                for (int i = 0; i < p.size(); i++) {
+                    before.put(p.offsets()[i], p.predecessors()[i]);
+                }
+            }
             return new Selection(first.camera(), first.partition(), offsets, firstMillis, lastMillis, codecs,
-                    parts.stream().mapToLong(Selection::malformed).sum());
+                    parts.stream().mapToLong(Selection::malformed).sum(),
+                    java.util.Arrays.stream(offsets).map(o -> before.getOrDefault(o, -1L)).toArray());
         }
 
         /** The same camera and partition, other offsets of them (ascending). */
         public Selection with(long[] someOffsets) {
-            return new Selection(camera, partition, someOffsets, firstMillis, lastMillis, codecs, malformed);
+            long[] before = new long[someOffsets.length];
+            for (int i = 0; i < before.length; i++) {
+                int at = java.util.Arrays.binarySearch(offsets, someOffsets[i]);
+                before[i] = at >= 0 ? predecessors[at] : -1;
+            }
+            return new Selection(camera, partition, someOffsets, firstMillis, lastMillis, codecs, malformed, before);
         }
     }
 
@@ -126,6 +161,7 @@ public final class CameraFrames {
             ArrayDeque<long[]> kept = new ArrayDeque<>();
             TreeSet<String> codecs = new TreeSet<>();
             long lastKept = Long.MIN_VALUE;
+            long previous = -1;
             long malformed = 0;
             boolean past = false;
             while (!past && consumer.position(tp) < end) {
@@ -138,7 +174,11 @@ public final class CameraFrames {
                         }
                         continue;
                     }
-                    if (!camera.equals(r.key()) || r.timestamp() < fromMillis) {
+                    if (!camera.equals(r.key())) {
+                        continue;
+                    }
+                    if (r.timestamp() < fromMillis) {
+                        previous = isFrame(r) ? r.offset() : previous;
                         continue;
                     }
                     String codec;
@@ -148,12 +188,14 @@ public final class CameraFrames {
                         malformed++;
                         continue;
                     }
+                    long before = previous;
+                    previous = r.offset();
                     if (gap > 0 && lastKept != Long.MIN_VALUE && r.timestamp() - lastKept < gap) {
                         continue;
                     }
                     lastKept = r.timestamp();
                     codecs.add(codec);
-                    kept.add(new long[]{r.offset(), r.timestamp()});
+                    kept.add(new long[]{r.offset(), r.timestamp(), before});
                     if (window.newest() > 0 && kept.size() > window.newest()) {
                         kept.removeFirst();
                     }
@@ -161,7 +203,17 @@ public final class CameraFrames {
             }
             long[] offsets = kept.stream().mapToLong(k -> k[0]).toArray();
             return new Selection(camera, tp.partition(), offsets, kept.isEmpty() ? -1 : kept.getFirst()[1],
-                    kept.isEmpty() ? -1 : kept.getLast()[1], codecs, malformed);
+                    kept.isEmpty() ? -1 : kept.getLast()[1], codecs, malformed,
+                    kept.stream().mapToLong(k -> k[2]).toArray());
+        }
+    }
+
+    private static boolean isFrame(ConsumerRecord<String, byte[]> r) {
+        try {
+            FrameRecords.fromRecord(r);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
         }
     }
 
@@ -181,6 +233,8 @@ public final class CameraFrames {
         private int next;
         private Iterator<ConsumerRecord<String, byte[]>> polled = java.util.Collections.emptyIterator();
         private FrameRecords.Frame ready;
+        private long readyOffset = -1;
+        private long offset = -1;
         private boolean closed;
 
         private Frames(KafkaConnection kafka, Selection s) {
@@ -210,6 +264,7 @@ public final class CameraFrames {
                 }
                 if (next < offsets.length && offsets[next] == r.offset()) {
                     ready = FrameRecords.fromRecord(r);
+                    readyOffset = r.offset();
                     next++;
                 }
             }
@@ -226,7 +281,13 @@ public final class CameraFrames {
             }
             FrameRecords.Frame f = ready;
             ready = null;
+            offset = readyOffset;
             return f;
+        }
+
+        /** The offset of the frame {@link #next} returned last, or -1 before the first. */
+        public long offset() {
+            return offset;
         }
 
         @Override

@@ -71,6 +71,8 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
     private LearningPhases learning;
     private final ArrayDeque<Pending> inFlight = new ArrayDeque<>();
     private final Set<String> cameras = new HashSet<>();
+    /** per camera whose model is loading, the last frame held back (queued once the one before it is) */
+    private final Map<String, CompletableFuture<?>> heldBack = new HashMap<>();
     private final Map<String, TrackedState> trackedStates = new HashMap<>();
     private long nextKey;
 
@@ -169,12 +171,26 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             }
             return false;
         }
-        // a model still loading holds its frames back, in order, rather than drop them
+        // a model still loading holds its frames back, in order, rather than drop them: each held frame is queued
+        // after the one before it (a future's dependents run in no set order), as the motion stream needs them
         CompletableFuture<Detection> result;
         try {
-            result = model.isDone() && !model.isCompletedExceptionally()
-                    ? shared.engine().submit(model.join(), f.image(), f.width(), f.height())
-                    : model.thenCompose(m -> shared.engine().submit(m, f.image(), f.width(), f.height()));
+            CompletableFuture<?> before = heldBack.get(f.camera());
+            if (before != null && before.isDone()) {
+                heldBack.remove(f.camera());
+                before = null;
+            }
+            if (before == null && model.isDone() && !model.isCompletedExceptionally()) {
+                result = shared.engine().submit(model.join(), f.image(), f.width(), f.height(), f.seq(),
+                        f.captureMillis());
+            } else {
+                CompletableFuture<CameraModel> ready = before == null ? model
+                        : before.handle((x, e) -> null).thenCompose(x -> model);
+                CompletableFuture<CompletableFuture<Detection>> queued = ready.thenApply(m ->
+                        shared.engine().submit(m, f.image(), f.width(), f.height(), f.seq(), f.captureMillis()));
+                heldBack.put(f.camera(), queued);
+                result = queued.thenCompose(r -> r);
+            }
         } catch (IllegalStateException e) {
             // the engine is closing, or the model was released under us: this frame is not lost, it is reported
             deadLetter(f, "frame " + f.seq() + " of camera " + f.camera() + " could not be queued: " + e.getMessage());
@@ -191,7 +207,8 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             return null;
         }
         try {
-            return new Shadow(candidate, shared.engine().submit(candidate, f.image(), f.width(), f.height()));
+            return new Shadow(candidate, shared.engine().submit(candidate, f.image(), f.width(), f.height(), f.seq(),
+                    f.captureMillis()));
         } catch (IllegalStateException e) {
             // the candidate was released (shadowing ended) under us: this frame is simply not compared
             return null;

@@ -7,6 +7,7 @@ import dev.vigil.media.SyntheticScene;
 import dev.vigil.padim.FrameScore;
 import dev.vigil.padim.ModelFile;
 import dev.vigil.padim.PadimModel;
+import dev.vigil.padim.Scoring;
 import dev.vigil.padim.ThresholdRule;
 import dev.vigil.testing.SharedData;
 import org.junit.jupiter.api.AfterAll;
@@ -114,6 +115,50 @@ class FitAndScoreTest {
         }
         assertThat(batched.get(0)).isCloseTo(alone.get(0), org.assertj.core.data.Percentage.withPercentage(0.1));
         assertThat(batched.get(2)).isCloseTo(alone.get(1), org.assertj.core.data.Percentage.withPercentage(0.1));
+    }
+
+    @Test
+    void aMotionModelScoresTheSameThroughTheEngineAsOfflineAndAGapStartsANewSequence(@TempDir Path dir)
+            throws Exception {
+        Path file = dir.resolve("motion.vgm");
+        try (PadimModel fitted = new Trainer(backbone, new Preprocessing(Preprocessing.Mode.RESIZE, W, H),
+                new FitOptions(40, 3, 0.01, 16, 10, 500, "test-camera"), ThresholdRule.DEFAULT,
+                new Scoring(FrameScore.parse("top:0.05"), 3)).fit(IntStream.range(0, 150).mapToObj(SCENE::frame)
+                .iterator())) {
+            // frames 90-99 are held back: pairs within 0-89 and 100-149
+            assertThat(fitted.info().motion().trainingPairs()).isEqualTo(89 + 49);
+            assertThat(fitted.info().motion().appearanceScale()).isPositive();
+            assertThat(fitted.info().threshold().frames()).isEqualTo(10);
+            ModelFile.write(file, fitted);
+        }
+        // frames 190-213 of the camera, numbered 0-23, 25-fps timestamps; number 12 never arrives (late, dropped)
+        List<Integer> seqs = IntStream.range(0, 24).filter(i -> i != 12).boxed().toList();
+        List<Float> offline = new ArrayList<>();
+        try (Detector detector = Detector.load(backbone, file)) {
+            detector.scoreAll(seqs.iterator(), 5, i -> SCENE.frame(190 + i), i -> i != 0 && i != 13,
+                    (i, d) -> offline.add(d.score()));
+            detector.model().close();
+        }
+        List<Float> streamed = new ArrayList<>();
+        try (ScoringEngine engine = new ScoringEngine(backbone, 4, java.time.Duration.ofMillis(5))) {
+            ScoringEngine.CameraModel camera = engine.load("test-camera", 1, file);
+            var codec = dev.vigil.media.FrameCodec.parse("png");
+            List<java.util.concurrent.CompletableFuture<Detection>> results = new ArrayList<>();
+            for (int i : seqs) {
+                results.add(engine.submit(camera, codec.encode(SCENE.frame(190 + i)), W, H, i, 1_000 + 40L * i));
+            }
+            for (var r : results) {
+                streamed.add(r.get().score());
+            }
+            camera.release();
+        }
+        assertThat(streamed).hasSameSizeAs(offline);
+        for (int i = 0; i < offline.size(); i++) {
+            assertThat(streamed.get(i)).as("frame %d", seqs.get(i))
+                    .isCloseTo(offline.get(i), org.assertj.core.data.Percentage.withPercentage(0.01));
+        }
+        // the intruder (frames 200-214) raises the blended score above the normal frames before it
+        assertThat(streamed.get(15)).isGreaterThan(streamed.subList(1, 9).stream().max(Float::compare).orElseThrow());
     }
 
     @Test

@@ -45,6 +45,20 @@ class FrameDifferencesTest {
     }
 
     @Test
+    void aFrameThatDoesNotFollowTheOneBeforeItGetsNoDifference() {
+        FrameDifferences diff = new FrameDifferences(2, 2);
+        boolean[] valid = new boolean[4];
+        // frames 0..3, frame 2 starting a new clip
+        EmbeddingBatch out = diff.next(frames(2, 2, 4, 0), 0, 4, new boolean[]{true, true, false, true}, valid);
+        assertThat(valid).containsExactly(false, true, false, true);
+        assertThat(out.get(1, 1, 2)).isZero();
+        assertThat(out.get(1, 1, 3)).isEqualTo(2 * 3);
+        // the next batch's first frame does not follow frame 3 either
+        diff.next(frames(2, 2, 1, 4), 0, 1, new boolean[]{false}, valid);
+        assertThat(valid[0]).isFalse();
+    }
+
+    @Test
     void theBlendIsTheAppearanceWhereMotionIsAsUsualAndRisesWithUnusualMotion() {
         float[] appearance = {8, 4, 8, 4};
         float[] motion = {5, 5, 15, 15};

@@ -36,7 +36,7 @@ class ModelFileTest {
 
     @AfterEach
     void closeModels() {
-        opened.forEach(m -> m.gaussian().close());
+        opened.forEach(PadimModel::close);
     }
 
     private PadimModel track(PadimModel m) {
@@ -129,7 +129,7 @@ class ModelFileTest {
                     if (infoOnly) {
                         ModelFile.readInfo(file);
                     } else {
-                        ModelFile.read(file).gaussian().close();
+                        ModelFile.read(file).close();
                     }
                 });
     }
@@ -305,6 +305,71 @@ class ModelFileTest {
         assertThat(ModelFile.verify(file).label()).isEqualTo("gate-3");
     }
 
+    /** The small model with a motion stream: a second block of other random Gaussians and the blend in the header. */
+    private PadimModel motionModel() {
+        PadimModel plain = smallModel();
+        GaussianModel motion = randomModel(W, H, D, ThresholdStats.none(), null, 7).gaussian();
+        return track(new PadimModel(plain.info().withFrameScore(FrameScore.parse("top:0.05"))
+                .withMotion(new MotionBlend(3, 12.5, 0.875, 1100)), plain.gaussian(), motion));
+    }
+
+    @Test
+    void aModelWithAMotionStreamRoundTripsAsVersion2AndAPlainOneStaysVersion1() throws IOException {
+        PadimModel model = motionModel();
+        Path file = dir.resolve("motion.vgm");
+        ModelFile.write(file, model);
+        PadimModel back = track(ModelFile.read(file));
+        assertSameInfo(model.info(), back.info());
+        assertSameFloats(model, back);
+        assertSameFloats(new PadimModel(model.info().withMotion(null), model.motion()),
+                new PadimModel(back.info().withMotion(null), back.motion()));
+        assertThat(back.info().motion()).isEqualTo(new MotionBlend(3, 12.5, 0.875, 1100));
+        long block = ModelFile.payloadBytes(W * H, D);
+        assertThat(Files.size(file)).isEqualTo(ModelFile.FIXED_OVERHEAD + headerLength(file) + 2 * block + 4);
+        assertThat(ModelFile.verify(file).motion()).isEqualTo(model.info().motion());
+        byte[] b = Files.readAllBytes(file);
+        assertThat(ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getShort(8)).isEqualTo((short) 2);
+        String header = new String(b, 14, headerLength(file), StandardCharsets.UTF_8);
+        assertThat(header).contains("\"motion\"", "\"weight\" : 3.0", "\"appearance_scale\" : 12.5",
+                "\"training_pairs\" : 1100");
+
+        // without a motion stream, the file is what version 1 always was: an older Vigil reads it
+        Path plain = written();
+        byte[] p = Files.readAllBytes(plain);
+        assertThat(ByteBuffer.wrap(p).order(ByteOrder.LITTLE_ENDIAN).getShort(8)).isEqualTo((short) 1);
+        assertThat(new String(p, 14, headerLength(plain), StandardCharsets.UTF_8)).doesNotContain("motion");
+        assertThat(track(ModelFile.read(plain)).hasMotion()).isFalse();
+    }
+
+    @Test
+    void aDamagedMotionBlockIsRefusedNamingIt() throws IOException {
+        Path file = dir.resolve("motion.vgm");
+        ModelFile.write(file, motionModel());
+        long block = ModelFile.payloadBytes(W * H, D);
+        long motionStart = 14 + headerLength(file) + 4 + block + 4;
+        for (long offset : new long[]{motionStart, motionStart + block / 2, Files.size(file) - 1}) {
+            Path copy = dir.resolve("motion-flip-" + offset + ".vgm");
+            Files.copy(file, copy);
+            flip(copy, offset);
+            ModelFileException e = refusal(copy, false);
+            assertThat(e.check()).as("offset %d", offset).isEqualTo(Check.MOTION_PAYLOAD_CHECKSUM);
+            assertThat(e.getMessage()).contains(copy.toString(), "motion block checksum mismatch (damaged)");
+            assertThatThrownBy(() -> ModelFile.verify(copy)).isInstanceOfSatisfying(ModelFileException.class,
+                    v -> assertThat(v.check()).isEqualTo(Check.MOTION_PAYLOAD_CHECKSUM));
+        }
+        // a motion file cut to its appearance block, or a version-1 file claiming one
+        Path cut = dir.resolve("motion-cut.vgm");
+        Files.copy(file, cut);
+        cut(cut, motionStart);
+        assertRefused(cut, Check.TRUNCATED, "truncated: expected " + block + " payload bytes and a 4-byte checksum, "
+                + "twice (appearance and motion blocks)");
+        byte[] b = Files.readAllBytes(file);
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putShort(8, (short) 1);
+        Path v1 = dir.resolve("motion-v1.vgm");
+        Files.write(v1, b);
+        assertRefused(v1, Check.HEADER, "header field 'motion' is present, but format version 1 has no motion block");
+    }
+
     @Test
     void aFlippedHeaderByteIsRefused() throws IOException {
         Path file = written();
@@ -358,7 +423,7 @@ class ModelFileTest {
         ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putShort(8, (short) 7);
         Path copy = dir.resolve("future.vgm");
         Files.write(copy, b);
-        assertRefused(copy, Check.VERSION, "format version 7 is newer than this Vigil supports (1)");
+        assertRefused(copy, Check.VERSION, "format version 7 is newer than this Vigil supports (2)");
     }
 
     @Test

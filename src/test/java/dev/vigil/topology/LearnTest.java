@@ -88,6 +88,19 @@ class LearnTest {
             assertThat(Duration.between(sampled.provenance().from(), sampled.provenance().to()).toMillis())
                     .isBetween(5_400L, 5_600L);
 
+            // a motion stream from sampled frames: each sampled frame comes with the frame right before it, so the
+            // motion Gaussians see differences of consecutive frames (5 of 10 fps: every frame, in pairs)
+            ok(VigilRun.of(args(List.of("learn", "--camera", "yard", "--frames", "55", "--sample-fps", "5",
+                    "--motion", "3", "--frame-score", "top:0.05", "--out", dir.resolve("motion.vgm").toString(),
+                    "--bootstrap", bootstrap), engine)));
+            ModelInfo motion = ModelFile.verify(dir.resolve("motion.vgm"));
+            // frames 0, 2, ..., 108 sampled, each with the one before it (frame 0 has none): 0-108
+            assertThat(motion.provenance().frames()).isEqualTo(109);
+            // consecutive pairs within the fitted runs 0-89 and 100-108 (90-99 held back)
+            assertThat(motion.motion().trainingPairs()).isEqualTo(89 + 8);
+            assertThat(motion.motion().weight()).isEqualTo(3.0);
+            assertThat(motion.threshold().threshold()).isPositive().isFinite();
+
             // two time ranges at once: the frames of both, as if their partial fits were merged
             java.time.Instant t0 = online.provenance().from();
             List<String> early = List.of("--from", t0.toString(), "--to", t0.plusMillis(3_000).toString());

@@ -28,8 +28,10 @@ import static org.awaitility.Awaitility.await;
  * A UCSD Ped2 camera learns its model from its own stream ({@code replay} of a training clip, then {@code learn
  * --publish}), and a test clip replayed through Kafka and the topology is then scored frame for frame as
  * {@code eval --model} scores it offline with the model {@code train} fits on the same clip, when both see the same
- * pixels (png), with the same frame AUROC: one code path, all through the command line. Then a second camera learns
- * the same clip inside the scorer (auto-learning) and reaches the same frame AUROC on the test clip.
+ * pixels (png), with the same frame AUROC: one code path, all through the command line. A second camera does the same
+ * with a motion stream ({@code --motion 3 --frame-score top:0.05}): {@code learn} fits what {@code train} fits, and the
+ * topology, which keeps each camera's last frame, scores what {@code eval --model} scores clip by clip. Then a third
+ * camera learns the plain model inside the scorer (auto-learning) and reaches the same frame AUROC on the test clip.
  */
 class StreamingMatchesOfflineTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -56,6 +58,18 @@ class StreamingMatchesOfflineTest {
             offline.put(s.path("frame").asLong(), s.path("score").asDouble());
         }
         assertThat(offline).hasSize(180);
+        // the same with a motion stream
+        Path motionModel = dir.resolve("ped2-motion.vgm");
+        String[] motion = {"--motion", "3", "--frame-score", "top:0.05"};
+        ok(VigilRun.of(concat(new String[]{"train", "--backbone", backbone, "--input", data.resolve("train").toString(),
+                "--size", "224x160", "--features", "50", "--frame-codec", "png", "--out", motionModel.toString()},
+                motion)));
+        ok(VigilRun.of("eval", "--backbone", backbone, "--dataset", data.toString(), "--layout", "clips", "--model",
+                motionModel.toString(), "--frame-codec", "png", "--report", dir.resolve("report-motion").toString()));
+        Map<Long, Double> offlineMotion = new HashMap<>();
+        for (JsonNode s : JSON.readTree(dir.resolve("report-motion/report.json").toFile()).path("scores")) {
+            offlineMotion.put(s.path("frame").asLong(), s.path("score").asDouble());
+        }
 
         try (EmbeddedBroker broker = EmbeddedBroker.start(dir.resolve("kafka"), 0);
              OnnxBackbone bb = OnnxBackbone.load(Path.of(backbone));
@@ -74,14 +88,41 @@ class StreamingMatchesOfflineTest {
             assertThat(learntInfo.threshold().threshold()).isCloseTo(offlineInfo.threshold().threshold(),
                     within(1e-4 * offlineInfo.threshold().threshold()));
             long trainFrames = learntInfo.provenance().frames();
+            ok(VigilRun.of("replay", "--bootstrap", bootstrap, "--camera", "ped2-motion", "--file",
+                    ped2.resolve("train/Train001.mp4").toString(), "--max-speed", "--frame-codec", "png"));
+            Path learntMotion = dir.resolve("learnt-motion.vgm");
+            ok(VigilRun.of(concat(new String[]{"learn", "--bootstrap", bootstrap, "--camera", "ped2-motion", "--frames",
+                    "1000000", "--backbone", backbone, "--size", "224x160", "--features", "50", "--out",
+                    learntMotion.toString(), "--publish"}, motion)));
+            ModelInfo learntMotionInfo = ModelFile.readInfo(learntMotion);
+            ModelInfo trainedMotionInfo = ModelFile.readInfo(motionModel);
+            assertThat(learntMotionInfo.motion().trainingPairs()).isEqualTo(trainedMotionInfo.motion().trainingPairs())
+                    .isPositive();
+            assertThat(learntMotionInfo.motion().motionScale()).isCloseTo(trainedMotionInfo.motion().motionScale(),
+                    within(1e-4 * trainedMotionInfo.motion().motionScale()));
+            assertThat(learntMotionInfo.threshold().threshold()).isCloseTo(trainedMotionInfo.threshold().threshold(),
+                    within(1e-4 * trainedMotionInfo.threshold().threshold()));
             try (ScoringService service = ScoringService.start(broker.connection(), engine, bb.manifest().name(),
                     ScoringSettings.DEFAULT, ScoringService.Options.defaults(dir.resolve("state")))) {
-                ok(VigilRun.of("replay", "--bootstrap", bootstrap, "--camera", "ped2-test004", "--file",
-                        ped2.resolve("test/Test004.mp4").toString(), "--max-speed", "--frame-codec", "png"));
+                for (String camera : List.of("ped2-test004", "ped2-motion")) {
+                    ok(VigilRun.of("replay", "--bootstrap", bootstrap, "--camera", camera, "--file",
+                            ped2.resolve("test/Test004.mp4").toString(), "--max-speed", "--frame-codec", "png"));
+                }
                 // the training clip's frames came before the model: counted as without one (or, had the model come
                 // first, scored); the test clip's all scored
                 await().atMost(Duration.ofMinutes(3)).until(() ->
-                        service.stats().scored() + service.stats().noModel() >= trainFrames + 180);
+                        service.stats().scored() + service.stats().noModel() >= 2 * (trainFrames + 180));
+            }
+            // the motion stream through Kafka: each frame differenced with the camera's frame before it
+            VigilRun motionScores = VigilRun.of("scores", "--bootstrap", bootstrap, "--camera", "ped2-motion",
+                    "--from-beginning", "--until-idle", "3");
+            ok(motionScores);
+            List<JsonNode> motionAll = motionScores.out().lines().map(StreamingMatchesOfflineTest::json).toList();
+            List<JsonNode> motionLines = motionAll.subList(motionAll.size() - 180, motionAll.size());
+            for (JsonNode l : motionLines) {
+                double expected = offlineMotion.get(l.path("source_frame").asLong());
+                assertThat(l.path("score").asDouble()).as("motion, frame %d", l.path("seq").asLong())
+                        .isCloseTo(expected, within(1e-4 * expected));
             }
             VigilRun scores = VigilRun.of("scores", "--bootstrap", bootstrap, "--camera", "ped2-test004",
                     "--from-beginning", "--until-idle", "3");
@@ -142,6 +183,11 @@ class StreamingMatchesOfflineTest {
             assertThat(dev.vigil.evaluation.AnomalyMetrics.imageAuroc(autoScores, autoTruth)).isCloseTo(offlineAuroc,
                     within(0.01));
         }
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        return java.util.stream.Stream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b))
+                .toArray(String[]::new);
     }
 
     private static void ok(VigilRun run) {
