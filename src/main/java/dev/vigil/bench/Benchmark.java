@@ -9,9 +9,11 @@ import dev.vigil.engine.Pipeline;
 import dev.vigil.media.SyntheticScene;
 import dev.vigil.padim.ChannelSelection;
 import dev.vigil.padim.EmbeddingBatch;
+import dev.vigil.padim.FrameDifferences;
 import dev.vigil.padim.GaussianAccumulator;
 import dev.vigil.padim.GaussianModel;
 import dev.vigil.padim.ModelInfo;
+import dev.vigil.padim.MotionBlend;
 import dev.vigil.padim.PadimModel;
 import dev.vigil.padim.ThresholdStats;
 
@@ -36,8 +38,15 @@ public final class Benchmark {
     /**
      * @param batches batches per measurement
      * @param rounds  interleaved rounds of the three measurements
+     * @param motionWeight above 0: a fourth measurement in each round, the scoring pipeline of a model with a motion
+     *                     stream blended at this weight (issue 7), the synthetic frames taken as consecutive
      */
-    public record Options(Preprocessing preprocessing, int features, int batch, int batches, int rounds, long seed) {
+    public record Options(Preprocessing preprocessing, int features, int batch, int batches, int rounds, long seed,
+                          double motionWeight) {
+        /** Without the motion stream's measurement. */
+        public Options(Preprocessing preprocessing, int features, int batch, int batches, int rounds, long seed) {
+            this(preprocessing, features, batch, batches, rounds, seed, 0);
+        }
     }
 
     private Benchmark() {
@@ -64,8 +73,21 @@ public final class Benchmark {
                 backbone.manifest().outputs().stream().mapToInt(x -> x.channels()).toArray(), pre.mode().label(),
                 w, h, e.gridWidth(), e.gridHeight(), channels, o.seed(), 0.01, b, ThresholdStats.none(),
                 Instant.now(), "bench");
+        // with a motion stream: its Gaussians fitted on the differences of the same frames (speed does not depend
+        // on what was learnt), and the same appearance Gaussians
+        PadimModel motionModel = null;
+        if (o.motionWeight() > 0) {
+            FrameDifferences differences = new FrameDifferences(e.positions(), o.features());
+            boolean[] valid = new boolean[b];
+            EmbeddingBatch pairs = differences.next(extractor.embedTensor(tensor, b), 0, b, valid).images(valid, b);
+            GaussianAccumulator motionFit = new GaussianAccumulator(e.positions(), o.features());
+            motionFit.add(pairs, pairs.batch());
+            motionModel = new PadimModel(info.withMotion(new MotionBlend(o.motionWeight(), 1, 1, motionFit.count())),
+                    gaussian, motionFit.finish(0.01, true));
+        }
         double[] backboneRate = new double[o.rounds()];
         double[] pipelineRate = new double[o.rounds()];
+        double[] motionRate = new double[o.rounds()];
         double[] fitRate = new double[o.rounds()];
         long fitPeakHeap = 0;
         int fitGroup = 1;
@@ -95,9 +117,24 @@ public final class Benchmark {
                             extractor.recycle(batch);
                         });
                 pipelineRate[r] = rate(o, t0);
+
+                if (motionModel != null) {
+                    try (Detector motion = new Detector(backbone, motionModel)) {
+                        t0 = System.nanoTime();
+                        Pipeline.run(IntStream.range(0, o.batches()).iterator(), i -> extractor.embedTensor(tensor, b),
+                                (EmbeddingBatch batch) -> {
+                                    motion.score(batch);
+                                    extractor.recycle(batch);
+                                });
+                        motionRate[r] = rate(o, t0);
+                    }
+                }
             }
         }
         gaussian.close();
+        if (motionModel != null) {
+            motionModel.motion().close();
+        }
         double backboneIps = median(backboneRate);
         double pipelineIps = median(pipelineRate);
         double fitIps = median(fitRate);
@@ -128,6 +165,18 @@ public final class Benchmark {
         out.put("rounds_backbone_images_per_second", backboneRate);
         out.put("rounds_pipeline_images_per_second", pipelineRate);
         out.put("rounds_fit_images_per_second", fitRate);
+        if (motionModel != null) {
+            double[] motionRatio = new double[o.rounds()];
+            for (int r = 0; r < o.rounds(); r++) {
+                motionRatio[r] = motionRate[r] / pipelineRate[r];
+            }
+            out.put("motion_weight", o.motionWeight());
+            out.put("motion_pipeline_images_per_second", median(motionRate));
+            // what issue 7 asks: the pipeline with the motion stream against the plain one, within each round
+            out.put("motion_to_plain_pipeline", median(motionRatio));
+            out.put("rounds_motion_to_plain_pipeline", motionRatio);
+            out.put("rounds_motion_pipeline_images_per_second", motionRate);
+        }
         out.put("fit_batches_per_merge", fitGroup);
         out.put("fit_finish_seconds", finishSeconds);
         out.put("fit_peak_heap_bytes", fitPeakHeap);

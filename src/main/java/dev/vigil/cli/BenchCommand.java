@@ -34,6 +34,11 @@ public class BenchCommand implements Callable<Integer> {
                     + "medians are reported, ratios taken within each round (default: ${DEFAULT-VALUE})")
     int rounds;
 
+    @Option(names = "--motion", defaultValue = "0", paramLabel = "W",
+            description = "Also time, in each round, the scoring pipeline of a model with a motion stream at weight W "
+                    + "(train --motion) against the plain one (default: ${DEFAULT-VALUE}, not timed)")
+    double motion;
+
     @Option(names = "--through-kafka",
             description = "Measure the service instead: a frame backlog scored through an embedded Kafka broker and "
                     + "the topology (capacity), then live cameras for latency and lag; compared with the offline "
@@ -140,7 +145,7 @@ public class BenchCommand implements Callable<Integer> {
             int d = engine.features != null ? engine.features
                     : FitOptions.defaultFeatures(backbone.manifest().totalChannels());
             result = Benchmark.run(backbone, new Benchmark.Options(engine.preprocessing(backbone.manifest()), d, engine.batch, batches,
-                    rounds, engine.seed));
+                    rounds, engine.seed, motion));
         }
         write(result);
         spec.commandLine().getOut().printf("%s %s d=%s batch %s on %s: backbone %.1f img/s, pipeline %.1f img/s (%.2fx), "
@@ -149,6 +154,11 @@ public class BenchCommand implements Callable<Integer> {
                 result.get("backbone_images_per_second"), result.get("pipeline_images_per_second"),
                 result.get("pipeline_to_backbone"), result.get("fit_images_per_second"), result.get("fit_to_backbone"),
                 json);
+        if (motion > 0) {
+            spec.commandLine().getOut().printf("with a motion stream (weight %s): pipeline %.1f img/s, %.2fx the plain "
+                    + "pipeline%n", motion, result.get("motion_pipeline_images_per_second"),
+                    result.get("motion_to_plain_pipeline"));
+        }
         return 0;
     }
 
