@@ -110,23 +110,10 @@ public final class Benchmark {
                 fitRate[r] = rate(o, t0);
                 fitPeakHeap = Math.max(fitPeakHeap, heapPeak());
 
-                t0 = System.nanoTime();
-                Pipeline.run(IntStream.range(0, o.batches()).iterator(), i -> extractor.embedTensor(tensor, b),
-                        (EmbeddingBatch batch) -> {
-                            detector.score(batch);
-                            extractor.recycle(batch);
-                        });
-                pipelineRate[r] = rate(o, t0);
-
+                pipelineRate[r] = pipelineRate(o, extractor, tensor, detector);
                 if (motionModel != null) {
                     try (Detector motion = new Detector(backbone, motionModel)) {
-                        t0 = System.nanoTime();
-                        Pipeline.run(IntStream.range(0, o.batches()).iterator(), i -> extractor.embedTensor(tensor, b),
-                                (EmbeddingBatch batch) -> {
-                                    motion.score(batch);
-                                    extractor.recycle(batch);
-                                });
-                        motionRate[r] = rate(o, t0);
+                        motionRate[r] = pipelineRate(o, extractor, tensor, motion);
                     }
                 }
             }
@@ -185,6 +172,17 @@ public final class Benchmark {
         out.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         out.put("measured_at", Instant.now().toString());
         return out;
+    }
+
+    /** The scoring pipeline's images per second: backbone and embedding overlapped with the detector's scoring. */
+    private static double pipelineRate(Options o, FeatureExtractor extractor, float[] tensor, Detector detector) {
+        long t0 = System.nanoTime();
+        Pipeline.run(IntStream.range(0, o.batches()).iterator(), i -> extractor.embedTensor(tensor, o.batch()),
+                (EmbeddingBatch batch) -> {
+                    detector.score(batch);
+                    extractor.recycle(batch);
+                });
+        return rate(o, t0);
     }
 
     /**

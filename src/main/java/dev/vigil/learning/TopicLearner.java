@@ -245,37 +245,17 @@ public final class TopicLearner {
     }
 
     /** Frames decoded one at a time as they are taken; one that does not decode is skipped and counted. */
-    public static Iterator<RgbImage> decoded(String camera, Iterator<FrameRecords.Frame> frames, long[] undecodable) {
+    static Iterator<RgbImage> decoded(String camera, CameraFrames.Frames frames, long[] undecodable) {
+        Iterator<SequenceFrame> sequence = sequence(camera, frames, undecodable, offset -> false);
         return new Iterator<>() {
-            RgbImage next = advance();
-
-            private RgbImage advance() {
-                while (frames.hasNext()) {
-                    FrameRecords.Frame f = frames.next();
-                    try {
-                        return FrameCodec.decode(f.image());
-                    } catch (IOException e) {
-                        if (undecodable[0]++ == 0) {
-                            LOG.warn("camera {}: frame {} skipped: {}", camera, f.seq(), e.getMessage());
-                        }
-                    }
-                }
-                return null;
-            }
-
             @Override
             public boolean hasNext() {
-                return next != null;
+                return sequence.hasNext();
             }
 
             @Override
             public RgbImage next() {
-                if (next == null) {
-                    throw new NoSuchElementException();
-                }
-                RgbImage out = next;
-                next = advance();
-                return out;
+                return sequence.next().image();
             }
         };
     }
