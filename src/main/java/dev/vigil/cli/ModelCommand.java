@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
         description = "Inspect model files, publish them to Kafka, list a camera's versions and activate one.",
         subcommands = {ModelCommand.Info.class, ModelCommand.Publish.class, ModelListCommand.class,
                 ModelActivateCommand.class, ModelShadowCommand.class, ModelCompareCommand.class,
-                ModelCalibrateCommand.class})
+                ModelCalibrateCommand.class, ModelMergeCommand.class})
 public class ModelCommand {
 
     @Command(name = "info", mixinStandardHelpOptions = true,

@@ -9,8 +9,10 @@ import dev.vigil.media.SourceFrame;
 import dev.vigil.padim.Scoring;
 import dev.vigil.padim.ModelFile;
 import dev.vigil.padim.PadimModel;
+import dev.vigil.padim.PartialFit;
 import dev.vigil.padim.Provenance;
 import dev.vigil.padim.ThresholdRule;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -48,6 +50,11 @@ public class TrainCommand implements Callable<Integer> {
                     + "quantile:Q, mean+K*std or fixed:T (default: ${DEFAULT-VALUE})")
     String thresholdRule;
 
+    @Option(names = "--partial",
+            description = "Write a partial fit (the running sums of these frames, nothing held back) instead of a "
+                    + "model, to merge with other shares' by `vigil model merge`")
+    boolean partial;
+
     @Mixin
     FrameScoreOptions frameScore;
 
@@ -64,6 +71,9 @@ public class TrainCommand implements Callable<Integer> {
         ThresholdRule rule = ThresholdRule.parse(thresholdRule);
         Scoring score = frameScore.resolve();
         long start = System.nanoTime();
+        if (partial) {
+            return writePartial(codec, files, score, start);
+        }
         PadimModel model;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
             model = new Trainer(backbone, engine.preprocessing(backbone.manifest()), engine.fitOptions(backbone, label),
@@ -89,6 +99,31 @@ public class TrainCommand implements Callable<Integer> {
                         info.motion().weight()) : "", info.threshold().threshold(),
                 info.threshold().frames(), Files.size(out) / 1e6, (System.nanoTime() - start) / 1e9);
         model.close();
+        return 0;
+    }
+
+    private int writePartial(FrameCodec codec, List<Path> files, Scoring score, long start) throws Exception {
+        if (threshold != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--threshold is for a model: a partial fit "
+                    + "has none until merged (vigil model merge --threshold-from)");
+        }
+        PartialFit part;
+        try (OnnxBackbone backbone = engine.loadBackbone()) {
+            part = new Trainer(backbone, engine.preprocessing(backbone.manifest()), engine.fitOptions(backbone, label),
+                    ThresholdRule.parse(thresholdRule), score).fitPartial(sequence(codec, MediaInputs.frames(files)));
+        }
+        var info = part.info();
+        part = new PartialFit(info.withProvenance(new Provenance("train", label,
+                files.stream().map(Path::toString).toList(), info.trainingFrames(), null, null,
+                codec == null ? "none" : codec.toString(), 0, 0)), part.accumulator());
+        if (out.toAbsolutePath().getParent() != null) {
+            Files.createDirectories(out.toAbsolutePath().getParent());
+        }
+        ModelFile.writePartial(out, part);
+        spec.commandLine().getOut().printf("wrote partial fit %s: %s, %s %dx%d, grid %dx%d, d=%d, %d frames, %.1f MB, "
+                        + "%.1f s%n", out, info.backboneName(), info.preprocessing(), info.inputWidth(),
+                info.inputHeight(), info.gridWidth(), info.gridHeight(), info.features(), info.trainingFrames(),
+                Files.size(out) / 1e6, (System.nanoTime() - start) / 1e9);
         return 0;
     }
 

@@ -10,6 +10,7 @@ import dev.vigil.padim.FrameScore;
 import dev.vigil.padim.GaussianAccumulator;
 import dev.vigil.padim.GaussianModel;
 import dev.vigil.padim.ModelInfo;
+import dev.vigil.padim.PartialFit;
 import dev.vigil.padim.MotionBlend;
 import dev.vigil.padim.PadimModel;
 import dev.vigil.padim.Scoring;
@@ -81,12 +82,13 @@ public final class Trainer {
         });
     }
 
-    /**
-     * Fits on frames of one or more sequences. With a motion stream, its Gaussians are fitted on the differences of
-     * the frames that follow another fitted frame; each held-back block is scored as a sequence after the frame
-     * before it, and the blend's scales are learnt from those frames ({@link HeldBackScores}).
-     */
-    public PadimModel fitSequence(Iterator<SequenceFrame> frames) {
+    /** What one streaming pass leaves: the fitted sums, and the frames held back for the threshold. */
+    private record Accumulated(FeatureExtractor extractor, int[] channels, GaussianAccumulator accumulator,
+                               GaussianAccumulator motionFit, List<SequenceFrame> heldOut, int seen, int held) {
+    }
+
+    /** The streaming pass: every frame embedded once and added to the sums, or held back. */
+    private Accumulated accumulate(Iterator<SequenceFrame> frames) {
         int total = backbone.manifest().totalChannels();
         int[] channels = ChannelSelection.random(total, options.features(), options.seed());
         FeatureExtractor extractor = new FeatureExtractor(backbone, preprocessing, channels);
@@ -183,14 +185,54 @@ public final class Trainer {
             throw new IllegalArgumentException("the motion stream needs at least 2 pairs of consecutive frames (video "
                     + "frames of one clip, or a camera's consecutive frames), got " + motionFit.count());
         }
-        GaussianModel gaussian = accumulator.finish(options.eps(), true);
-        GaussianModel motionGaussian = motion ? motionFit.finish(options.eps(), true) : null;
-        ModelInfo info = new ModelInfo(backbone.manifest().name(), backbone.sha256(),
+        return new Accumulated(extractor, channels, accumulator, motionFit, heldOut, seen[0], held[0]);
+    }
+
+    /**
+     * A partial fit (plain PaDiM): the running sums of one share of the frames, nothing held back and nothing
+     * finished, to be merged with the other shares' ({@link PartialFit#merge}) into one model.
+     */
+    public PartialFit fitPartial(Iterator<SequenceFrame> frames) {
+        if (scoring.usesMotion()) {
+            throw new IllegalArgumentException("partial fits are of the appearance Gaussians only: fit a model with a "
+                    + "motion stream in one pass");
+        }
+        if (options.holdOutEvery() != 0) {
+            return new Trainer(backbone, preprocessing, options.withoutHoldOut(), rule, scoring).fitPartial(frames);
+        }
+        Accumulated a = accumulate(frames);
+        return new PartialFit(describe(a.extractor(), a.channels(), a.accumulator().count()), a.accumulator());
+    }
+
+    private ModelInfo describe(FeatureExtractor extractor, int[] channels, long frames) {
+        var embeddings = extractor.embeddings();
+        return new ModelInfo(backbone.manifest().name(), backbone.sha256(),
                 backbone.manifest().outputs().stream().mapToInt(o -> o.channels()).toArray(),
                 preprocessing.mode().label(), preprocessing.width(), preprocessing.height(),
                 embeddings.gridWidth(), embeddings.gridHeight(), channels, options.seed(), options.eps(),
-                accumulator.count(), ThresholdStats.none(), Instant.now(), options.label())
-                .withFrameScore(scoring.frameScore())
+                frames, ThresholdStats.none(), Instant.now(), options.label())
+                .withFrameScore(scoring.frameScore());
+    }
+
+    /**
+     * Fits on frames of one or more sequences. With a motion stream, its Gaussians are fitted on the differences of
+     * the frames that follow another fitted frame; each held-back block is scored as a sequence after the frame
+     * before it, and the blend's scales are learnt from those frames ({@link HeldBackScores}).
+     */
+    public PadimModel fitSequence(Iterator<SequenceFrame> frames) {
+        Accumulated a = accumulate(frames);
+        FeatureExtractor extractor = a.extractor();
+        var embeddings = extractor.embeddings();
+        int[] channels = a.channels();
+        boolean motion = scoring.usesMotion();
+        GaussianAccumulator accumulator = a.accumulator();
+        GaussianAccumulator motionFit = a.motionFit();
+        List<SequenceFrame> heldOut = a.heldOut();
+        int[] seen = {a.seen()};
+        int[] held = {a.held()};
+        GaussianModel gaussian = accumulator.finish(options.eps(), true);
+        GaussianModel motionGaussian = motion ? motionFit.finish(options.eps(), true) : null;
+        ModelInfo info = describe(extractor, channels, accumulator.count())
                 // scales of 1 until the held-back frames give them (here, or the caller's when it holds frames back)
                 .withMotion(motion ? new MotionBlend(scoring.motionWeight(), 1, 1, motionFit.count()) : null);
         PadimModel model = new PadimModel(info, gaussian, motionGaussian);

@@ -210,6 +210,21 @@ public final class GaussianAccumulator {
         count += other.count;
     }
 
+    /** The float64 means, {@code [positions][d]}, as held (for {@link PartialFitFile}). */
+    double[] means() {
+        return mean;
+    }
+
+    /** Position p's float64 co-moment, packed lower triangle, as held (for {@link PartialFitFile}). */
+    double[] comoment(int p) {
+        return comoment[p];
+    }
+
+    /** Sets the frame count of sums read back from a file (for {@link PartialFitFile}). */
+    void restoreCount(long frames) {
+        this.count = frames;
+    }
+
     /** Mean of position p, a copy. */
     public double[] mean(int p) {
         double[] out = new double[features];

@@ -47,6 +47,11 @@ public final class ModelFile {
     public static final int FIXED_OVERHEAD = 8 + 2 + 4 + 4 + 4;
 
     private static final byte[] MAGIC = "VIGILPDM".getBytes(StandardCharsets.US_ASCII);
+    /** A partial fit's file: the same container, float64 running sums instead of a finished model. */
+    private static final byte[] PARTIAL_MAGIC = "VIGILPFT".getBytes(StandardCharsets.US_ASCII);
+    public static final int PARTIAL_VERSION = 1;
+    public static final String PARTIAL_PAYLOAD_ORDER = "mean f64le [positions][d], then co-moment f64le "
+            + "[positions][d(d+1)/2] packed lower-triangular row by row (sum of (x - mean)(x - mean)^T)";
     private static final int PREAMBLE = 8 + 2 + 4;
     /** Real headers are a few KB; a larger length is a damaged length field, not a reason to allocate gigabytes. */
     private static final int MAX_HEADER_BYTES = 16 << 20;
@@ -169,6 +174,79 @@ public final class ModelFile {
                     }
                 }
             }
+        }
+    }
+
+    /** Payload size of a partial fit: {@code 8 x positions x (d + d(d+1)/2)} bytes. */
+    public static long partialPayloadBytes(int positions, int features) {
+        return 2 * payloadBytes(positions, features);
+    }
+
+    /**
+     * Writes a partial fit (docs/model-format.md, "Partial fits"): the model's header with its frame count, then the
+     * float64 sums, so that merging the files is exact. Written beside the target and renamed into place, as models.
+     */
+    public static void writePartial(Path file, PartialFit part) throws IOException {
+        GaussianAccumulator acc = part.accumulator();
+        ModelInfo info = part.info().withTrainingFrames(acc.count());
+        byte[] header = headerJson(info, acc.positions(), acc.features(), true);
+        Path target = file.toAbsolutePath();
+        try {
+            parseHeader(target, header, 1, true);
+        } catch (ModelFileException e) {
+            throw new IllegalArgumentException("cannot write " + e.getMessage(), e);
+        }
+        Path tmp = target.getParent().resolve("." + target.getFileName() + "."
+                + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, CREATE_NEW, WRITE)) {
+                Output out = new Output(ch);
+                out.bytes(PARTIAL_MAGIC);
+                out.u16(PARTIAL_VERSION);
+                out.u32(header.length);
+                out.bytes(header);
+                out.u32(crc(header));
+                out.doubles(java.nio.DoubleBuffer.wrap(acc.means()));
+                for (int p = 0; p < acc.positions(); p++) {
+                    out.doubles(java.nio.DoubleBuffer.wrap(acc.comoment(p)));
+                }
+                out.u32(out.payloadCrc());
+                out.flush();
+                ch.force(true);
+            }
+            Files.move(tmp, target, ATOMIC_MOVE, REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        syncDirectory(target.getParent());
+    }
+
+    /** Reads a partial fit, with the same checks as a model (magic, version, header, lengths, checksums). */
+    public static PartialFit readPartial(Path file) throws IOException {
+        requireFile(file);
+        try (FileChannel ch = FileChannel.open(file, READ)) {
+            Header h = readHeader(ch, file, true);
+            GaussianAccumulator acc = new GaussianAccumulator(h.positions(), h.features());
+            ch.position(h.payloadStart());
+            Input in = new Input(ch, (int) Math.min(CHUNK, h.payloadBytes() + 4));
+            try {
+                in.doubles(java.nio.DoubleBuffer.wrap(acc.means()));
+                for (int p = 0; p < h.positions(); p++) {
+                    in.doubles(java.nio.DoubleBuffer.wrap(acc.comoment(p)));
+                }
+                if (in.u32() != in.payloadCrc()) {
+                    throw new ModelFileException(file, Check.PAYLOAD_CHECKSUM, "payload checksum mismatch (damaged)");
+                }
+            } catch (EOFException e) {
+                throw new ModelFileException(file, Check.TRUNCATED, "truncated while reading the payload", e);
+            }
+            acc.restoreCount(h.info().trainingFrames());
+            return new PartialFit(h.info(), acc);
         }
     }
 
@@ -296,13 +374,25 @@ public final class ModelFile {
     }
 
     private static Header readHeader(FileChannel ch, Path file) throws IOException {
+        return readHeader(ch, file, false);
+    }
+
+    /** @param partial a partial fit's file rather than a model's */
+    private static Header readHeader(FileChannel ch, Path file, boolean partial) throws IOException {
         long size = ch.size();
         ByteBuffer pre = ByteBuffer.allocate(PREAMBLE).order(ByteOrder.LITTLE_ENDIAN);
         int got = readFully(ch, pre, 0);
+        byte[] magic = partial ? PARTIAL_MAGIC : MAGIC;
         // a short file that starts like a model is a cut model; anything else is not a model at all
-        for (int i = 0; i < Math.min(got, MAGIC.length); i++) {
-            if (pre.get(i) != MAGIC[i]) {
-                throw new ModelFileException(file, Check.MAGIC, "is not a Vigil model (bad magic)");
+        for (int i = 0; i < Math.min(got, magic.length); i++) {
+            if (pre.get(i) != magic[i]) {
+                byte[] other = partial ? MAGIC : PARTIAL_MAGIC;
+                boolean isOther = got >= other.length
+                        && java.util.Arrays.equals(java.util.Arrays.copyOf(pre.array(), other.length), other);
+                throw new ModelFileException(file, Check.MAGIC, isOther
+                        ? (partial ? "is a finished model, not a partial fit" : "is a partial fit, not a model: merge "
+                        + "partial fits into a model with `vigil model merge`")
+                        : "is not a Vigil " + (partial ? "partial fit" : "model") + " (bad magic)");
             }
         }
         if (got < PREAMBLE) {
@@ -310,13 +400,14 @@ public final class ModelFile {
                     + " bytes (magic, version, header length), found " + got);
         }
         int version = pre.getShort(8) & 0xffff;
-        if (version > VERSION) {
+        int newest = partial ? PARTIAL_VERSION : VERSION;
+        if (version > newest) {
             throw new ModelFileException(file, Check.VERSION, "format version " + version
-                    + " is newer than this Vigil supports (" + VERSION + ")");
+                    + " is newer than this Vigil supports (" + newest + ")");
         }
         if (version < 1) {
             throw new ModelFileException(file, Check.VERSION, "format version " + version
-                    + " is not a valid version (this Vigil supports 1 to " + VERSION + ")");
+                    + " is not a valid version (this Vigil supports 1 to " + newest + ")");
         }
         long headerLength = pre.getInt(10) & 0xffffffffL;
         if (headerLength == 0 || headerLength > MAX_HEADER_BYTES) {
@@ -334,7 +425,7 @@ public final class ModelFile {
         if ((hb.getInt((int) headerLength) & 0xffffffffL) != crc(header)) {
             throw new ModelFileException(file, Check.HEADER_CHECKSUM, "header checksum mismatch (damaged)");
         }
-        Parsed parsed = parseHeader(file, header, version);
+        Parsed parsed = parseHeader(file, header, partial ? 1 : version, partial);
         long payloadStart = PREAMBLE + headerLength + 4;
         long blocks = parsed.info().hasMotion() ? 2 : 1;
         long expected = payloadStart + blocks * (parsed.payloadBytes() + 4);
@@ -351,6 +442,12 @@ public final class ModelFile {
     }
 
     private static byte[] headerJson(ModelInfo info, int positions, int features) throws IOException {
+        return headerJson(info, positions, features, false);
+    }
+
+    /** @param partial a partial fit's header: its payload is the float64 sums */
+    private static byte[] headerJson(ModelInfo info, int positions, int features, boolean partial)
+            throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("backbone_name", info.backboneName());
         root.put("backbone_sha256", info.backboneSha256());
@@ -412,8 +509,8 @@ public final class ModelFile {
         }
         root.put("positions", positions);
         root.put("features", features);
-        root.put("payload_bytes", payloadBytes(positions, features));
-        root.put("payload_order", PAYLOAD_ORDER);
+        root.put("payload_bytes", partial ? partialPayloadBytes(positions, features) : payloadBytes(positions, features));
+        root.put("payload_order", partial ? PARTIAL_PAYLOAD_ORDER : PAYLOAD_ORDER);
         // the trailing newline keeps `head -c N` output tidy in a terminal
         return (JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n").getBytes(StandardCharsets.UTF_8);
     }
@@ -440,6 +537,11 @@ public final class ModelFile {
 
     /** @param version the file's format version: 2 has the motion block, 1 has none */
     private static Parsed parseHeader(Path file, byte[] header, int version) throws ModelFileException {
+        return parseHeader(file, header, version, false);
+    }
+
+    private static Parsed parseHeader(Path file, byte[] header, int version, boolean partial)
+            throws ModelFileException {
         JsonNode root;
         try {
             root = JSON.readTree(header);
@@ -484,12 +586,13 @@ public final class ModelFile {
         if ((long) positions * features > Integer.MAX_VALUE - 8 || (long) features * (features + 1) / 2 > Integer.MAX_VALUE) {
             throw f.bad("features", "(" + features + " at " + positions + " positions) is too large to load");
         }
-        if (payloadBytes != payloadBytes(positions, features)) {
+        long expectedBytes = partial ? partialPayloadBytes(positions, features) : payloadBytes(positions, features);
+        if (payloadBytes != expectedBytes) {
             throw f.bad("payload_bytes", "(" + payloadBytes + ") is inconsistent with positions and features "
-                    + "(expected " + payloadBytes(positions, features) + ")");
+                    + "(expected " + expectedBytes + ")");
         }
         String order = f.text("payload_order");
-        if (!order.equals(PAYLOAD_ORDER)) {
+        if (!order.equals(partial ? PARTIAL_PAYLOAD_ORDER : PAYLOAD_ORDER)) {
             throw f.bad("payload_order", "is unsupported: '" + order + "'");
         }
         long channels = 0;
@@ -761,6 +864,19 @@ public final class ModelFile {
             }
         }
 
+        void doubles(java.nio.DoubleBuffer src) throws IOException {
+            java.nio.DoubleBuffer s = src.duplicate();
+            while (s.hasRemaining()) {
+                ensure(8);
+                int n = Math.min(s.remaining(), buf.remaining() / 8);
+                ByteBuffer region = buf.slice(buf.position(), 8 * n).order(ByteOrder.LITTLE_ENDIAN);
+                region.asDoubleBuffer().put(s.slice(s.position(), n));
+                crc.update(region);
+                s.position(s.position() + n);
+                buf.position(buf.position() + 8 * n);
+            }
+        }
+
         long payloadCrc() {
             return crc.getValue();
         }
@@ -824,6 +940,18 @@ public final class ModelFile {
                 d.put(region.asFloatBuffer());
                 crc.update(region);
                 buf.position(buf.position() + 4 * n);
+            }
+        }
+
+        void doubles(java.nio.DoubleBuffer dest) throws IOException {
+            java.nio.DoubleBuffer d = dest.duplicate();
+            while (d.hasRemaining()) {
+                fill(8);
+                int n = Math.min(d.remaining(), buf.remaining() / 8);
+                ByteBuffer region = buf.slice(buf.position(), 8 * n).order(ByteOrder.LITTLE_ENDIAN);
+                d.put(region.asDoubleBuffer());
+                crc.update(region);
+                buf.position(buf.position() + 8 * n);
             }
         }
 

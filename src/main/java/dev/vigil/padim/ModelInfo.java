@@ -102,6 +102,13 @@ public record ModelInfo(String backboneName, String backboneSha256, int[] layerC
                 frameScore, m);
     }
 
+    /** A copy fitted on {@code frames} frames (partial fits merged into one). */
+    public ModelInfo withTrainingFrames(long frames) {
+        return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
+                gridWidth, gridHeight, channelIndices, seed, eps, frames, threshold, created, label, provenance,
+                frameScore, motion);
+    }
+
     public boolean hasMotion() {
         return motion != null;
     }

@@ -8,7 +8,8 @@ import java.util.List;
  * (docs/model-format.md). The backbone, input size, d, seed and eps are {@link ModelInfo}'s own fields; the threshold
  * rule is {@link ThresholdStats#rule()}.
  *
- * @param kind     {@code train} (files, offline), {@code learn} (a camera's frames on Kafka) or {@code calibrate}
+ * @param kind     {@code train} (files, offline), {@code learn} (a camera's frames on Kafka), {@code merge} (partial
+ *                 fits merged) or {@code calibrate}
  *                 (the threshold of {@code basedOn} recomputed, the Gaussians unchanged)
  * @param camera   the camera the frames came from, or null
  * @param sources  the files, or the topic and partition, the frames were read from

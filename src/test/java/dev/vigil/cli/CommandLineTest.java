@@ -6,6 +6,8 @@ import dev.vigil.media.ImageFiles;
 import dev.vigil.media.RgbImage;
 import dev.vigil.media.SyntheticScene;
 import dev.vigil.media.VideoWriter;
+import dev.vigil.padim.ModelFile;
+import dev.vigil.padim.PadimModel;
 import dev.vigil.testing.SharedData;
 import dev.vigil.testing.VigilRun;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,6 +25,7 @@ import java.util.Map;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /** The real command line on generated footage; a failing run prints everything the command said. */
 class CommandLineTest {
@@ -107,6 +110,58 @@ class CommandLineTest {
         assertThat(info.exit()).as(info.toString()).isZero();
         assertThat(info.out()).contains("\"features\" : 50").contains("\"label\" : \"cam-1\"")
                 .contains("\"input_size\" : \"160x128\"").contains("\"verified\" : true");
+    }
+
+    @Test
+    void partialFitsOfTwoClipsMergeIntoTheFitOfBoth() throws Exception {
+        String[] common = {"--backbone", BACKBONE, "--features", "20", "--size", W + "x" + H, "--label", "cam-1"};
+        Path a = dir.resolve("parts/a.vgp");
+        Path b = dir.resolve("parts/b.vgp");
+        Path both = dir.resolve("parts/both.vgp");
+        for (Object[] run : new Object[][]{{a, "a.mp4"}, {b, "b.mp4"}}) {
+            VigilRun train = vigil(concat(common, "train", "--partial", "--input",
+                    dir.resolve("clips/train/" + run[1]).toString(), "--out", run[0].toString()));
+            assertThat(train.exit()).as(train.toString()).isZero();
+            assertThat(train.out()).contains("wrote partial fit");
+        }
+        assertThat(vigil(concat(common, "train", "--partial", "--input", dir.resolve("clips/train").toString(),
+                "--out", both.toString())).exit()).isZero();
+
+        Path merged = dir.resolve("parts/merged.vgm");
+        VigilRun merge = vigil("model", "merge", "--out", merged.toString(), "--backbone", BACKBONE,
+                "--threshold-from", dir.resolve("mvtec/test/good").toString(), a.toString(), b.toString());
+        assertThat(merge.exit()).as(merge.toString()).isZero();
+        assertThat(merge.out()).contains("2 partial fits merged, 110 frames fitted").contains("4 frames scored");
+        Path whole = dir.resolve("parts/whole.vgm");
+        VigilRun one = vigil("model", "merge", "--out", whole.toString(), both.toString());
+        assertThat(one.exit()).as(one.toString()).isZero();
+        assertThat(one.err()).contains("has no threshold");
+
+        try (PadimModel m = ModelFile.read(merged); PadimModel w = ModelFile.read(whole)) {
+            assertThat(m.info().trainingFrames()).isEqualTo(w.info().trainingFrames());
+            assertThat(m.info().provenance().kind()).isEqualTo("merge");
+            assertThat(m.info().threshold().threshold()).isPositive();
+            float[] mm = m.gaussian().mean();
+            float[] wm = w.gaussian().mean();
+            for (int i = 0; i < mm.length; i++) {
+                assertThat(mm[i]).isCloseTo(wm[i], within(1e-4f));
+            }
+        }
+        // a share fitted another way is named
+        Path other = dir.resolve("parts/other.vgp");
+        assertThat(vigil("train", "--partial", "--backbone", BACKBONE, "--features", "10", "--size", W + "x" + H,
+                "--input", dir.resolve("clips/train/a.mp4").toString(), "--out", other.toString()).exit()).isZero();
+        VigilRun refused = vigil("model", "merge", "--out", dir.resolve("parts/never.vgm").toString(), a.toString(),
+                other.toString());
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.err()).contains(other.toString()).contains("channel selection");
+        assertThat(dir.resolve("parts/never.vgm")).doesNotExist();
+    }
+
+    private static String[] concat(String[] common, String... args) {
+        String[] all = java.util.Arrays.copyOf(args, args.length + common.length);
+        System.arraycopy(common, 0, all, args.length, common.length);
+        return all;
     }
 
     @Test
