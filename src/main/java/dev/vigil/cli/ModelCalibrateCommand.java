@@ -47,16 +47,8 @@ public class ModelCalibrateCommand implements Callable<Integer> {
     @Mixin
     ThresholdRuleOptions thresholdRule;
 
-    @Option(names = "--backbone", paramLabel = "<backbone>", description = "The backbone the active model was "
-            + "fitted with: " + EngineOptions.BACKBONE_SOURCES)
-    Path backbone;
-
-    @Option(names = "--device", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
-            description = "Execution provider (default: ${DEFAULT-VALUE})")
-    String device;
-
-    @Option(names = "--batch", paramLabel = "B", defaultValue = "32", description = "Frames per backbone batch (default: ${DEFAULT-VALUE})")
-    int batch;
+    @Mixin
+    FittedBackboneOptions scoring;
 
     @Mixin
     ModelOutputOptions output;
@@ -90,8 +82,7 @@ public class ModelCalibrateCommand implements Callable<Integer> {
         int[] n = {0};
         long[] undecodable = {0};
         PadimModel model;
-        try (OnnxBackbone bb = OnnxBackbone.load(dev.vigil.backbone.BackboneManifest.read(EngineOptions.locate(backbone)),
-                EngineOptions.device(device))) {
+        try (OnnxBackbone bb = scoring.load()) {
             // refuses a model fitted with another backbone, naming every difference
             model = Detector.loadModel(bb, activeFile);
             // a motion stream is scored on consecutive frames: sampled ones come with the frame before each
@@ -100,7 +91,7 @@ public class ModelCalibrateCommand implements Callable<Integer> {
             try (CameraFrames.Frames frames = CameraFrames.read(connection, scored);
                  Detector detector = new Detector(bb, model)) {
                 Iterator<SequenceFrame> images = TopicLearner.sequence(camera, frames, undecodable, o -> false);
-                detector.scoreAll(images, batch, SequenceFrame::image, SequenceFrame::follows,
+                detector.scoreAll(images, scoring.batch, SequenceFrame::image, SequenceFrame::follows,
                         (f, d) -> scores[n[0]++] = d.score());
             }
         } finally {

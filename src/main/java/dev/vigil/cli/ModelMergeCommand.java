@@ -1,6 +1,5 @@
 package dev.vigil.cli;
 
-import dev.vigil.backbone.BackboneManifest;
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.engine.Detector;
 import dev.vigil.engine.SequenceFrame;
@@ -51,16 +50,8 @@ public class ModelMergeCommand implements Callable<Integer> {
     @Mixin
     ThresholdRuleOptions thresholdRule;
 
-    @Option(names = "--backbone", paramLabel = "<backbone>", description = "--threshold-from: the backbone the shares "
-            + "were fitted with: " + EngineOptions.BACKBONE_SOURCES)
-    Path backbone;
-
-    @Option(names = "--device", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
-            description = "Execution provider (default: ${DEFAULT-VALUE})")
-    String device;
-
-    @Option(names = "--batch", paramLabel = "B", defaultValue = "32", description = "Frames per backbone batch (default: ${DEFAULT-VALUE})")
-    int batch;
+    @Mixin
+    FittedBackboneOptions scoring;
 
     @Spec
     CommandSpec spec;
@@ -107,14 +98,13 @@ public class ModelMergeCommand implements Callable<Integer> {
     private ThresholdStats thresholdFromFootage(PadimModel model, ThresholdRule rule) throws Exception {
         List<Path> files = MediaInputs.expand(thresholdFrom);
         List<Double> scores = new ArrayList<>();
-        try (OnnxBackbone bb = OnnxBackbone.load(BackboneManifest.read(EngineOptions.locate(backbone)),
-                EngineOptions.device(device))) {
+        try (OnnxBackbone bb = scoring.load()) {
             ModelInfo info = model.info();
             // refuses a backbone other than the one the shares were fitted with, naming every difference
             ModelFile.checkCompatible(parts.get(0), info, bb.manifest().name(), bb.sha256(),
                     info.preprocessing(), info.inputWidth(), info.inputHeight());
             try (Detector detector = new Detector(bb, model)) {
-                detector.scoreAll(TrainCommand.sequence(null, MediaInputs.frames(files)), batch, SequenceFrame::image,
+                detector.scoreAll(TrainCommand.sequence(null, MediaInputs.frames(files)), scoring.batch, SequenceFrame::image,
                         SequenceFrame::follows, (f, d) -> scores.add((double) d.score()));
             }
         }

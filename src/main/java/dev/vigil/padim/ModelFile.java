@@ -86,30 +86,45 @@ public final class ModelFile {
         } catch (ModelFileException e) {
             throw new IllegalArgumentException("cannot write " + e.getMessage(), e);
         }
+        writeAtomically(target, out -> {
+            out.bytes(MAGIC);
+            out.u16(version);
+            out.u32(header.length);
+            out.bytes(header);
+            out.u32(crc(header));
+            out.floats(FloatBuffer.wrap(g.mean()));
+            for (int p = 0; p < g.positions(); p++) {
+                out.floats(g.factorBuffer(p));
+            }
+            out.u32(out.payloadCrc());
+            if (model.hasMotion()) {
+                GaussianModel m = model.motion();
+                out.resetCrc();
+                out.floats(FloatBuffer.wrap(m.mean()));
+                for (int p = 0; p < m.positions(); p++) {
+                    out.floats(m.factorBuffer(p));
+                }
+                out.u32(out.payloadCrc());
+            }
+        });
+    }
+
+    /** What goes into a file, through its buffered, checksumming output. */
+    private interface Body {
+        void write(Output out) throws IOException;
+    }
+
+    /**
+     * Writes to a temporary file beside {@code target} and renames it into place, so the final name only ever holds
+     * a complete file; the temporary is deleted on any failure.
+     */
+    private static void writeAtomically(Path target, Body body) throws IOException {
         Path dir = target.getParent();
         Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, CREATE_NEW, WRITE)) {
                 Output out = new Output(ch);
-                out.bytes(MAGIC);
-                out.u16(version);
-                out.u32(header.length);
-                out.bytes(header);
-                out.u32(crc(header));
-                out.floats(FloatBuffer.wrap(g.mean()));
-                for (int p = 0; p < g.positions(); p++) {
-                    out.floats(g.factorBuffer(p));
-                }
-                out.u32(out.payloadCrc());
-                if (model.hasMotion()) {
-                    GaussianModel m = model.motion();
-                    out.resetCrc();
-                    out.floats(FloatBuffer.wrap(m.mean()));
-                    for (int p = 0; p < m.positions(); p++) {
-                        out.floats(m.factorBuffer(p));
-                    }
-                    out.u32(out.payloadCrc());
-                }
+                body.write(out);
                 out.flush();
                 // data on disk before the rename makes it visible, or a crash could expose an empty file
                 ch.force(true);
@@ -196,34 +211,18 @@ public final class ModelFile {
         } catch (ModelFileException e) {
             throw new IllegalArgumentException("cannot write " + e.getMessage(), e);
         }
-        Path tmp = target.getParent().resolve("." + target.getFileName() + "."
-                + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, CREATE_NEW, WRITE)) {
-                Output out = new Output(ch);
-                out.bytes(PARTIAL_MAGIC);
-                out.u16(PARTIAL_VERSION);
-                out.u32(header.length);
-                out.bytes(header);
-                out.u32(crc(header));
-                out.doubles(java.nio.DoubleBuffer.wrap(acc.means()));
-                for (int p = 0; p < acc.positions(); p++) {
-                    out.doubles(java.nio.DoubleBuffer.wrap(acc.comoment(p)));
-                }
-                out.u32(out.payloadCrc());
-                out.flush();
-                ch.force(true);
+        writeAtomically(target, out -> {
+            out.bytes(PARTIAL_MAGIC);
+            out.u16(PARTIAL_VERSION);
+            out.u32(header.length);
+            out.bytes(header);
+            out.u32(crc(header));
+            out.doubles(java.nio.DoubleBuffer.wrap(acc.means()));
+            for (int p = 0; p < acc.positions(); p++) {
+                out.doubles(java.nio.DoubleBuffer.wrap(acc.comoment(p)));
             }
-            Files.move(tmp, target, ATOMIC_MOVE, REPLACE_EXISTING);
-        } catch (IOException | RuntimeException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e;
-        }
-        syncDirectory(target.getParent());
+            out.u32(out.payloadCrc());
+        });
     }
 
     /** Reads a partial fit, with the same checks as a model (magic, version, header, lengths, checksums). */
