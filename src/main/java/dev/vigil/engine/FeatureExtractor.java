@@ -24,7 +24,8 @@ public final class FeatureExtractor {
     private final java.util.concurrent.ArrayBlockingQueue<EmbeddingBatch> spare =
             new java.util.concurrent.ArrayBlockingQueue<>(SPARE_BATCHES);
 
-    private final ThreadLocal<float[]> tensors = ThreadLocal.withInitial(() -> new float[0]);
+    /** one input array per thread, for every extractor (not one per model: a swap would leave its array behind) */
+    private static final ThreadLocal<float[]> TENSORS = ThreadLocal.withInitial(() -> new float[0]);
 
     public FeatureExtractor(OnnxBackbone backbone, Preprocessing preprocessing, int[] channelIndices) {
         int stride = backbone.manifest().maxStride();
@@ -87,10 +88,10 @@ public final class FeatureExtractor {
         int size = n * 3 * preprocessing().width() * preprocessing().height();
         // one input array per thread, reused: ONNX Runtime copies it, and a new one per batch (19 MB at 32 x 224 x
         // 224) was zeroed and faulted in each time
-        float[] tensor = tensors.get();
+        float[] tensor = TENSORS.get();
         if (tensor.length < size) {
             tensor = new float[size];
-            tensors.set(tensor);
+            TENSORS.set(tensor);
         }
         for (int i = 0; i < n; i++) {
             input.write(prepared.get(i), tensor, i);
