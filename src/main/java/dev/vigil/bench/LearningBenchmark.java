@@ -198,7 +198,6 @@ public final class LearningBenchmark {
                         phase.put("rounds_" + key, values);
                     }
                 }
-                phase.put("frames", n);
                 // untimed: the same fit again, the live heap sampled after a forced collection every 200 ms
                 phase.put("live_heap_above_baseline_bytes", liveHeap(() -> topic.fit(
                         CameraFrames.select(kafka, CAMERA, 100, 100 + n - 1, 0), pre, options, ThresholdRule.DEFAULT,

@@ -222,17 +222,13 @@ public final class Trainer {
     public PadimModel fitSequence(Iterator<SequenceFrame> frames) {
         Accumulated a = accumulate(frames);
         FeatureExtractor extractor = a.extractor();
-        var embeddings = extractor.embeddings();
-        int[] channels = a.channels();
         boolean motion = scoring.usesMotion();
         GaussianAccumulator accumulator = a.accumulator();
         GaussianAccumulator motionFit = a.motionFit();
         List<SequenceFrame> heldOut = a.heldOut();
-        int[] seen = {a.seen()};
-        int[] held = {a.held()};
         GaussianModel gaussian = accumulator.finish(options.eps(), true);
         GaussianModel motionGaussian = motion ? motionFit.finish(options.eps(), true) : null;
-        ModelInfo info = describe(extractor, channels, accumulator.count())
+        ModelInfo info = describe(extractor, a.channels(), accumulator.count())
                 // scales of 1 until the held-back frames give them (here, or the caller's when it holds frames back)
                 .withMotion(motion ? new MotionBlend(scoring.motionWeight(), 1, 1, motionFit.count()) : null);
         PadimModel model = new PadimModel(info, gaussian, motionGaussian);
@@ -241,10 +237,10 @@ public final class Trainer {
             if (options.holdOutEvery() == 0) {
                 return model.with(info.withThreshold(ThresholdStats.none().withRule(rule)));
             }
-            if (held[0] == 0) {
+            if (a.held() == 0) {
                 model.close();
                 throw new IllegalArgumentException("a model with a motion stream learns its scales from held-back "
-                        + "frames, and " + seen[0] + " frames are too few to hold any back (the first block is frames "
+                        + "frames, and " + a.seen() + " frames are too few to hold any back (the first block is frames "
                         + options.holdOutEvery() * (options.holdOutEvery() - 1) + "-"
                         + (options.holdOutEvery() * options.holdOutEvery() - 1) + ")");
             }

@@ -4,7 +4,6 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas;
 
 import java.nio.FloatBuffer;
-
 import java.util.List;
 import java.util.stream.IntStream;
 
@@ -210,17 +209,17 @@ public final class GaussianAccumulator {
         count += other.count;
     }
 
-    /** The float64 means, {@code [positions][d]}, as held (for {@link PartialFitFile}). */
+    /** The float64 means, {@code [positions][d]}, as held (for {@link ModelFile#writePartial} and {@link ModelFile#readPartial}). */
     double[] means() {
         return mean;
     }
 
-    /** Position p's float64 co-moment, packed lower triangle, as held (for {@link PartialFitFile}). */
+    /** Position p's float64 co-moment, packed lower triangle, as held (for {@link ModelFile#writePartial} and {@link ModelFile#readPartial}). */
     double[] comoment(int p) {
         return comoment[p];
     }
 
-    /** Sets the frame count of sums read back from a file (for {@link PartialFitFile}). */
+    /** Sets the frame count of sums read back from a file (for {@link ModelFile#writePartial} and {@link ModelFile#readPartial}). */
     void restoreCount(long frames) {
         this.count = frames;
     }

@@ -11,6 +11,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -86,12 +87,7 @@ public final class ModelFile {
         } catch (ModelFileException e) {
             throw new IllegalArgumentException("cannot write " + e.getMessage(), e);
         }
-        writeAtomically(target, out -> {
-            out.bytes(MAGIC);
-            out.u16(version);
-            out.u32(header.length);
-            out.bytes(header);
-            out.u32(crc(header));
+        writeAtomically(target, MAGIC, version, header, out -> {
             out.floats(FloatBuffer.wrap(g.mean()));
             for (int p = 0; p < g.positions(); p++) {
                 out.floats(g.factorBuffer(p));
@@ -109,22 +105,29 @@ public final class ModelFile {
         });
     }
 
-    /** What goes into a file, through its buffered, checksumming output. */
-    private interface Body {
+    /** A file's payload blocks, each followed by its checksum, through the buffered, checksumming output. */
+    private interface Payload {
         void write(Output out) throws IOException;
     }
 
     /**
-     * Writes to a temporary file beside {@code target} and renames it into place, so the final name only ever holds
-     * a complete file; the temporary is deleted on any failure.
+     * Writes the preamble (magic, version, header and its checksum) and the payload to a temporary file beside
+     * {@code target} and renames it into place, so the final name only ever holds a complete file; the temporary is
+     * deleted on any failure.
      */
-    private static void writeAtomically(Path target, Body body) throws IOException {
+    private static void writeAtomically(Path target, byte[] magic, int version, byte[] header, Payload payload)
+            throws IOException {
         Path dir = target.getParent();
         Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, CREATE_NEW, WRITE)) {
                 Output out = new Output(ch);
-                body.write(out);
+                out.bytes(magic);
+                out.u16(version);
+                out.u32(header.length);
+                out.bytes(header);
+                out.u32(crc(header));
+                payload.write(out);
                 out.flush();
                 // data on disk before the rename makes it visible, or a crash could expose an empty file
                 ch.force(true);
@@ -211,15 +214,10 @@ public final class ModelFile {
         } catch (ModelFileException e) {
             throw new IllegalArgumentException("cannot write " + e.getMessage(), e);
         }
-        writeAtomically(target, out -> {
-            out.bytes(PARTIAL_MAGIC);
-            out.u16(PARTIAL_VERSION);
-            out.u32(header.length);
-            out.bytes(header);
-            out.u32(crc(header));
-            out.doubles(java.nio.DoubleBuffer.wrap(acc.means()));
+        writeAtomically(target, PARTIAL_MAGIC, PARTIAL_VERSION, header, out -> {
+            out.doubles(DoubleBuffer.wrap(acc.means()));
             for (int p = 0; p < acc.positions(); p++) {
-                out.doubles(java.nio.DoubleBuffer.wrap(acc.comoment(p)));
+                out.doubles(DoubleBuffer.wrap(acc.comoment(p)));
             }
             out.u32(out.payloadCrc());
         });
@@ -234,9 +232,9 @@ public final class ModelFile {
             ch.position(h.payloadStart());
             Input in = new Input(ch, (int) Math.min(CHUNK, h.payloadBytes() + 4));
             try {
-                in.doubles(java.nio.DoubleBuffer.wrap(acc.means()));
+                in.doubles(DoubleBuffer.wrap(acc.means()));
                 for (int p = 0; p < h.positions(); p++) {
-                    in.doubles(java.nio.DoubleBuffer.wrap(acc.comoment(p)));
+                    in.doubles(DoubleBuffer.wrap(acc.comoment(p)));
                 }
                 if (in.u32() != in.payloadCrc()) {
                     throw new ModelFileException(file, Check.PAYLOAD_CHECKSUM, "payload checksum mismatch (damaged)");
@@ -863,8 +861,8 @@ public final class ModelFile {
             }
         }
 
-        void doubles(java.nio.DoubleBuffer src) throws IOException {
-            java.nio.DoubleBuffer s = src.duplicate();
+        void doubles(DoubleBuffer src) throws IOException {
+            DoubleBuffer s = src.duplicate();
             while (s.hasRemaining()) {
                 ensure(8);
                 int n = Math.min(s.remaining(), buf.remaining() / 8);
@@ -942,8 +940,8 @@ public final class ModelFile {
             }
         }
 
-        void doubles(java.nio.DoubleBuffer dest) throws IOException {
-            java.nio.DoubleBuffer d = dest.duplicate();
+        void doubles(DoubleBuffer dest) throws IOException {
+            DoubleBuffer d = dest.duplicate();
             while (d.hasRemaining()) {
                 fill(8);
                 int n = Math.min(d.remaining(), buf.remaining() / 8);

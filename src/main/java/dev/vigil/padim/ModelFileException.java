@@ -11,7 +11,7 @@ import java.nio.file.Path;
 public final class ModelFileException extends IOException {
     /** The check that failed, in the order {@link ModelFile#read} performs them. */
     public enum Check {
-        /** the first 8 bytes are not {@code VIGILPDM} */
+        /** the first 8 bytes are not {@code VIGILPDM} ({@code VIGILPFT} for a partial fit) */
         MAGIC,
         /** a format version this Vigil cannot read */
         VERSION,
