@@ -11,6 +11,7 @@ import dev.vigil.padim.ChannelSelection;
 import dev.vigil.padim.EmbeddingBatch;
 import dev.vigil.padim.FrameDifferences;
 import dev.vigil.padim.GaussianAccumulator;
+import dev.vigil.padim.GaussianSums;
 import dev.vigil.padim.GaussianModel;
 import dev.vigil.padim.ModelInfo;
 import dev.vigil.padim.MotionBlend;
@@ -100,12 +101,12 @@ public final class Benchmark {
                 }
                 backboneRate[r] = rate(o, t0);
 
-                GaussianAccumulator acc = new GaussianAccumulator(e.positions(), o.features());
+                GaussianSums acc = GaussianSums.forPlanes(e);
                 resetPeaks();
                 t0 = System.nanoTime();
                 FitStage stage = new FitStage(acc, extractor, b);
                 fitGroup = stage.group();
-                Pipeline.run(IntStream.range(0, o.batches()).iterator(), i -> extractor.embedTensor(tensor, b), stage);
+                Pipeline.run(IntStream.range(0, o.batches()).iterator(), i -> extractor.embedPlanes(tensor, b), stage);
                 stage.flush();
                 fitRate[r] = rate(o, t0);
                 fitPeakHeap = Math.max(fitPeakHeap, heapPeak());

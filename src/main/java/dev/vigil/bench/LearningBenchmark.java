@@ -11,7 +11,10 @@ import dev.vigil.stream.ModelChunks;
 import dev.vigil.stream.ModelPublisher;
 import dev.vigil.media.FrameCodec;
 import dev.vigil.media.SyntheticScene;
-import dev.vigil.padim.PackedTriangle;
+import dev.vigil.engine.FeatureExtractor;
+import dev.vigil.padim.ChannelSelection;
+import dev.vigil.padim.GaussianSums;
+import dev.vigil.padim.Scoring;
 import dev.vigil.padim.ThresholdRule;
 import dev.vigil.stream.FrameRecords;
 import dev.vigil.stream.KafkaConnection;
@@ -164,7 +167,7 @@ public final class LearningBenchmark {
             learner.learn(CAMERA, partition, 0, 99, 0);
             // the learner's steps one by one, as PublishingLearner runs them, to see where the time goes
             TopicLearner topic = new TopicLearner(backbone, kafka);
-            FitOptions options = PublishingLearner.fitOptions(o.features(), CAMERA);
+            FitOptions options = PublishingLearner.fitOptions(o.features(), CAMERA, Scoring.PLAIN);
             Path file = o.workDir().resolve("learnt.vgm");
             double[][] backboneRates = new double[2][o.rounds()];
             List<List<Map<String, Object>>> rounds = new ArrayList<>();
@@ -208,8 +211,10 @@ public final class LearningBenchmark {
             }
             out.put("phases", phases);
         }
-        int positions = (pre.width() / 4) * (pre.height() / 4);
-        out.put("accumulator_bytes", 8L * positions * (o.features() + PackedTriangle.size(o.features())));
+        // the sums the learner's fit holds (per cell for a sorted channel selection, as the learner's is)
+        FeatureExtractor extractor = new FeatureExtractor(backbone, pre,
+                ChannelSelection.random(backbone.manifest().totalChannels(), o.features(), 1));
+        out.put("accumulator_bytes", GaussianSums.forPlanes(extractor.embeddings()).bytes());
         out.put("cores", Runtime.getRuntime().availableProcessors());
         out.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
         out.put("measured_at", Instant.now().toString());

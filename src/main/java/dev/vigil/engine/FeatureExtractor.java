@@ -4,6 +4,8 @@ import dev.vigil.backbone.InputTensor;
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.backbone.Preprocessing;
 import dev.vigil.padim.EmbeddingBatch;
+import dev.vigil.padim.EmbeddingPlanes;
+import dev.vigil.padim.EmbeddingRows;
 import dev.vigil.padim.Embeddings;
 import dev.vigil.padim.LayerShape;
 import dev.vigil.media.RgbImage;
@@ -22,6 +24,8 @@ public final class FeatureExtractor {
     /** batches kept for reuse: the pipeline's two, and the groups a fit merges together ({@link FitStage}) */
     static final int SPARE_BATCHES = 8;
     private final java.util.concurrent.ArrayBlockingQueue<EmbeddingBatch> spare =
+            new java.util.concurrent.ArrayBlockingQueue<>(SPARE_BATCHES);
+    private final java.util.concurrent.ArrayBlockingQueue<EmbeddingPlanes> sparePlanes =
             new java.util.concurrent.ArrayBlockingQueue<>(SPARE_BATCHES);
 
     /** one input array per thread, for every extractor (not one per model: a swap would leave its array behind) */
@@ -64,6 +68,16 @@ public final class FeatureExtractor {
         return input.preprocessing();
     }
 
+    /** What one frame takes in an {@link #embedPlanes} batch. */
+    public long planeBytes() {
+        return 4L * embeddings.planeFloats();
+    }
+
+    /** What one frame takes in an {@link #embed} batch, on layer 1's grid. */
+    public long embeddingBytes() {
+        return 4L * embeddings.positions() * embeddings.features();
+    }
+
     /** Preprocessing only (resize/crop), e.g. to keep what the backbone saw for overlays. */
     public RgbImage prepare(RgbImage frame) {
         return input.prepare(frame);
@@ -84,6 +98,30 @@ public final class FeatureExtractor {
      * batches of varying size then reuse one allocation (tens of MB) instead of a new one each.
      */
     public EmbeddingBatch embed(List<RgbImage> prepared, int capacity) {
+        return embedTensor(tensor(prepared), prepared.size(), Math.max(prepared.size(), capacity));
+    }
+
+    /**
+     * Runs the backbone on prepared images and keeps their embeddings as planes ({@link EmbeddingPlanes}): what a fit
+     * takes, in a quarter of the memory, so that it can merge more frames at once.
+     */
+    public EmbeddingPlanes embedPlanes(List<RgbImage> prepared) {
+        return embedPlanes(tensor(prepared), prepared.size());
+    }
+
+    /** As {@link #embedPlanes(List)}, from a normalised NCHW tensor of n images. */
+    public EmbeddingPlanes embedPlanes(float[] tensor, int n) {
+        OnnxBackbone.Features features = run(tensor, n);
+        EmbeddingPlanes planes = sparePlanes.poll();
+        if (planes == null || planes.batch() != n) {
+            planes = embeddings.allocatePlanes(n);
+        }
+        embeddings.extractPlanes(features.layers(), n, planes);
+        return planes;
+    }
+
+    /** The prepared images written into this thread's input array. */
+    private float[] tensor(List<RgbImage> prepared) {
         int n = prepared.size();
         int size = n * 3 * preprocessing().width() * preprocessing().height();
         // one input array per thread, reused: ONNX Runtime copies it, and a new one per batch (19 MB at 32 x 224 x
@@ -96,12 +134,11 @@ public final class FeatureExtractor {
         for (int i = 0; i < n; i++) {
             input.write(prepared.get(i), tensor, i);
         }
-        return embedTensor(tensor, n, Math.max(n, capacity));
+        return tensor;
     }
 
     private EmbeddingBatch embedTensor(float[] tensor, int n, int capacity) {
-        OnnxBackbone.Features features = backbone.run(tensor, n, preprocessing().height(), preprocessing().width());
-        checkShapes(features);
+        OnnxBackbone.Features features = run(tensor, n);
         EmbeddingBatch batch = spare.poll();
         if (batch == null || batch.batch() != capacity) {
             batch = EmbeddingBatch.allocate(embeddings.positions(), embeddings.features(), capacity);
@@ -114,8 +151,18 @@ public final class FeatureExtractor {
      * Hands a batch back once its consumer is done with it, for the next {@link #embed} to fill: a batch is tens to
      * hundreds of MB, and allocating one per call keeps the collector busy.
      */
-    public void recycle(EmbeddingBatch batch) {
-        spare.offer(batch);
+    public void recycle(EmbeddingRows batch) {
+        if (batch instanceof EmbeddingPlanes planes) {
+            sparePlanes.offer(planes);
+        } else {
+            spare.offer((EmbeddingBatch) batch);
+        }
+    }
+
+    private OnnxBackbone.Features run(float[] tensor, int n) {
+        OnnxBackbone.Features features = backbone.run(tensor, n, preprocessing().height(), preprocessing().width());
+        checkShapes(features);
+        return features;
     }
 
     private void checkShapes(OnnxBackbone.Features features) {

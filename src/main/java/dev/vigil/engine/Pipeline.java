@@ -11,8 +11,8 @@ import java.util.function.Function;
 /**
  * Two stages, one batch apart: while the consumer works on batch k (Mahalanobis, maps, or the fit), the producer
  * already runs batch k + 1 (the backbone and the embedding; for scoring also preprocessing). Taking the next input
- * (decoding frames) happens on the calling thread before batch k is consumed. On a GPU the stages overlap fully; on
- * a small CPU both stages already use every core, and the overlap gains little (docs/results.md).
+ * (reading and decoding frames) happens on the calling thread while the producer runs, one input ahead, so the
+ * backbone never waits for it. On a GPU the stages overlap fully; on a small CPU both stages share every core.
  */
 public final class Pipeline {
     private Pipeline() {
@@ -27,8 +27,11 @@ public final class Pipeline {
         try {
             Future<O> next = inputs.hasNext() ? submit(stage, producer, inputs.next()) : null;
             while (next != null) {
+                // the next input is taken (frames read and decoded) while the producer still runs this batch, so
+                // the producer starts the next one as soon as it is done instead of waiting for the decoding
+                I input = inputs.hasNext() ? inputs.next() : null;
                 O current = await(next);
-                next = inputs.hasNext() ? submit(stage, producer, inputs.next()) : null;
+                next = input != null ? submit(stage, producer, input) : null;
                 consumer.accept(current);
             }
         } finally {

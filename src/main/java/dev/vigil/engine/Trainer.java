@@ -5,9 +5,11 @@ import dev.vigil.backbone.Preprocessing;
 import dev.vigil.media.RgbImage;
 import dev.vigil.padim.ChannelSelection;
 import dev.vigil.padim.EmbeddingBatch;
+import dev.vigil.padim.EmbeddingRows;
 import dev.vigil.padim.FrameDifferences;
 import dev.vigil.padim.FrameScore;
 import dev.vigil.padim.GaussianAccumulator;
+import dev.vigil.padim.GaussianSums;
 import dev.vigil.padim.GaussianModel;
 import dev.vigil.padim.ModelInfo;
 import dev.vigil.padim.PartialFit;
@@ -83,7 +85,7 @@ public final class Trainer {
     }
 
     /** What one streaming pass leaves: the fitted sums, and the frames held back for the threshold. */
-    private record Accumulated(FeatureExtractor extractor, int[] channels, GaussianAccumulator accumulator,
+    private record Accumulated(FeatureExtractor extractor, int[] channels, GaussianSums accumulator,
                                GaussianAccumulator motionFit, List<SequenceFrame> heldOut, int seen, int held) {
     }
 
@@ -94,7 +96,10 @@ public final class Trainer {
         FeatureExtractor extractor = new FeatureExtractor(backbone, preprocessing, channels);
         var embeddings = extractor.embeddings();
         boolean motion = scoring.usesMotion();
-        GaussianAccumulator accumulator = new GaussianAccumulator(embeddings.positions(), embeddings.features());
+        // a plain fit is fed the backbone's planes and keeps its sums per cell where it can (a quarter of the memory
+        // per frame in flight, half for the sums); frame differences are taken on layer 1's grid
+        GaussianSums accumulator = motion ? new GaussianAccumulator(embeddings.positions(), embeddings.features())
+                : GaussianSums.forPlanes(embeddings);
         GaussianAccumulator motionFit = motion
                 ? new GaussianAccumulator(embeddings.positions(), embeddings.features()) : null;
         FrameDifferences differences = motion ? new FrameDifferences(embeddings.positions(), embeddings.features())
@@ -146,9 +151,10 @@ public final class Trainer {
                 return out;
             }
         };
-        record Embedded(boolean[] follows, EmbeddingBatch batch) {
+        record Embedded(boolean[] follows, EmbeddingRows batch) {
         }
-        FitStage stage = new FitStage(accumulator, extractor, options.batchSize(), options.maxGroupFrames());
+        FitStage stage = new FitStage(accumulator, extractor, options.batchSize(), options.maxGroupFrames(),
+                motion ? extractor.embeddingBytes() : extractor.planeBytes());
         long[] logged = {0};
         Pipeline.run(new Batches<>(toFit, options.batchSize()), (List<SequenceFrame> part) -> {
             boolean[] follows = new boolean[part.size()];
@@ -157,14 +163,14 @@ public final class Trainer {
                 follows[i] = part.get(i).follows();
                 images.add(part.get(i).image());
             }
-            return new Embedded(follows, extractor.embed(images));
+            return new Embedded(follows, motion ? extractor.embed(images) : extractor.embedPlanes(images));
         }, (Embedded embedded) -> {
-            EmbeddingBatch batch = embedded.batch();
+            EmbeddingRows batch = embedded.batch();
             if (motion) {
                 // before the stage takes the batch: it recycles it once merged
                 int n = embedded.follows().length;
                 boolean[] valid = new boolean[n];
-                EmbeddingBatch diff = differences.next(batch, 0, n, embedded.follows(), valid);
+                EmbeddingBatch diff = differences.next((EmbeddingBatch) batch, 0, n, embedded.follows(), valid);
                 EmbeddingBatch pairs = diff.images(valid, n);
                 if (pairs.batch() > 0) {
                     motionFit.add(pairs, pairs.batch());
@@ -201,7 +207,8 @@ public final class Trainer {
             return new Trainer(backbone, preprocessing, options.withoutHoldOut(), rule, scoring).fitPartial(frames);
         }
         Accumulated a = accumulate(frames);
-        return new PartialFit(describe(a.extractor(), a.channels(), a.accumulator().count()), a.accumulator());
+        return new PartialFit(describe(a.extractor(), a.channels(), a.accumulator().count()),
+                a.accumulator().toAccumulator());
     }
 
     private ModelInfo describe(FeatureExtractor extractor, int[] channels, long frames) {
@@ -223,7 +230,7 @@ public final class Trainer {
         Accumulated a = accumulate(frames);
         FeatureExtractor extractor = a.extractor();
         boolean motion = scoring.usesMotion();
-        GaussianAccumulator accumulator = a.accumulator();
+        GaussianSums accumulator = a.accumulator();
         GaussianAccumulator motionFit = a.motionFit();
         List<SequenceFrame> heldOut = a.heldOut();
         GaussianModel gaussian = accumulator.finish(options.eps(), true);

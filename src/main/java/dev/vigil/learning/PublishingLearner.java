@@ -22,11 +22,14 @@ import java.util.function.Function;
  * temporary folder and deleted once published: the models topic keeps it.
  */
 public final class PublishingLearner implements CameraLearner {
-    /**
-     * frames per backbone batch while fitting, each merged into the accumulator on its own: a few batches of
-     * embeddings (40 MB each at 56x56, d = 100) beside the accumulator keep a camera's learning well under 300 MB
-     */
+    /** frames per backbone batch while fitting */
     public static final int BATCH = 32;
+    /**
+     * frames merged into the sums at once by a plain fit: six batches of the backbone's planes (9 MB each at 56x56,
+     * d = 100) beside the 50 MB of per-cell sums keep a camera's learning well under 300 MB. A fit with a motion
+     * stream takes its batches on layer 1's grid (40 MB each) and merges them one at a time.
+     */
+    public static final int GROUP_FRAMES = 6 * BATCH;
 
     private final TopicLearner learner;
     private final KafkaConnection kafka;
@@ -55,10 +58,13 @@ public final class PublishingLearner implements CameraLearner {
         this.rules = rules;
     }
 
-    /** How the scorer fits: seed 1, batches of {@link #BATCH} merged one at a time, the usual hold-back. */
-    public static FitOptions fitOptions(int features, String camera) {
+    /**
+     * How the scorer fits: seed 1, batches of {@link #BATCH}, merged {@link #GROUP_FRAMES} at a time (one at a time
+     * with a motion stream), the usual hold-back.
+     */
+    public static FitOptions fitOptions(int features, String camera, Scoring scoring) {
         return new FitOptions(features, 1, FitOptions.DEFAULT_EPS, BATCH, FitOptions.DEFAULT_HOLD_OUT_EVERY,
-                FitOptions.DEFAULT_MAX_HELD_OUT, camera, BATCH);
+                FitOptions.DEFAULT_MAX_HELD_OUT, camera, scoring.usesMotion() ? BATCH : GROUP_FRAMES);
     }
 
     @Override
@@ -69,7 +75,7 @@ public final class PublishingLearner implements CameraLearner {
                     + "frames topic at offsets " + fromOffset + ".." + toOffset + " of partition " + partition
                     + " (retention?)");
         }
-        FitOptions options = fitOptions(features, camera);
+        FitOptions options = fitOptions(features, camera, scoring);
         Path dir = Files.createTempDirectory("vigil-learn-");
         Path file = dir.resolve("model.vgm");
         try {

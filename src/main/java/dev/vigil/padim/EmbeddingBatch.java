@@ -10,7 +10,7 @@ package dev.vigil.padim;
  * @param features  d, the number of kept channels
  * @param batch     number of images the batch has room for
  */
-public record EmbeddingBatch(int positions, int features, int batch, float[] values) {
+public record EmbeddingBatch(int positions, int features, int batch, float[] values) implements EmbeddingRows {
     public EmbeddingBatch {
         if ((long) positions * features * batch != values.length) {
             throw new IllegalArgumentException("embedding batch of " + positions + " positions x " + features
@@ -64,10 +64,7 @@ public record EmbeddingBatch(int positions, int features, int batch, float[] val
         return images * features + 32;
     }
 
-    /**
-     * Copies positions {@code [p0, p0 + tile)} of the first {@code images} images into {@code out[t * block + (row + b) * d + k]},
-     * uncentred: the fit takes the batch mean from this copy while it is in cache.
-     */
+    @Override
     public void gather(int images, int p0, int tile, float[] out, int block, int row) {
         int d = features;
         for (int t = 0; t < tile; t++) {

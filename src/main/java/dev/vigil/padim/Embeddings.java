@@ -16,6 +16,10 @@ public final class Embeddings {
     /** for each layer: the source row and column for every row and column of layer 1's grid */
     private final int[][] rowMap;
     private final int[][] colMap;
+    /** for each kept channel: where its plane starts in one image's {@link EmbeddingPlanes} block */
+    private final int[] planeOffset;
+    /** floats of one image's planes */
+    private final int planeFloats;
 
     /**
      * @param layers         shapes of layers 1..n for one image; layer 1 defines the grid
@@ -50,6 +54,14 @@ public final class Embeddings {
             rowMap[l] = nearest(grid.height(), layers.get(l).height());
             colMap[l] = nearest(grid.width(), layers.get(l).width());
         }
+        planeOffset = new int[channelIndices.length];
+        int offset = 0;
+        for (int k = 0; k < channelIndices.length; k++) {
+            planeOffset[k] = offset;
+            LayerShape shape = layers.get(sourceLayer[k]);
+            offset = Math.addExact(offset, shape.height() * shape.width());
+        }
+        planeFloats = offset;
     }
 
     public static int totalChannels(List<LayerShape> layers) {
@@ -113,6 +125,116 @@ public final class Embeddings {
                 System.arraycopy(rows, p * d, dst, (p * batch + b) * d, d);
             }
         });
+    }
+
+    /** The layer kept channel k comes from. */
+    int layerOf(int k) {
+        return sourceLayer[k];
+    }
+
+    /** Where kept channel k's plane starts in one image's {@link EmbeddingPlanes} block. */
+    int planeOffset(int k) {
+        return planeOffset[k];
+    }
+
+    /** The cell of layer l's plane that position p of layer 1's grid repeats (nearest neighbour). */
+    int cell(int l, int p) {
+        int width = gridWidth();
+        return rowMap[l][p / width] * layers.get(l).width() + colMap[l][p % width];
+    }
+
+    /**
+     * Whether the kept channels come layer by layer (a sorted selection does) and each layer's cells lie within one
+     * cell of every deeper layer (strides that divide each other, as 4, 8 and 16 do): then positions that share a
+     * layer's cell share all of that layer's and the deeper layers' values, and {@link CellAccumulator} can keep
+     * their co-moments once per cell.
+     */
+    public boolean cellStructured() {
+        for (int k = 1; k < sourceLayer.length; k++) {
+            if (sourceLayer[k] < sourceLayer[k - 1]) {
+                return false;
+            }
+        }
+        for (int a = 0; a < layers.size(); a++) {
+            LayerShape shape = layers.get(a);
+            for (int b = a + 1; b < layers.size(); b++) {
+                int[] deeper = new int[shape.height() * shape.width()];
+                java.util.Arrays.fill(deeper, -1);
+                for (int p = 0; p < positions(); p++) {
+                    int c = cell(a, p);
+                    int v = cell(b, p);
+                    if (deeper[c] == -1) {
+                        deeper[c] = v;
+                    } else if (deeper[c] != v) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Floats one image takes in an {@link EmbeddingPlanes} batch. */
+    public int planeFloats() {
+        return planeFloats;
+    }
+
+    /** A batch of planes with room for {@code batch} images, for {@link #extractPlanes}. */
+    public EmbeddingPlanes allocatePlanes(int batch) {
+        return new EmbeddingPlanes(this, batch);
+    }
+
+    /**
+     * Fills {@code out} with the kept channels' planes of images {@code [0, count)} of a backbone batch, as they are:
+     * one sequential copy per plane, no repetition onto layer 1's grid (see {@link EmbeddingPlanes}).
+     *
+     * @param outputs one array per layer, NCHW with N at least {@code count}
+     */
+    public void extractPlanes(List<float[]> outputs, int count, EmbeddingPlanes out) {
+        if (out.layout() != this || out.batch() < count) {
+            throw new IllegalArgumentException("plane batch of " + out.batch() + " images does not fit " + count
+                    + " images of this embedding");
+        }
+        float[] dst = out.values();
+        IntStream.range(0, count).parallel().forEach(b -> {
+            for (int k = 0; k < sourceLayer.length; k++) {
+                LayerShape shape = layers.get(sourceLayer[k]);
+                int plane = shape.height() * shape.width();
+                System.arraycopy(outputs.get(sourceLayer[k]), (b * shape.channels() + sourceChannel[k]) * plane, dst,
+                        b * planeFloats + planeOffset[k], plane);
+            }
+        });
+    }
+
+    /**
+     * {@link EmbeddingRows#gather} for planes: positions {@code [p0, p0 + tile)} of the first {@code images} images
+     * into {@code out[t * block + (row + b) * d + k]}, each deeper layer's value repeated by nearest neighbour
+     * exactly as {@link #extract} does, so a fit from planes is the fit from the embeddings, bit for bit.
+     */
+    void gatherRows(float[] planes, int images, int p0, int tile, float[] out, int block, int row) {
+        int d = features();
+        int width = gridWidth();
+        // where each (position, channel) reads within an image's block; an image's planes (0.3 MB) stay in cache
+        // across the tile's positions
+        int[] source = new int[tile * d];
+        for (int t = 0; t < tile; t++) {
+            int i = (p0 + t) / width;
+            int j = (p0 + t) % width;
+            for (int k = 0; k < d; k++) {
+                int l = sourceLayer[k];
+                source[t * d + k] = planeOffset[k] + rowMap[l][i] * layers.get(l).width() + colMap[l][j];
+            }
+        }
+        for (int b = 0; b < images; b++) {
+            int base = b * planeFloats;
+            for (int t = 0; t < tile; t++) {
+                int o = t * block + (row + b) * d;
+                int s = t * d;
+                for (int k = 0; k < d; k++) {
+                    out[o + k] = planes[base + source[s + k]];
+                }
+            }
+        }
     }
 
     /** The kept channels of image b on layer 1's grid, {@code [d][positions]}: sequential copies of the backbone's planes. */

@@ -16,7 +16,7 @@ import java.util.stream.IntStream;
  * <p>Each batch's own co-moment {@code Xc^T Xc} (centred on the batch mean, hence small and well conditioned in
  * float32) is one BLAS ssyrk per position; it is then merged into the float64 totals.
  */
-public final class GaussianAccumulator {
+public final class GaussianAccumulator implements GaussianSums {
     /** positions per parallel task */
     private static final int POSITIONS_PER_TASK = 32;
     /** positions gathered together: one cache line of each channel plane */
@@ -37,21 +37,29 @@ public final class GaussianAccumulator {
         this.comoment = new double[positions][PackedTriangle.size(features)];
     }
 
+    @Override
     public int positions() {
         return positions;
     }
 
+    @Override
     public int features() {
         return features;
     }
 
+    @Override
     public long count() {
         return count;
     }
 
-    /** Adds the first {@code images} images of a batch, in parallel over positions. */
-    public void add(EmbeddingBatch batch, int images) {
-        add(List.of(batch), new int[]{images});
+    @Override
+    public long bytes() {
+        return 8L * positions * (PackedTriangle.size(features) + features);
+    }
+
+    @Override
+    public GaussianAccumulator toAccumulator() {
+        return this;
     }
 
     /**
@@ -61,10 +69,11 @@ public final class GaussianAccumulator {
      *
      * @param images how many images of each batch to add
      */
-    public void add(List<EmbeddingBatch> batches, int[] images) {
+    @Override
+    public void add(List<? extends EmbeddingRows> batches, int[] images) {
         int total = 0;
         for (int i = 0; i < batches.size(); i++) {
-            EmbeddingBatch batch = batches.get(i);
+            EmbeddingRows batch = batches.get(i);
             if (batch.positions() != positions || batch.features() != features) {
                 throw new IllegalArgumentException("batch has " + batch.positions() + " positions x "
                         + batch.features() + " features, the fit expects " + positions + " x " + features);
@@ -87,7 +96,7 @@ public final class GaussianAccumulator {
         count += total;
     }
 
-    private void addPositions(List<EmbeddingBatch> batches, int[] images, int total, int from, int to) {
+    private void addPositions(List<? extends EmbeddingRows> batches, int[] images, int total, int from, int to) {
         int d = features;
         int block = total * d + 32;
         float[] gathered = Scratch.array(0, TILE * block);
@@ -231,7 +240,7 @@ public final class GaussianAccumulator {
         return out;
     }
 
-    /** Covariance of position p, {@code 1/(N-1) M2 + eps I}, as a full d x d row-major matrix. */
+    @Override
     public double[] covariance(int p, double eps) {
         if (count < 2) {
             throw new IllegalStateException("a covariance needs at least 2 frames, got " + count);
@@ -257,6 +266,7 @@ public final class GaussianAccumulator {
      * each position's float64 co-moment is dropped once converted, so a large fit does not hold both at once; the
      * accumulator is then unusable.
      */
+    @Override
     public GaussianModel finish(double eps, boolean release) {
         if (count < 2) {
             throw new IllegalStateException("fitting needs at least 2 frames, got " + count);

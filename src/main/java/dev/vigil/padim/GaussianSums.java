@@ -1,0 +1,54 @@
+package dev.vigil.padim;
+
+import java.util.List;
+
+/**
+ * The running sums of a streaming fit of one Gaussian per patch position: per position, the count, the mean and the
+ * co-moment {@code sum (x - mu)(x - mu)^T} in float64. {@link GaussianAccumulator} keeps them per position, for any
+ * embeddings; {@link CellAccumulator} keeps each block once per cell of the layer it comes from, for embeddings kept
+ * as the backbone's planes.
+ */
+public interface GaussianSums {
+    int positions();
+
+    int features();
+
+    long count();
+
+    /** What the float64 sums take in memory. */
+    long bytes();
+
+    /**
+     * Adds several batches as one (per position, one co-moment product over all their images and one merge into the
+     * float64 totals).
+     *
+     * @param images how many images of each batch to add
+     */
+    void add(List<? extends EmbeddingRows> batches, int[] images);
+
+    /** Adds the first {@code images} images of a batch. */
+    default void add(EmbeddingRows batch, int images) {
+        add(List.of(batch), new int[]{images});
+    }
+
+    /** The covariance of position p, {@code 1/(N-1) M2 + eps I}, as a full d x d row-major matrix. */
+    double[] covariance(int p, double eps);
+
+    /**
+     * Finishes the fit: mean and precision factor per position (see {@link GaussianModel}). With {@code release},
+     * the float64 sums are dropped as they are converted; the sums are then unusable.
+     */
+    GaussianModel finish(double eps, boolean release);
+
+    /** The same sums per position (this object when they are held so): what partial fits write and merge. */
+    GaussianAccumulator toAccumulator();
+
+    /**
+     * Empty sums for embeddings of this layout fed as {@link EmbeddingPlanes}: per cell when the layout allows it
+     * ({@link Embeddings#cellStructured}), per position otherwise.
+     */
+    static GaussianSums forPlanes(Embeddings layout) {
+        return layout.cellStructured() ? new CellAccumulator(layout)
+                : new GaussianAccumulator(layout.positions(), layout.features());
+    }
+}
