@@ -40,6 +40,8 @@ public final class CellAccumulator implements GaussianSums {
     private final int[][] representative;
     /** per entry of {@link #layers} and cell: where each column's value is in one image's planes */
     private final int[][][] source;
+    /** per kept channel: the entry of {@link #layers} it belongs to */
+    private final int[] columnEntry;
     /** per entry of {@link #layers}: means {@code [cell][n_l]} and sums {@code [cell][n_l * m_l]} */
     private final double[][] mean;
     private double[][][] sums;
@@ -68,6 +70,7 @@ public final class CellAccumulator implements GaussianSums {
         source = new int[used][][];
         mean = new double[used][];
         sums = new double[used][][];
+        columnEntry = new int[features];
         int e = 0;
         int k0 = 0;
         for (int l = 0; l < byLayer.length; l++) {
@@ -102,6 +105,9 @@ public final class CellAccumulator implements GaussianSums {
                     source[e][c][j] = layout.planeOffset(k) + layout.cell(layout.layerOf(k), p);
                 }
                 sums[e][c] = new double[rows[e] * columns];
+            }
+            for (int k = k0; k < k0 + byLayer[l]; k++) {
+                columnEntry[k] = e;
             }
             k0 += byLayer[l];
             e++;
@@ -154,29 +160,12 @@ public final class CellAccumulator implements GaussianSums {
         }
         Blas.init();
         int n = total;
-        // the batch's means first, per layer and cell: every block centres its deeper columns on them, and
-        // merges with the means as they were before this batch
+        // each cell's batch means of its own rows, set while its block is added; the running means change only
+        // once every block has been merged against them
         double[][] batchMean = new double[layers.length][];
         for (int e = 0; e < layers.length; e++) {
             batchMean[e] = new double[cells[e] * rows[e]];
         }
-        forEachCell((e, from, to) -> batchMeans(batches, images, n, e, from, to, batchMean[e]));
-        forEachCell((e, from, to) -> addCells(batches, images, n, e, from, to, batchMean));
-        double nb = n;
-        double all = count + nb;
-        for (int e = 0; e < layers.length; e++) {
-            for (int i = 0; i < mean[e].length; i++) {
-                mean[e][i] += (batchMean[e][i] - mean[e][i]) * nb / all;
-            }
-        }
-        count += total;
-    }
-
-    private interface CellRange {
-        void run(int entry, int from, int to);
-    }
-
-    private void forEachCell(CellRange work) {
         int tasks = 0;
         for (int e = 0; e < layers.length; e++) {
             tasks += (cells[e] + CELLS_PER_TASK - 1) / CELLS_PER_TASK;
@@ -190,99 +179,122 @@ public final class CellAccumulator implements GaussianSums {
                 start[t++] = c;
             }
         }
-        IntStream.range(0, tasks).parallel().forEach(i ->
-                work.run(entry[i], start[i], Math.min(cells[entry[i]], start[i] + CELLS_PER_TASK)));
-    }
-
-    private static float[] planes(List<? extends EmbeddingRows> batches, int i) {
-        return ((EmbeddingPlanes) batches.get(i)).values();
-    }
-
-    private void batchMeans(List<? extends EmbeddingRows> batches, int[] images, int total, int e, int from, int to,
-                            double[] out) {
-        int n = rows[e];
-        int stride = layout.planeFloats();
-        for (int c = from; c < to; c++) {
-            if (representative[e][c] < 0) {
-                continue;
-            }
-            int[] src = source[e][c];
-            for (int i = 0; i < batches.size(); i++) {
-                float[] values = planes(batches, i);
-                for (int b = 0; b < images[i]; b++) {
-                    int base = b * stride;
-                    for (int r = 0; r < n; r++) {
-                        out[c * n + r] += values[base + src[r]];
-                    }
-                }
-            }
-            for (int r = 0; r < n; r++) {
-                out[c * n + r] /= total;
+        IntStream.range(0, tasks).parallel().forEach(i -> addCells(batches, images, n, entry[i], start[i],
+                Math.min(cells[entry[i]], start[i] + CELLS_PER_TASK), batchMean));
+        double nb = n;
+        double all = count + nb;
+        for (int e = 0; e < layers.length; e++) {
+            for (int i = 0; i < mean[e].length; i++) {
+                mean[e][i] += (batchMean[e][i] - mean[e][i]) * nb / all;
             }
         }
+        count += total;
     }
 
+    /**
+     * Adds the batch to cells {@code [from, to)} of one layer. The tile's rows are gathered image by image, column by
+     * column, cell by cell: consecutive cells read consecutive values of each plane, so every cache line of an
+     * image's planes is read once per tile.
+     */
     private void addCells(List<? extends EmbeddingRows> batches, int[] images, int total, int e, int from, int to,
                           double[][] batchMean) {
         int n = rows[e];
         int m = features - first[e];
+        int tile = to - from;
+        // a pad between cells' blocks, as in GaussianAccumulator: a power-of-two-ish stride would put the tile's
+        // write streams on the same few L1 sets
+        int block = total * m + 32;
         int stride = layout.planeFloats();
-        float[] x = Scratch.array(0, total * m);
+        int[] sourceT = new int[m * tile];
+        for (int t = 0; t < tile; t++) {
+            // a cell no position repeats reads cell 0's values, and is skipped below
+            int[] src = representative[e][from + t] >= 0 ? source[e][from + t] : source[e][firstUsed(e)];
+            for (int j = 0; j < m; j++) {
+                sourceT[j * tile + t] = src[j];
+            }
+        }
+        float[] x = Scratch.array(0, tile * block);
+        int row = 0;
+        for (int i = 0; i < batches.size(); i++) {
+            float[] values = planes(batches, i);
+            for (int b = 0; b < images[i]; b++, row++) {
+                int base = b * stride;
+                int o = row * m;
+                for (int j = 0; j < m; j++) {
+                    int s = j * tile;
+                    for (int t = 0; t < tile; t++) {
+                        x[t * block + o + j] = values[base + sourceT[s + t]];
+                    }
+                }
+            }
+        }
         float[] centre = Scratch.array(1, m);
+        double[] columnMean = new double[m];
         double[] delta = new double[m];
-        FloatPointer xs = Scratch.floats(0, (long) total * m);
+        FloatPointer xs = Scratch.floats(0, (long) tile * block);
         FloatPointer product = Scratch.floats(1, (long) n * m);
-        float[] block = new float[n * m];
+        float[] result = new float[n * m];
         double na = count;
         double w = na * total / (na + total);
-        for (int c = from; c < to; c++) {
+        for (int t = 0; t < tile; t++) {
+            int c = from + t;
             if (representative[e][c] < 0) {
                 continue;
             }
             int p = representative[e][c];
-            // each column's batch mean and its offset from the running mean: its own layer's, at its own cell
-            for (int j = 0; j < m; j++) {
-                int k = first[e] + j;
-                int f = entryOf(layout.layerOf(k));
-                int at = layout.cell(layers[f], p) * rows[f] + k - first[f];
-                centre[j] = (float) batchMean[f][at];
-                delta[j] = batchMean[f][at] - mean[f][at];
-            }
-            int[] src = source[e][c];
-            int row = 0;
-            for (int i = 0; i < batches.size(); i++) {
-                float[] values = planes(batches, i);
-                for (int b = 0; b < images[i]; b++, row++) {
-                    int base = b * stride;
-                    int o = row * m;
-                    for (int j = 0; j < m; j++) {
-                        x[o + j] = values[base + src[j]] - centre[j];
-                    }
+            // the batch means from the gathered copy while it is in cache: a deeper column's mean is the same sum,
+            // in the same order, as its own cell's block takes, so every block centres it alike
+            java.util.Arrays.fill(columnMean, 0);
+            int at = t * block;
+            for (int r = 0; r < total; r++) {
+                int o = at + r * m;
+                for (int j = 0; j < m; j++) {
+                    columnMean[j] += x[o + j];
                 }
             }
-            xs.position(0).put(x, 0, total * m);
+            for (int j = 0; j < m; j++) {
+                columnMean[j] /= total;
+                centre[j] = (float) columnMean[j];
+                int k = first[e] + j;
+                int f = columnEntry[k];
+                delta[j] = columnMean[j] - mean[f][layout.cell(layers[f], p) * rows[f] + k - first[f]];
+            }
+            for (int r = 0; r < n; r++) {
+                batchMean[e][c * n + r] = columnMean[r];
+            }
+            for (int r = 0; r < total; r++) {
+                int o = at + r * m;
+                for (int j = 0; j < m; j++) {
+                    x[o + j] -= centre[j];
+                }
+            }
+            xs.position(at).put(x, at, total * m);
             // the cell's rows of Xc^T Xc: its own layer's channels against its own and the deeper layers'
             openblas.cblas_sgemm(openblas.CblasRowMajor, openblas.CblasTrans, openblas.CblasNoTrans, n, m, total, 1f,
-                    xs.position(0), m, xs.position(0), m, 0f, product.position(0), m);
-            product.position(0).get(block, 0, n * m);
-            double[] s = sums[e][c];
+                    xs.position(at), m, xs.position(at), m, 0f, product.position(0), m);
+            product.position(0).get(result, 0, n * m);
+            double[] sum = sums[e][c];
             for (int r = 0; r < n; r++) {
                 double dr = delta[r] * w;
                 int o = r * m;
                 for (int j = 0; j < m; j++) {
-                    s[o + j] += block[o + j] + dr * delta[j];
+                    sum[o + j] += result[o + j] + dr * delta[j];
                 }
             }
         }
     }
 
-    private int entryOf(int layer) {
-        for (int e = 0; e < layers.length; e++) {
-            if (layers[e] == layer) {
-                return e;
+    private int firstUsed(int e) {
+        for (int c = 0; c < cells[e]; c++) {
+            if (representative[e][c] >= 0) {
+                return c;
             }
         }
-        throw new IllegalStateException("no kept channel comes from layer " + layer);
+        throw new IllegalStateException("layer " + layers[e] + " has no cell a position repeats");
+    }
+
+    private static float[] planes(List<? extends EmbeddingRows> batches, int i) {
+        return ((EmbeddingPlanes) batches.get(i)).values();
     }
 
     /** Position p's sum for channels i >= j: from the block of channel j's layer, at p's cell of that layer. */

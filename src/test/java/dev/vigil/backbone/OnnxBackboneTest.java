@@ -54,6 +54,18 @@ class OnnxBackboneTest {
         assertThatThrownBy(() -> BackboneManifest.read(dir.resolve("missing.json"))).hasMessageContaining("does not exist");
     }
 
+    @Test
+    void outputsOfOtherShapesThanTheManifestsAreReportedAsTheModelMadeThem(@TempDir Path dir) throws IOException {
+        Path path = copyManifest(dir, null);
+        // layer1 declared at stride 8: the outputs written in place would be 8 x 8, the model makes 16 x 16
+        Files.writeString(path, Files.readString(path).replaceFirst("\"stride\": 4", "\"stride\": 8"));
+        try (OnnxBackbone backbone = OnnxBackbone.load(path)) {
+            OnnxBackbone.Features f = backbone.run(new float[3 * 64 * 64], 1, 64, 64);
+            assertThat(f.shapes().get(0)).containsExactly(1, 24, 16, 16);
+            assertThat(f.layers().get(0)).hasSize(24 * 16 * 16);
+        }
+    }
+
     /** The shared manifest in a temp folder pointing at the shared ONNX file; optionally with its sha256 replaced. */
     private static Path copyManifest(Path dir, String sha256Line) throws IOException {
         Path shared = SharedData.backbone("mobilenetv2-l123");
@@ -65,5 +77,49 @@ class OnnxBackboneTest {
         Path out = dir.resolve("manifest.json");
         Files.writeString(out, json);
         return out;
+    }
+
+    /** What ONNX Runtime gives for the input with outputs it allocates itself, in a session of its own. */
+    private static java.util.List<float[]> reference(BackboneManifest manifest, float[] input, int batch, int h, int w)
+            throws Exception {
+        var env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+        try (var session = env.createSession(manifest.modelPath().toString());
+             var tensor = ai.onnxruntime.OnnxTensor.createTensor(env,
+                     java.nio.FloatBuffer.wrap(input, 0, batch * 3 * h * w), new long[]{batch, 3, h, w});
+             var result = session.run(java.util.Map.of(manifest.input().name(), tensor))) {
+            java.util.List<float[]> out = new java.util.ArrayList<>();
+            for (var o : manifest.outputs()) {
+                java.nio.FloatBuffer b = ((ai.onnxruntime.OnnxTensor) result.get(o.name()).orElseThrow()).getFloatBuffer();
+                float[] a = new float[b.remaining()];
+                b.get(a);
+                out.add(a);
+            }
+            return out;
+        }
+    }
+
+    @Test
+    void reusedBuffersGiveEachRunItsOwnOutputs() throws Exception {
+        BackboneManifest manifest = BackboneManifest.read(SharedData.backbone("mobilenetv2-l123"));
+        java.util.Random random = new java.util.Random(3);
+        try (OnnxBackbone backbone = OnnxBackbone.load(manifest, OnnxBackbone.Device.CPU)) {
+            // 64 x 48 is a multiple of every stride (outputs written in place); 40 x 40 is not (outputs allocated by
+            // ONNX Runtime); batch sizes change between runs, as a fit's last batch does
+            for (int[] run : new int[][]{{3, 64, 48}, {1, 64, 48}, {2, 40, 40}, {3, 64, 48}}) {
+                int batch = run[0];
+                int h = run[1];
+                int w = run[2];
+                float[] input = new float[batch * 3 * h * w];
+                for (int i = 0; i < input.length; i++) {
+                    input[i] = (float) random.nextGaussian();
+                }
+                OnnxBackbone.Features f = backbone.run(input, batch, h, w);
+                java.util.List<float[]> expected = reference(manifest, input, batch, h, w);
+                for (int l = 0; l < expected.size(); l++) {
+                    assertThat(f.layers().get(l)).as("layer %d of %s", l + 1, java.util.Arrays.toString(run))
+                            .containsExactly(expected.get(l));
+                }
+            }
+        }
     }
 }
