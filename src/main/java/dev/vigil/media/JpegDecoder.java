@@ -123,7 +123,12 @@ final class JpegDecoder {
         }
         IntPointer bt601 = sws_getCoefficients(SWS_CS_ITU601);
         sws_setColorspaceDetails(sws, bt601, fullRange ? 1 : 0, bt601, 1, 0, 1 << 16, 1 << 16);
-        long bytes = 3L * w * h;
+        // swscale's SIMD writers store whole vectors: with rows of 3w bytes not a multiple of the vector they write
+        // past a row's end, and past the buffer's on the last row (a 360-pixel-wide frame corrupted the native heap).
+        // So rows are padded to 64 bytes, with 64 more at the end, and copied out row by row.
+        int row = 3 * w;
+        int stride = (row + 63) & ~63;
+        long bytes = (long) stride * h + 64;
         if (rgb == null || rgb.capacity() < bytes) {
             if (rgb != null) {
                 rgb.close();
@@ -131,10 +136,17 @@ final class JpegDecoder {
             rgb = new BytePointer(bytes);
         }
         planes.put(0, rgb);
-        strides.put(0, 3 * w);
+        strides.put(0, stride);
         sws_scale(sws, frame.data(), frame.linesize(), 0, h, planes, strides);
-        byte[] out = new byte[(int) bytes];
-        rgb.get(out);
+        byte[] out = new byte[row * h];
+        if (stride == row) {
+            rgb.position(0).get(out);
+        } else {
+            for (int y = 0; y < h; y++) {
+                rgb.position((long) y * stride).get(out, y * row, row);
+            }
+            rgb.position(0);
+        }
         return new RgbImage(w, h, out);
     }
 }

@@ -144,17 +144,9 @@ public final class CellAccumulator implements GaussianSums {
 
     @Override
     public void add(List<? extends EmbeddingRows> batches, int[] images) {
-        int total = 0;
-        for (int i = 0; i < batches.size(); i++) {
-            if (!(batches.get(i) instanceof EmbeddingPlanes planes) || planes.layout() != layout) {
-                throw new IllegalArgumentException("a per-cell fit takes the planes of its own embedding, got "
-                        + batches.get(i).getClass().getSimpleName());
-            }
-            if (images[i] > planes.batch() || images[i] < 0) {
-                throw new IllegalArgumentException(images[i] + " images asked of a batch of " + planes.batch());
-            }
-            total += images[i];
-        }
+        int total = GaussianSums.imagesAsked(batches, images, batch ->
+                batch instanceof EmbeddingPlanes planes && planes.layout() == layout ? null
+                        : "a per-cell fit takes the planes of its own embedding, got " + batch.getClass().getSimpleName());
         if (total <= 0) {
             return;
         }
@@ -297,10 +289,26 @@ public final class CellAccumulator implements GaussianSums {
         return ((EmbeddingPlanes) batches.get(i)).values();
     }
 
-    /** Position p's sum for channels i >= j: from the block of channel j's layer, at p's cell of that layer. */
-    private double sum(int e, int p, int i, int j) {
-        int m = features - first[e];
-        return sums[e][layout.cell(layers[e], p)][(j - first[e]) * m + (i - first[e])];
+    /**
+     * Hands {@code out} position p's sums for every pair of channels {@code i >= j}: each comes from the block of
+     * channel j's layer at p's cell of that layer (within a layer's own square, from its upper half).
+     */
+    private void forEachSum(int p, SumSink out) {
+        for (int e = 0; e < layers.length; e++) {
+            int m = features - first[e];
+            double[] block = sums[e][layout.cell(layers[e], p)];
+            for (int r = 0; r < rows[e]; r++) {
+                int j = first[e] + r;
+                int o = r * m;
+                for (int col = r; col < m; col++) {
+                    out.accept(first[e] + col, j, block[o + col]);
+                }
+            }
+        }
+    }
+
+    private interface SumSink {
+        void accept(int i, int j, double sum);
     }
 
     /** Position p's mean, float64. */
@@ -323,15 +331,13 @@ public final class CellAccumulator implements GaussianSums {
         int d = features;
         double[] cov = new double[d * d];
         double scale = 1.0 / (count - 1);
-        for (int e = 0; e < layers.length; e++) {
-            for (int j = first[e]; j < first[e] + rows[e]; j++) {
-                for (int i = j; i < d; i++) {
-                    double v = sum(e, p, i, j) * scale;
-                    cov[i * d + j] = v;
-                    cov[j * d + i] = v;
-                }
-                cov[j * d + j] += eps;
-            }
+        forEachSum(p, (i, j, sum) -> {
+            double v = sum * scale;
+            cov[i * d + j] = v;
+            cov[j * d + i] = v;
+        });
+        for (int k = 0; k < d; k++) {
+            cov[k * d + k] += eps;
         }
         return cov;
     }
@@ -365,13 +371,7 @@ public final class CellAccumulator implements GaussianSums {
         IntStream.range(0, positions).parallel().forEach(p -> {
             System.arraycopy(mean(p), 0, means, p * features, features);
             double[] packed = out.comoment(p);
-            for (int e = 0; e < layers.length; e++) {
-                for (int j = first[e]; j < first[e] + rows[e]; j++) {
-                    for (int i = j; i < features; i++) {
-                        packed[PackedTriangle.rowStart(i) + j] = sum(e, p, i, j);
-                    }
-                }
-            }
+            forEachSum(p, (i, j, sum) -> packed[PackedTriangle.rowStart(i) + j] = sum);
         });
         out.restoreCount(count);
         return out;

@@ -71,18 +71,10 @@ public final class GaussianAccumulator implements GaussianSums {
      */
     @Override
     public void add(List<? extends EmbeddingRows> batches, int[] images) {
-        int total = 0;
-        for (int i = 0; i < batches.size(); i++) {
-            EmbeddingRows batch = batches.get(i);
-            if (batch.positions() != positions || batch.features() != features) {
-                throw new IllegalArgumentException("batch has " + batch.positions() + " positions x "
-                        + batch.features() + " features, the fit expects " + positions + " x " + features);
-            }
-            if (images[i] > batch.batch() || images[i] < 0) {
-                throw new IllegalArgumentException(images[i] + " images asked of a batch of " + batch.batch());
-            }
-            total += images[i];
-        }
+        int total = GaussianSums.imagesAsked(batches, images, batch ->
+                batch.positions() != positions || batch.features() != features ? "batch has " + batch.positions()
+                        + " positions x " + batch.features() + " features, the fit expects " + positions + " x "
+                        + features : null);
         if (total <= 0) {
             return;
         }

@@ -1,6 +1,7 @@
 package dev.vigil.padim;
 
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The running sums of a streaming fit of one Gaussian per patch position: per position, the count, the mean and the
@@ -42,6 +43,28 @@ public interface GaussianSums {
 
     /** The same sums per position (this object when they are held so): what partial fits write and merge. */
     GaussianAccumulator toAccumulator();
+
+    /**
+     * The images asked of each batch, checked against the batch, added up.
+     *
+     * @param refusal why a batch is not one this fit takes, or null when it is
+     */
+    static int imagesAsked(List<? extends EmbeddingRows> batches, int[] images,
+                           Function<EmbeddingRows, String> refusal) {
+        int total = 0;
+        for (int i = 0; i < batches.size(); i++) {
+            EmbeddingRows batch = batches.get(i);
+            String why = refusal.apply(batch);
+            if (why != null) {
+                throw new IllegalArgumentException(why);
+            }
+            if (images[i] > batch.batch() || images[i] < 0) {
+                throw new IllegalArgumentException(images[i] + " images asked of a batch of " + batch.batch());
+            }
+            total += images[i];
+        }
+        return total;
+    }
 
     /**
      * Empty sums for embeddings of this layout fed as {@link EmbeddingPlanes}: per cell when the layout allows it
