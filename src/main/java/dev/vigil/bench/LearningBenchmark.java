@@ -214,7 +214,7 @@ public final class LearningBenchmark {
         // the sums the learner's fit holds (per cell for a sorted channel selection, as the learner's is)
         FeatureExtractor extractor = new FeatureExtractor(backbone, pre,
                 ChannelSelection.random(backbone.manifest().totalChannels(), o.features(), 1));
-        out.put("accumulator_bytes", GaussianSums.forPlanes(extractor.embeddings()).bytes());
+        out.put("accumulator_bytes", GaussianSums.bytesForPlanes(extractor.embeddings()));
         out.put("cores", Runtime.getRuntime().availableProcessors());
         out.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
         out.put("measured_at", Instant.now().toString());

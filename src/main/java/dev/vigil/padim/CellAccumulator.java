@@ -131,13 +131,34 @@ public final class CellAccumulator implements GaussianSums {
 
     @Override
     public long bytes() {
+        return bytes(layout);
+    }
+
+    /** What per-cell sums of this layout take, without allocating them. */
+    static long bytes(Embeddings layout) {
+        int d = layout.features();
         long total = 0;
-        for (int e = 0; e < layers.length; e++) {
-            int used = 0;
-            for (int c = 0; c < cells[e]; c++) {
-                used += representative[e][c] >= 0 ? 1 : 0;
+        int first = 0;
+        for (int l = 0; l < layout.layers().size(); l++) {
+            int rows = 0;
+            for (int k = 0; k < d; k++) {
+                rows += layout.layerOf(k) == l ? 1 : 0;
             }
-            total += 8L * used * rows[e] * (features - first[e] + 1);
+            if (rows == 0) {
+                continue;
+            }
+            LayerShape shape = layout.layers().get(l);
+            boolean[] used = new boolean[shape.height() * shape.width()];
+            int cells = 0;
+            for (int p = 0; p < layout.positions(); p++) {
+                int c = layout.cell(l, p);
+                if (!used[c]) {
+                    used[c] = true;
+                    cells++;
+                }
+            }
+            total += 8L * cells * rows * (d - first + 1);
+            first += rows;
         }
         return total;
     }

@@ -66,6 +66,12 @@ public interface GaussianSums {
         return total;
     }
 
+    /** What {@link #forPlanes} would hold for this layout, without allocating it. */
+    public static long bytesForPlanes(Embeddings layout) {
+        return layout.cellStructured() ? CellAccumulator.bytes(layout)
+                : 8L * layout.positions() * (PackedTriangle.size(layout.features()) + layout.features());
+    }
+
     /**
      * Empty sums for embeddings of this layout fed as {@link EmbeddingPlanes}: per cell when the layout allows it
      * ({@link Embeddings#cellStructured}), per position otherwise.

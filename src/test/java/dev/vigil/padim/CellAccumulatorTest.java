@@ -103,6 +103,7 @@ class CellAccumulatorTest {
                 new LayerShape(96, 14, 14)), ChannelSelection.random(152, 100, 1));
         assertThat(layout.cellStructured()).isTrue();
         long perPosition = new GaussianAccumulator(layout.positions(), 100).bytes();
-        assertThat(new CellAccumulator(layout).bytes()).isLessThan(perPosition / 2);
+        assertThat(new CellAccumulator(layout).bytes()).isLessThan(perPosition / 2)
+                .isEqualTo(GaussianSums.bytesForPlanes(layout)).isEqualTo(50_116_416L);
     }
 }
