@@ -55,6 +55,9 @@ public final class VideoWriter implements AutoCloseable {
         recorder.setPixelFormat(avutil.AV_PIX_FMT_YUV420P);
         recorder.setFrameRate(fps);
         recorder.setGopSize((int) Math.ceil(fps)); // a key frame a second, so a reader can seek
+        // one encoder thread: with several, libopenh264's slices and rate control depend on timing, and the same
+        // frames gave a different clip each run (the demo's threshold moved by 1.5 between fresh clones)
+        recorder.setVideoOption("threads", "1");
         switch (encoder) {
             // near-visually-lossless: the clips feed an anomaly detector, where coding artefacts are noise
             case "libx264" -> {

@@ -41,6 +41,23 @@ class VideoWriterTest {
         }
     }
 
+    /** The demo writes its clips on each fresh checkout: the same frames must give the same decoded clip. */
+    @Test
+    void theSameFramesGiveTheSameClip() throws Exception {
+        List<RgbImage> clip = SyntheticScene.generate(320, 240, 60, 7L, 20, 30);
+        long[] hashes = new long[2];
+        for (int run = 0; run < 2; run++) {
+            Path mp4 = tmp.resolve("run" + run + ".mp4");
+            VideoWriter.write(mp4, clip, 10);
+            try (VideoFrames frames = VideoFrames.open(mp4.toString())) {
+                while (frames.hasNext()) {
+                    hashes[run] = hashes[run] * 31 + java.util.Arrays.hashCode(frames.next().image().pixels());
+                }
+            }
+        }
+        assertThat(hashes[1]).isEqualTo(hashes[0]);
+    }
+
     @Test
     void rejectsFramesOfAnotherSize() throws IOException {
         try (VideoWriter writer = VideoWriter.open(tmp.resolve("a.mp4"), 32, 32, 5)) {
