@@ -15,8 +15,8 @@ import java.util.stream.IntStream;
  *
  * <p>At 56 x 56 with mobilenetv2 and d = 100 (seed 1) that is 50 MB of sums instead of 129 MB, and a batch's
  * products take 2.5 x fewer multiply-adds; with Wide-ResNet-50-2's widths and d = 550, 1.69 GB instead of 3.82 GB
- * and 2.3 x fewer. The covariance of a
- * position is the same matrix, assembled from its cells' blocks ({@link #covariance}).
+ * and 2.3 x fewer. The covariance of a position is the same matrix, assembled from its cells' blocks
+ * ({@link #covariance}).
  *
  * <p>Each block is {@code n_l x m_l} (layer l's n_l kept channels against the m_l channels from layer l on), dense,
  * row-major, float64, with the same batch update as {@link GaussianAccumulator}: the batch's own product, centred on
@@ -167,7 +167,8 @@ public final class CellAccumulator implements GaussianSums {
     public void add(List<? extends EmbeddingRows> batches, int[] images) {
         int total = GaussianSums.imagesAsked(batches, images, batch ->
                 batch instanceof EmbeddingPlanes planes && planes.layout() == layout ? null
-                        : "a per-cell fit takes the planes of its own embedding, got " + batch.getClass().getSimpleName());
+                        : "a per-cell fit takes the planes of its own embedding, got "
+                        + batch.getClass().getSimpleName());
         if (total <= 0) {
             return;
         }

@@ -89,7 +89,8 @@ class OnnxBackboneTest {
              var result = session.run(java.util.Map.of(manifest.input().name(), tensor))) {
             java.util.List<float[]> out = new java.util.ArrayList<>();
             for (var o : manifest.outputs()) {
-                java.nio.FloatBuffer b = ((ai.onnxruntime.OnnxTensor) result.get(o.name()).orElseThrow()).getFloatBuffer();
+                var output = (ai.onnxruntime.OnnxTensor) result.get(o.name()).orElseThrow();
+                java.nio.FloatBuffer b = output.getFloatBuffer();
                 float[] a = new float[b.remaining()];
                 b.get(a);
                 out.add(a);
