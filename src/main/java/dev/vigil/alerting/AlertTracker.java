@@ -152,7 +152,7 @@ public final class AlertTracker {
                 s.lastAboveTime = o.timestamp();
                 s.sentPeak = s.peak;
                 s.lastSentSeq = o.seq();
-                out.add(record("new", s, o, null));
+                out.add(record(Alert.Type.NEW, s, o, null));
             }
             return out;
         }
@@ -169,13 +169,13 @@ public final class AlertTracker {
             if (s.peak > s.sentPeak * (1 + policy.peakRise()) || o.seq() - s.lastSentSeq >= policy.updateEvery()) {
                 s.sentPeak = s.peak;
                 s.lastSentSeq = o.seq();
-                out.add(record("update", s, o, null));
+                out.add(record(Alert.Type.UPDATE, s, o, null));
             }
             return out;
         }
         s.below++;
         if (s.below >= policy.closeAfter()) {
-            out.add(record("end", s, o, s.lastAboveTime));
+            out.add(record(Alert.Type.END, s, o, s.lastAboveTime));
             s.reset(policy.cooldown());
         }
         return out;
@@ -190,7 +190,7 @@ public final class AlertTracker {
     private boolean sceneChange(State s, Observation o, boolean above, List<Alert> out) {
         if (s.sceneModel != o.modelVersion()) {
             if (s.sceneId != null) {
-                out.add(sceneRecord("end", s, o, o.timestamp()));
+                out.add(sceneRecord(Alert.Type.END, s, o, o.timestamp()));
                 s.sceneId = null;
             }
             s.sceneModel = o.modelVersion();
@@ -204,33 +204,33 @@ public final class AlertTracker {
                 return false;
             }
             if (s.open()) {
-                out.add(record("end", s, o, s.lastAboveTime));
+                out.add(record(Alert.Type.END, s, o, s.lastAboveTime));
                 s.reset(0);
             }
             s.sceneId = o.camera() + "-scene-" + o.timestamp();
             s.sceneStartSeq = o.seq();
             s.sceneStartTime = o.timestamp();
             s.sceneLasted = 0;
-            out.add(sceneRecord("new", s, o, null));
+            out.add(sceneRecord(Alert.Type.NEW, s, o, null));
             return true;
         }
         s.sceneLasted++;
         if (s.sceneShare <= scene.closeShare()) {
-            out.add(sceneRecord("end", s, o, o.timestamp()));
+            out.add(sceneRecord(Alert.Type.END, s, o, o.timestamp()));
             s.sceneId = null;
             s.reset(policy.cooldown());
         }
         return true;
     }
 
-    private Alert sceneRecord(String type, State s, Observation o, Long endTime) {
+    private Alert sceneRecord(Alert.Type type, State s, Observation o, Long endTime) {
         return new Alert(s.sceneId, type, o.camera(), Alert.SCENE_CHANGE, s.sceneStartTime, endTime, o.timestamp(),
                 o.score(), o.score(), o.threshold(), o.modelVersion(), s.sceneStartSeq, o.seq(), o.seq(),
                 s.sceneLasted + 1, o.frameWidth(), o.frameHeight(), List.of(), new Alert.Sensor(o.camera(), "camera"),
                 module, s.sceneId);
     }
 
-    private Alert record(String type, State s, Observation o, Long endTime) {
+    private Alert record(Alert.Type type, State s, Observation o, Long endTime) {
         return new Alert(s.openId, type, o.camera(), Alert.LABEL, s.startTime, endTime, o.timestamp(), s.peak,
                 o.score(), o.threshold(), o.modelVersion(), s.startSeq, s.lastAboveSeq, s.peakSeq, s.frames,
                 o.frameWidth(), o.frameHeight(), s.peakBoxes, new Alert.Sensor(o.camera(), "camera"), module,

@@ -87,7 +87,7 @@ public class LearningOptions {
                     + "--auto-learn-frames or --auto-learn-for");
         }
         return new ScoringSettings(settings.maxInFlight(), settings.maxLiveAge(), settings.alerts(),
-                settings.minRegionArea(), settings.maxBoxes(), scene, learning, relearn);
+                settings.minRegionArea(), settings.maxBoxes(), scene, learning, relearn, settings.limits());
     }
 
     /** The scorer's learner: the backbone it runs, --auto-learn-size and --auto-learn-features, each camera's rule. */

@@ -64,7 +64,7 @@ public class ModelCompareCommand implements Callable<Integer> {
         }
 
         private static long opened(List<Alert> alerts) {
-            return alerts == null ? 0 : alerts.stream().filter(a -> a.type().equals("new")).count();
+            return alerts == null ? 0 : alerts.stream().filter(a -> a.type() == Alert.Type.NEW).count();
         }
 
         Map<String, Object> row() {

@@ -34,6 +34,9 @@ import java.util.concurrent.atomic.AtomicReference;
         description = "Run the scoring topology: frames in, anomaly maps, alerts and dead letters out, each camera "
                 + "scored with its published model. Instances with the same --application-id share the cameras.")
 public class ServeCommand implements Callable<Integer> {
+    /** The exit code of an instance that failed ({@link ScoringService#failure()}): EX_SOFTWARE of sysexits.h. */
+    static final int FAILED_EXIT_CODE = 70;
+
     @Option(names = "--backbone", paramLabel = "<backbone>", description = "The backbone the models were fitted "
             + "with: " + EngineOptions.BACKBONE_SOURCES)
     Path backbone;
@@ -183,6 +186,8 @@ public class ServeCommand implements Callable<Integer> {
                              transactionTimeout),
                      settings.autoLearn() == null ? null : learning.learner(bb, kafkaConnection), metrics)) {
             running.set(service);
+            // an Error on a scoring or stream thread: stop now and exit non-zero, for the orchestrator to restart us
+            service.onFailure(e -> stopped.countDown());
             // on SIGTERM: let this thread close everything in order (a clean close commits what was scored)
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 stopped.countDown();
@@ -200,6 +205,11 @@ public class ServeCommand implements Callable<Integer> {
                 out.printf("%s: %s%n", service.state(), service.stats().summary());
                 out.flush();
             }
+            if (service.failure() != null) {
+                spec.commandLine().getErr().printf("error: scoring failed and this instance stops: %s%n",
+                        service.failure());
+                return FAILED_EXIT_CODE;
+            }
         } finally {
             running.set(null);
             if (health != null) {
@@ -213,12 +223,19 @@ public class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Live while Kafka Streams can still recover by itself: ERROR needs a new process (docs/operations.md). */
+    /**
+     * Live while Kafka Streams can still recover by itself and nothing fatal happened: ERROR, or an Error on a scoring
+     * or stream thread ({@link ScoringService#failure()}), needs a new process (docs/operations.md).
+     */
     static Health.Check liveness(ScoringService service) {
         if (service == null) {
             return new Health.Check(true, Map.of("state", "STARTING"));
         }
         KafkaStreams.State state = service.state();
+        Throwable failure = service.failure();
+        if (failure != null) {
+            return new Health.Check(false, Map.of("state", state.name(), "error", String.valueOf(failure)));
+        }
         return new Health.Check(state != KafkaStreams.State.ERROR && state != KafkaStreams.State.PENDING_ERROR,
                 Map.of("state", state.name()));
     }
@@ -236,6 +253,9 @@ public class ServeCommand implements Callable<Integer> {
         details.put("state", state.name());
         details.put("models_loaded", service.stats().modelsLoaded());
         details.put("scored", service.stats().scored());
-        return new Health.Check(state == KafkaStreams.State.RUNNING, details);
+        if (service.failure() != null) {
+            details.put("error", String.valueOf(service.failure()));
+        }
+        return new Health.Check(state == KafkaStreams.State.RUNNING && service.failure() == null, details);
     }
 }

@@ -129,6 +129,11 @@ public final class ScoringEngine implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong batches = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong frames = new java.util.concurrent.atomic.AtomicLong();
     private volatile java.util.function.IntConsumer batchListener = n -> { };
+    /** what ended the engine for good, or null */
+    private volatile Throwable failure;
+    private volatile java.util.function.Consumer<Throwable> fatalListener = e -> { };
+    /** every result not completed yet, so that a failure completes them all */
+    private final java.util.Set<CompletableFuture<Detection>> inFlight = ConcurrentHashMap.newKeySet();
 
     public ScoringEngine(OnnxBackbone backbone, int batchSize, Duration linger) {
         if (batchSize < 1) {
@@ -193,12 +198,21 @@ public final class ScoringEngine implements AutoCloseable {
 
     private CompletableFuture<Detection> enqueue(CameraModel model, RgbImage frame, byte[] encoded, int width,
                                                  int height, long seq, long millis) {
+        if (failure != null) {
+            throw new EngineFailedException("scoring engine failed: " + failure, failure);
+        }
         if (closed) {
             throw new IllegalStateException("scoring engine is closed");
         }
         model.retain();
         CompletableFuture<Detection> result = new CompletableFuture<>();
+        inFlight.add(result);
+        result.whenComplete((d, e) -> inFlight.remove(result));
         queue.add(new Request(model, frame, encoded, width, height, seq, millis, result));
+        if (failure != null) {
+            // failed between the check above and the queue: fail it rather than leave it waiting for ever
+            result.completeExceptionally(new EngineFailedException("scoring engine failed: " + failure, failure));
+        }
         return result;
     }
 
@@ -230,8 +244,9 @@ public final class ScoringEngine implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            LOG.error("scoring thread stopped: {}", e.toString(), e);
+        } catch (Throwable e) {
+            // an Error (out of memory) or a bug: nothing more would be scored, so the engine is failed for good
+            fatal(e);
         }
         try {
             handoff.put(List.of());
@@ -239,14 +254,58 @@ public final class ScoringEngine implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         // anything left when closing fails rather than hangs its caller
-        List<Request> rest = new ArrayList<>();
+        List<Request> rest = new ArrayList<>(batches.waiting);
         queue.drainTo(rest);
         for (Request r : rest) {
             if (r != END) {
-                r.result().completeExceptionally(new IllegalStateException("scoring engine closed"));
+                Throwable failed = failure;
+                r.result().completeExceptionally(failed != null
+                        ? new EngineFailedException("scoring engine failed: " + failed, failed)
+                        : new IllegalStateException("scoring engine closed"));
                 r.model().release();
             }
         }
+    }
+
+    /**
+     * Ends the engine after an error on one of its threads: the frames queued and in flight fail with an
+     * {@link EngineFailedException}, and the listener (the service, which reports down and exits) is told once.
+     */
+    private void fatal(Throwable e) {
+        synchronized (this) {
+            if (failure != null) {
+                return;
+            }
+            failure = e;
+        }
+        LOG.error("scoring engine failed, no frame will be scored any more: {}", e.toString(), e);
+        closed = true;
+        queue.add(END);
+        worker.interrupt();
+        post.interrupt();
+        EngineFailedException failed = new EngineFailedException("scoring engine failed: " + e, e);
+        for (CompletableFuture<Detection> r : inFlight) {
+            r.completeExceptionally(failed);
+        }
+        try {
+            fatalListener.accept(e);
+        } catch (RuntimeException listenerFailed) {
+            LOG.error("the engine's failure listener failed: {}", listenerFailed.toString());
+        }
+    }
+
+    /** Tells {@code listener} once, from the failing thread, when the engine fails for good. */
+    public void onFatal(java.util.function.Consumer<Throwable> listener) {
+        fatalListener = listener;
+        Throwable already = failure;
+        if (already != null) {
+            listener.accept(already);
+        }
+    }
+
+    /** What ended the engine, or null while it works. */
+    public Throwable failure() {
+        return failure;
     }
 
     /** The post-processing stage: Gaussians, maps and scores, then the callers' futures complete. */
@@ -261,6 +320,8 @@ public final class ScoringEngine implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (Throwable e) {
+            fatal(e);
         }
     }
 
@@ -287,7 +348,7 @@ public final class ScoringEngine implements AutoCloseable {
         }
 
         /** Frames taken from the queue and not yet batched, oldest first (the worker's alone). */
-        private final java.util.ArrayDeque<Request> waiting = new java.util.ArrayDeque<>();
+        final java.util.ArrayDeque<Request> waiting = new java.util.ArrayDeque<>();
         private boolean ending;
 
         /**

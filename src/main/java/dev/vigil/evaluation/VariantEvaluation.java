@@ -401,7 +401,7 @@ public final class VariantEvaluation {
             AlertTracker.State s = states.computeIfAbsent(item.clip(), c -> new AlertTracker.State());
             for (Alert a : tracker.observe(s, new AlertTracker.Observation(item.clip(), item.frame(),
                     (long) (item.frame() * 1000 / fps), scores[i], threshold, 0, 0, 0), List::of)) {
-                if (a.type().equals("new")) {
+                if (a.type() == Alert.Type.NEW) {
                     if (item.anomalous()) {
                         trueAlerts++;
                     } else {

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.vigil.media.FrameCodec;
 import dev.vigil.padim.ThresholdRule;
+import dev.vigil.untrusted.CameraId;
+import dev.vigil.untrusted.LogText;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -53,8 +55,6 @@ public final class CameraConfig {
     public static final double DEFAULT_FPS = 5;
     public static final FrameCodec DEFAULT_CODEC = FrameCodec.DEFAULT;
 
-    /** The camera id becomes the Kafka key, part of model chunk keys ({@code <camera>#<version>#<index>}) and file names. */
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final Pattern URL = Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*)://(.*)");
     /** Network protocols FFmpeg reads a camera over; anything else with {@code ://} is most likely a typo. */
     private static final List<String> SCHEMES = List.of("rtsp", "rtsps", "http", "https", "udp", "rtp", "tcp", "srt",
@@ -224,9 +224,8 @@ public final class CameraConfig {
                     + " (quote it: id: \"" + node.asText() + "\")");
         }
         String id = node.textValue();
-        if (!ID.matcher(id).matches()) {
-            throw new CameraConfigException(file, where, "id '" + id + "' must be letters, digits, '.', '_' "
-                    + "and '-', starting with a letter or digit");
+        if (!CameraId.isValid(id)) {
+            throw new CameraConfigException(file, where, "id " + LogText.quote(id) + " must be " + CameraId.RULE);
         }
         return id;
     }

@@ -13,7 +13,7 @@ import java.util.List;
  * in Frigate's event stream; {@code sensor} and {@code analytics_module} carry DeepStream's fields of the same names.
  *
  * @param id           stable across the alert's records: {@code <camera>-<start time>}
- * @param type         "new", "update" or "end"
+ * @param type         {@link Type#NEW}, {@link Type#UPDATE} or {@link Type#END} ("new", "update", "end" in JSON)
  * @param startTime    capture time of the first frame above threshold, epoch milliseconds
  * @param endTime      capture time of the last frame above threshold; null until the alert ends
  * @param peakScore    highest frame score so far
@@ -23,7 +23,7 @@ import java.util.List;
  * @param snapshot     the key of the alert's snapshot on {@link Topics#SNAPSHOTS} (a JPEG of the peak frame with its
  *                     anomaly map over it); the dashboard serves it at {@code /api/snapshots/<key>}
  */
-public record Alert(String id, String type, String camera, String label,
+public record Alert(String id, Type type, String camera, String label,
                     @JsonProperty("start_time") long startTime, @JsonProperty("end_time") Long endTime,
                     @JsonProperty("updated_at") long updatedAt,
                     @JsonProperty("peak_score") double peakScore, double score, double threshold,
@@ -37,6 +37,37 @@ public record Alert(String id, String type, String camera, String label,
     public static final String LABEL = "anomaly";
     /** the label of a scene change: most frames above threshold for long, the camera's normal has changed */
     public static final String SCENE_CHANGE = "scene-change";
+
+    /** Where in its lifecycle an alert record is. */
+    public enum Type {
+        NEW("new"), UPDATE("update"), END("end");
+
+        private final String json;
+
+        Type(String json) {
+            this.json = json;
+        }
+
+        @com.fasterxml.jackson.annotation.JsonValue
+        public String json() {
+            return json;
+        }
+
+        @com.fasterxml.jackson.annotation.JsonCreator
+        public static Type fromJson(String value) {
+            for (Type t : values()) {
+                if (t.json.equals(value)) {
+                    return t;
+                }
+            }
+            throw new IllegalArgumentException("alert type must be new, update or end, got '" + value + "'");
+        }
+
+        @Override
+        public String toString() {
+            return json;
+        }
+    }
 
     /**
      * A region of the thresholded map, in frame pixels.
@@ -60,7 +91,7 @@ public record Alert(String id, String type, String camera, String label,
      * snapshot record of a later peak replaces the earlier one).
      */
     public boolean takesSnapshot() {
-        return type.equals("new") || type.equals("update") && lastSeq == peakSeq;
+        return type == Type.NEW || type == Type.UPDATE && lastSeq == peakSeq;
     }
 
     public byte[] toJson() {

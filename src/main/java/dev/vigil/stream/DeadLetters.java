@@ -4,6 +4,8 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
+import java.nio.charset.StandardCharsets;
+
 
 /**
  * Records of {@link Topics#DEAD_LETTERS} (docs/topics.md): the input that could not be processed, unchanged (key,
@@ -17,6 +19,29 @@ public final class DeadLetters {
     public static final String PARTITION = "vigil.dlq.partition";
     public static final String OFFSET = "vigil.dlq.offset";
     public static final String AT = "vigil.dlq.at";
+    /** Set when the payload was too large to keep: {@code sha256:<hex>;bytes=<n>} of the original value. */
+    public static final String PAYLOAD = "vigil.dlq.payload";
+    /** Set when the original key was too long to keep: {@code sha256:<hex>;chars=<n>} of it. */
+    public static final String ORIGINAL_KEY = "vigil.dlq.original-key";
+    /** Set when the original headers were too many or too large to keep: how many were dropped. */
+    public static final String HEADERS_DROPPED = "vigil.dlq.headers-dropped";
+
+    /**
+     * The largest dead letter written: the topic's {@code max.message.bytes} (8 MiB, {@link Topics#DEAD_LETTERS})
+     * less room for the record batch's framing. An input just under the frames topic's limit plus the reason headers
+     * would not fit, and a dead letter that cannot be written stalls the stream thread that writes it.
+     */
+    public static final int MAX_RECORD_BYTES = (8 << 20) - (64 << 10);
+    /** Keys longer than this (a camera id is at most 64 characters) are replaced by their digest. */
+    public static final int MAX_KEY_CHARS = 256;
+    /** The original headers are kept up to this many bytes in all. */
+    public static final int MAX_ORIGINAL_HEADER_BYTES = 16 << 10;
+    /** Longer reasons are cut: a reason quotes inputs, which are bounded by their own checks, but it is a header. */
+    public static final int MAX_REASON_CHARS = 2000;
+
+    /** A dead letter ready to write, within {@link #MAX_RECORD_BYTES} whatever the input was. */
+    public record Letter(String key, byte[] value, Headers headers) {
+    }
 
     /** What was refused. */
     public enum Kind {
@@ -56,6 +81,63 @@ public final class DeadLetters {
         }
         TextHeaders.add(h, AT, Long.toString(System.currentTimeMillis()));
         return h;
+    }
+
+    /**
+     * The dead letter of an input: its key, value and headers kept when they fit, otherwise replaced by what
+     * identifies them (digest and size; the source topic, partition and offset say where the original still is, for
+     * as long as that topic keeps it).
+     */
+    public static Letter letter(String key, byte[] value, Headers original, Kind kind, String reason, String topic,
+                                int partition, long offset) {
+        Headers kept = new RecordHeaders();
+        int headerBytes = 0;
+        int dropped = 0;
+        if (original != null) {
+            for (Header header : original) {
+                int size = header.key().length() + (header.value() == null ? 0 : header.value().length);
+                if (header.key().startsWith("vigil.dlq.") || headerBytes + size > MAX_ORIGINAL_HEADER_BYTES) {
+                    dropped += header.key().startsWith("vigil.dlq.") ? 0 : 1;
+                    continue;
+                }
+                headerBytes += size;
+                kept.add(header);
+            }
+        }
+        String why = reason == null ? "no reason given" : reason;
+        if (why.length() > MAX_REASON_CHARS) {
+            why = why.substring(0, MAX_REASON_CHARS) + "...(" + why.length() + " chars)";
+        }
+        Headers h = headers(kept, kind, why, topic, partition, offset);
+        if (dropped > 0) {
+            TextHeaders.add(h, HEADERS_DROPPED, Integer.toString(dropped));
+        }
+        String letterKey = key;
+        if (key != null && key.length() > MAX_KEY_CHARS) {
+            TextHeaders.add(h, ORIGINAL_KEY, digest(key.getBytes(StandardCharsets.UTF_8)) + ";chars=" + key.length());
+            letterKey = key.substring(0, 64) + "...";
+        }
+        long size = (letterKey == null ? 0 : 4L * letterKey.length()) + (value == null ? 0 : value.length);
+        for (Header header : h) {
+            size += header.key().length() + (header.value() == null ? 0 : header.value().length) + 16;
+        }
+        byte[] letterValue = value;
+        if (size > MAX_RECORD_BYTES) {
+            TextHeaders.add(h, PAYLOAD, digest(value) + ";bytes=" + value.length);
+            letterValue = ("{\"dropped\":\"payload of " + value.length + " bytes too large for "
+                    + Topics.DEAD_LETTERS.name() + "\",\"bytes\":" + value.length + ",\"sha256\":\""
+                    + digest(value).substring("sha256:".length()) + "\"}").getBytes(StandardCharsets.UTF_8);
+        }
+        return new Letter(letterKey, letterValue, h);
+    }
+
+    private static String digest(byte[] bytes) {
+        try {
+            return "sha256:" + java.util.HexFormat.of().formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no SHA-256", e);
+        }
     }
 
     public static String header(Headers headers, String name) {

@@ -1,5 +1,7 @@
 package dev.vigil.stream;
 
+import dev.vigil.untrusted.CameraId;
+import dev.vigil.untrusted.LogText;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
@@ -58,20 +60,66 @@ public final class FrameRecords {
         return fromParts(r.key(), r.value(), r.timestamp(), r.headers());
     }
 
-    /** As {@link #fromRecord}, from a record's parts (Kafka Streams' processor API). */
+    /** Frames wider or taller than this are refused from their headers alone (FFmpeg's own limit is 16384). */
+    public static final int MAX_SIDE = 16384;
+    /** Longer source names are refused: a source is copied into every anomaly map record of the frame. */
+    public static final int MAX_SOURCE_CHARS = 1024;
+
+    /**
+     * As {@link #fromRecord}, from a record's parts (Kafka Streams' processor API). Every header is checked here, as
+     * it comes from whoever could write to the topic: the key is a valid camera id ({@link CameraId}), the sizes are
+     * positive and at most {@link #MAX_SIDE}, the sequence number and source frame are not negative, the codec is
+     * jpeg or png, and the source is at most {@link #MAX_SOURCE_CHARS} characters. Values are quoted escaped in the
+     * message.
+     */
     public static Frame fromParts(String key, byte[] value, long timestamp, Headers headers) {
-        if (key == null || value == null) {
-            throw new IllegalArgumentException("frame record has no " + (key == null ? "camera key" : "image"));
+        String badKey = CameraId.problem(key);
+        if (badKey != null) {
+            throw new InvalidKeyException("frame record refused: " + badKey);
         }
+        if (value == null || value.length == 0) {
+            throw new IllegalArgumentException("frame record of camera " + key + " has no image");
+        }
+        String record = "frame record of camera " + key;
+        long seq = number(headers, SEQ, record, 0, Long.MAX_VALUE);
+        String codec = TextHeaders.required(headers, CODEC, record);
+        if (!codec.startsWith("jpeg") && !codec.equals("png")) {
+            throw new IllegalArgumentException(record + " has header " + CODEC + " " + LogText.quote(codec)
+                    + ", not jpeg:Q or png");
+        }
+        int width = (int) number(headers, WIDTH, record, 1, MAX_SIDE);
+        int height = (int) number(headers, HEIGHT, record, 1, MAX_SIDE);
+        String source = TextHeaders.required(headers, SOURCE, record);
+        if (source.length() > MAX_SOURCE_CHARS) {
+            throw new IllegalArgumentException(record + " has a header " + SOURCE + " of " + source.length()
+                    + " characters, more than " + MAX_SOURCE_CHARS);
+        }
+        long sourceFrame = number(headers, SOURCE_FRAME, record, 0, Long.MAX_VALUE);
+        return new Frame(key, seq, timestamp, codec, width, height, source, sourceFrame, value,
+                headers.lastHeader(LIVE) != null);
+    }
+
+    /** A frame record whose key is not a camera id: refused before anything is kept for that key. */
+    public static final class InvalidKeyException extends IllegalArgumentException {
+        InvalidKeyException(String message) {
+            super(message);
+        }
+    }
+
+    private static long number(Headers headers, String name, String record, long min, long max) {
+        String text = TextHeaders.required(headers, name, record);
+        long v;
         try {
-            return new Frame(key, Long.parseLong(TextHeaders.required(headers, SEQ, "frame record of camera " + key)), timestamp, TextHeaders.required(headers, CODEC, "frame record of camera " + key),
-                    Integer.parseInt(TextHeaders.required(headers, WIDTH, "frame record of camera " + key)), Integer.parseInt(TextHeaders.required(headers, HEIGHT, "frame record of camera " + key)),
-                    TextHeaders.required(headers, SOURCE, "frame record of camera " + key), Long.parseLong(TextHeaders.required(headers, SOURCE_FRAME, "frame record of camera " + key)), value,
-                    headers.lastHeader(LIVE) != null);
+            v = Long.parseLong(text.trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("frame record of camera " + key + " has a malformed header: "
-                    + e.getMessage(), e);
+            throw new IllegalArgumentException(record + " has a malformed header " + name + ": "
+                    + LogText.quote(text) + " is not a number", e);
         }
+        if (v < min || v > max) {
+            throw new IllegalArgumentException(record + " has header " + name + " = " + v + ", outside " + min
+                    + ".." + max);
+        }
+        return v;
     }
 
 }

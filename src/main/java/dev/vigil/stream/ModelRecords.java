@@ -1,5 +1,7 @@
 package dev.vigil.stream;
 
+import dev.vigil.untrusted.CameraId;
+import dev.vigil.untrusted.LogText;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
@@ -105,13 +107,14 @@ public final class ModelRecords {
 
     /** @throws IllegalArgumentException naming the record and what is wrong with it */
     public static Control controlFromParts(String key, Headers headers) {
-        String what = "model control record " + key;
+        String what = "model control record " + LogText.quote(key);
         String control = TextHeaders.required(headers, CONTROL, what);
         if (!control.equals(ACTIVATE) && !control.equals(SHADOW)) {
-            throw new IllegalArgumentException(what + " asks for '" + control + "', which this Vigil does not know");
+            throw new IllegalArgumentException(what + " asks for " + LogText.quote(control)
+                    + ", which this Vigil does not know");
         }
         try {
-            return new Control(TextHeaders.required(headers, CAMERA, what), control,
+            return new Control(CameraId.require(TextHeaders.required(headers, CAMERA, what)), control,
                     Long.parseLong(TextHeaders.required(headers, VERSION, what)));
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(what + " has a malformed version: " + e.getMessage(), e);
@@ -125,17 +128,18 @@ public final class ModelRecords {
 
     /** As {@link #fromRecord}, from a record's parts (Kafka Streams' processor API). */
     public static ModelChunk fromParts(String key, byte[] value, Headers headers) {
+        String what = "model record " + LogText.quote(key);
         if (value == null) {
-            throw new IllegalArgumentException("model record " + key + " is a tombstone");
+            throw new IllegalArgumentException(what + " is a tombstone");
         }
         try {
-            return new ModelChunk(TextHeaders.required(headers, CAMERA, "model record " + key), Long.parseLong(TextHeaders.required(headers, VERSION, "model record " + key)),
-                    Integer.parseInt(TextHeaders.required(headers, INDEX, "model record " + key)), Integer.parseInt(TextHeaders.required(headers, COUNT, "model record " + key)),
-                    Integer.parseInt(TextHeaders.required(headers, CHUNK_BYTES, "model record " + key)),
-                    Long.parseLong(TextHeaders.required(headers, TOTAL_BYTES, "model record " + key)), TextHeaders.required(headers, SHA256, "model record " + key), value);
+            return new ModelChunk(CameraId.require(TextHeaders.required(headers, CAMERA, what)), Long.parseLong(TextHeaders.required(headers, VERSION, what)),
+                    Integer.parseInt(TextHeaders.required(headers, INDEX, what)), Integer.parseInt(TextHeaders.required(headers, COUNT, what)),
+                    Integer.parseInt(TextHeaders.required(headers, CHUNK_BYTES, what)),
+                    Long.parseLong(TextHeaders.required(headers, TOTAL_BYTES, what)), TextHeaders.required(headers, SHA256, what), value);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("model record " + key + " has a malformed header: "
-                    + e.getMessage(), e);
+            throw new IllegalArgumentException(what + " has a malformed header: " + LogText.escape(e.getMessage()),
+                    e);
         }
     }
 

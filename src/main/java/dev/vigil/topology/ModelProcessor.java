@@ -34,6 +34,7 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
 
     private final ScoringTopology.Shared shared;
     private ProcessorContext<String, byte[]> ctx;
+    private DeadLetterSink deadLetters;
     private ModelStore models;
     private final Set<String> cameras = new HashSet<>();
     private final List<Loading> loading = new ArrayList<>();
@@ -57,6 +58,7 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
     @Override
     public void init(ProcessorContext<String, byte[]> context) {
         this.ctx = context;
+        this.deadLetters = new DeadLetterSink(context, shared.stats(), Topics.MODELS.name());
         this.models = new ModelStore(context.getStateStore(ModelStore.CHUNKS), context.getStateStore(ModelStore.ACTIVE),
                 FrameProcessor.workDir(context));
         context.schedule(Duration.ofMillis(100), PunctuationType.WALL_CLOCK_TIME, t -> activateLoaded());
@@ -270,15 +272,8 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
 
     private void refuse(String key, byte[] value, long timestamp, Headers headers, DeadLetters.Kind kind,
                         String reason) {
-        // a punctuation (a model that failed to load) has no record metadata
-        var meta = ctx.recordMetadata();
-        ctx.forward(new Record<>(key, value, timestamp, DeadLetters.headers(headers, kind, reason,
-                meta.map(m -> m.topic()).orElse(Topics.MODELS.name()), meta.map(m -> m.partition()).orElse(-1),
-                meta.map(m -> m.offset()).orElse(-1L))), ScoringTopology.DEAD_LETTER_SINK);
-        shared.stats().deadLetters.increment();
-        if (kind == DeadLetters.Kind.MODEL_CHUNK) {
-            LOG.warn("model chunk {} refused: {}", key, reason);
-        }
+        // a punctuation (a model that failed to load) has no record metadata: the sink names the models topic
+        deadLetters.send(key, value, timestamp, headers, kind, reason);
     }
 
     @Override

@@ -69,10 +69,83 @@ public final class ScoringService implements AutoCloseable {
     private final ScoringStats stats;
     private final ExecutorService learning;
 
+    /** Stream threads replaced within {@link #REPLACEMENT_WINDOW} beyond which the instance gives up. */
+    static final int MAX_REPLACEMENTS = 5;
+    static final Duration REPLACEMENT_WINDOW = Duration.ofMinutes(1);
+
+    private volatile Throwable failure;
+    private volatile java.util.function.Consumer<Throwable> failureListener = e -> { };
+    private final java.util.ArrayDeque<Long> replacements = new java.util.ArrayDeque<>();
+
     private ScoringService(KafkaStreams streams, ScoringStats stats, ExecutorService learning) {
         this.streams = streams;
         this.stats = stats;
         this.learning = learning;
+    }
+
+    /**
+     * What made this instance unfit to go on, or null: an {@link Error} on a stream thread or in the scoring engine,
+     * or stream threads failing again and again. A failed instance reports down ({@code /health/live}) and
+     * {@code vigil serve} exits non-zero, for its orchestrator to start a new process; frames in flight are scored by
+     * that process, except one in flight each time the instance died, which goes to dead letters
+     * (docs/operations.md).
+     */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /** Tells {@code listener} once when the instance fails ({@link #failure()}); at once if it has. */
+    public void onFailure(java.util.function.Consumer<Throwable> listener) {
+        failureListener = listener;
+        Throwable already = failure;
+        if (already != null) {
+            listener.accept(already);
+        }
+    }
+
+    private void fail(Throwable e) {
+        synchronized (this) {
+            if (failure != null) {
+                return;
+            }
+            failure = e;
+        }
+        LOG.error("scoring instance failed and stops: {}", e.toString());
+        failureListener.accept(e);
+    }
+
+    /** Whether {@code e} leaves the process unfit to go on: an Error or a failed engine anywhere in its causes. */
+    static boolean isFatal(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof Error || t instanceof dev.vigil.engine.EngineFailedException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** How a failed stream thread is answered: replaced, unless it is fatal or threads keep failing. */
+    private StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse threadFailed(Throwable e) {
+        if (isFatal(e)) {
+            fail(e);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        }
+        long now = System.nanoTime();
+        int recent;
+        synchronized (replacements) {
+            replacements.addLast(now);
+            while (!replacements.isEmpty() && now - replacements.peekFirst() > REPLACEMENT_WINDOW.toNanos()) {
+                replacements.removeFirst();
+            }
+            recent = replacements.size();
+        }
+        if (recent > MAX_REPLACEMENTS) {
+            fail(new IllegalStateException(recent + " stream threads failed within " + REPLACEMENT_WINDOW.toSeconds()
+                    + " s, the last with " + e, e));
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        }
+        LOG.error("stream thread failed, replacing it: {}", e.toString(), e);
+        return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     }
 
     /** Creates the topics if needed and starts the topology, learning no model; returns at once. Its meters go nowhere. */
@@ -118,14 +191,14 @@ public final class ScoringService implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        Properties props = properties(kafka, options);
+        props.put(DeadLetterWriteHandler.STATS_CONFIG, stats);
         KafkaStreams streams = new KafkaStreams(ScoringTopology.build(engine, settings, stats, backboneName, kafka,
-                learner, learning), properties(kafka, options));
-        streams.setUncaughtExceptionHandler(e -> {
-            LOG.error("stream thread failed, replacing it: {}", e.toString(), e);
-            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
-        streams.setStateListener((now, before) -> LOG.info("scoring {} -> {}", before, now));
+                learner, learning), props);
         ScoringService service = new ScoringService(streams, stats, learning);
+        streams.setUncaughtExceptionHandler(service::threadFailed);
+        streams.setStateListener((now, before) -> LOG.info("scoring {} -> {}", before, now));
+        engine.onFatal(service::fail);
         if (registry != null) {
             service.clientMetrics = new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams);
             service.clientMetrics.bindTo(registry);
@@ -157,6 +230,8 @@ public final class ScoringService implements AutoCloseable {
         // results are emitted by a 10 ms punctuation: an idle poll must not hold the thread longer than that
         p.put(StreamsConfig.POLL_MS_CONFIG, 10L);
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100L);
+        // a dead letter that cannot be written is skipped, not retried for ever (DeadLetterWriteHandler)
+        p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterWriteHandler.class);
         // frames and model chunks up to 8 MiB travel in records, changelogs included
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), (8 << 20) + (64 << 10));
         // writing out a 2 GB model's chunks (on the stream thread, inside a transaction) takes seconds; a crashed

@@ -18,14 +18,37 @@ import java.time.Duration;
  * @param autoLearn     how a camera with no model learns one from its frames, or null: it waits for a published one
  * @param relearnOnSceneChange a scene change starts a learning phase (with {@code autoLearn}'s length); the camera
  *                      keeps scoring with its current model until the new one is active
+ * @param limits        what an instance takes from untrusted input: cameras, attempts at a frame
  */
 public record ScoringSettings(int maxInFlight, Duration maxLiveAge, AlertPolicy alerts, int minRegionArea,
                               int maxBoxes, SceneChangePolicy sceneChange, AutoLearning autoLearn,
-                              boolean relearnOnSceneChange) {
+                              boolean relearnOnSceneChange, Limits limits) {
+    /**
+     * Bounds on what frames from outside can make an instance hold.
+     *
+     * @param maxCameras  cameras one instance scores at most: each costs a model, alert state and metrics series,
+     *                    so keys beyond it (a flood of junk keys) are refused rather than grow them without bound
+     * @param maxAttempts times a frame may be in flight when the instance dies before it is taken for poison and
+     *                    sent to dead letters instead of being scored again
+     */
+    public record Limits(int maxCameras, int maxAttempts) {
+        public static final Limits DEFAULT = new Limits(1000, 2);
+
+        public Limits {
+            if (maxCameras < 1) {
+                throw new IllegalArgumentException("the camera limit must be at least 1, got " + maxCameras);
+            }
+            if (maxAttempts < 1) {
+                throw new IllegalArgumentException("attempts per frame must be at least 1, got " + maxAttempts);
+            }
+        }
+    }
+
     public static final ScoringSettings DEFAULT = new ScoringSettings(256, Duration.ofSeconds(10), AlertPolicy.DEFAULT,
             16, 8);
 
     public ScoringSettings {
+        java.util.Objects.requireNonNull(limits, "limits");
         if (relearnOnSceneChange && autoLearn == null) {
             throw new IllegalArgumentException("re-learning on a scene change needs a learning phase length "
                     + "(--auto-learn-frames or --auto-learn-for)");
@@ -34,11 +57,17 @@ public record ScoringSettings(int maxInFlight, Duration maxLiveAge, AlertPolicy 
 
     /** Scene changes detected with the default policy, no learning. */
     public ScoringSettings(int maxInFlight, Duration maxLiveAge, AlertPolicy alerts, int minRegionArea, int maxBoxes) {
-        this(maxInFlight, maxLiveAge, alerts, minRegionArea, maxBoxes, SceneChangePolicy.DEFAULT, null, false);
+        this(maxInFlight, maxLiveAge, alerts, minRegionArea, maxBoxes, SceneChangePolicy.DEFAULT, null, false,
+                Limits.DEFAULT);
     }
 
     public ScoringSettings withLearning(AutoLearning learning, boolean relearn) {
         return new ScoringSettings(maxInFlight, maxLiveAge, alerts, minRegionArea, maxBoxes, sceneChange, learning,
-                relearn);
+                relearn, limits);
+    }
+
+    public ScoringSettings withLimits(Limits newLimits) {
+        return new ScoringSettings(maxInFlight, maxLiveAge, alerts, minRegionArea, maxBoxes, sceneChange, autoLearn,
+                relearnOnSceneChange, newLimits);
     }
 }

@@ -34,6 +34,10 @@ public final class ScoringStats {
     final LongAdder modelsRefused = new LongAdder();
     final LongAdder modelsLearnt = new LongAdder();
     final LongAdder shadowsLoaded = new LongAdder();
+    /** dead letters Kafka refused to take ({@link DeadLetterWriteHandler}): skipped, so counted apart */
+    final LongAdder deadLettersLost = new LongAdder();
+    /** frames refused before scoring, by reason: a fixed set of labels, whatever the keys were */
+    private final Map<FrameRefusal, LongAdder> refused = new java.util.EnumMap<>(FrameRefusal.class);
     private final Map<String, LongAdder> noModelByCamera = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> scoredByCamera = new ConcurrentHashMap<>();
     /** the cameras whose decoded model this instance holds now (CameraModels keeps it) */
@@ -63,6 +67,14 @@ public final class ScoringStats {
                 .description("frames of cameras with no model, not scored").register(registry);
         FunctionCounter.builder("vigil.frames.skipped.late", skippedLate, LongAdder::sum)
                 .description("live frames older than --max-live-age on arrival, skipped").register(registry);
+        FunctionCounter.builder("vigil.dead.letters.lost", deadLettersLost, LongAdder::sum)
+                .description("dead letters the broker refused, skipped so as not to stall the stream").register(registry);
+        for (FrameRefusal reason : FrameRefusal.values()) {
+            LongAdder n = new LongAdder();
+            refused.put(reason, n);
+            FunctionCounter.builder("vigil.frames.refused", n, LongAdder::sum).tag("reason", reason.label())
+                    .description("frames sent to dead letters before scoring, by reason").register(registry);
+        }
         FunctionCounter.builder("vigil.models.loaded", modelsLoaded, LongAdder::sum).register(registry);
         FunctionCounter.builder("vigil.models.refused", modelsRefused, LongAdder::sum).register(registry);
         FunctionCounter.builder("vigil.models.learnt", modelsLearnt, LongAdder::sum)
@@ -80,6 +92,23 @@ public final class ScoringStats {
         batchSize = DistributionSummary.builder("vigil.batch.size").description("frames per backbone batch")
                 .baseUnit("frames").publishPercentileHistogram().minimumExpectedValue(1.0)
                 .maximumExpectedValue(1024.0).register(registry);
+    }
+
+    /** A frame refused before scoring (it also counts as a dead letter). */
+    void refuse(FrameRefusal reason) {
+        refused.get(reason).increment();
+    }
+
+    public long refused(FrameRefusal reason) {
+        return refused.get(reason).sum();
+    }
+
+    void deadLetterLost() {
+        deadLettersLost.increment();
+    }
+
+    public long deadLettersLost() {
+        return deadLettersLost.sum();
     }
 
     /** A frame of this camera taken from the frames topic. */
@@ -195,9 +224,9 @@ public final class ScoringStats {
 
     /** One line for the log. */
     public String summary() {
-        return String.format("scored %d, dead letters %d, without model %d, late live frames skipped %d, alerts %d, "
-                        + "models loaded %d / refused %d / learnt %d, live latency p50 %d ms p99 %d ms", scored(), deadLetters(),
-                noModel(), skippedLate(), alertsOpened(), modelsLoaded(), modelsRefused(), modelsLearnt(), latencyPercentile(50),
+        return String.format("scored %d, dead letters %d (lost %d), without model %d, late live frames skipped %d, "
+                        + "alerts %d, models loaded %d / refused %d / learnt %d, live latency p50 %d ms p99 %d ms",
+                scored(), deadLetters(), deadLettersLost(), noModel(), skippedLate(), alertsOpened(), modelsLoaded(), modelsRefused(), modelsLearnt(), latencyPercentile(50),
                 latencyPercentile(99));
     }
 }

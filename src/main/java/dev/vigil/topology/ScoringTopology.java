@@ -48,7 +48,7 @@ public final class ScoringTopology {
                   ScoringSettings settings, ScoringStats stats, Alert.AnalyticsModule module,
                   KafkaConnection kafka, CameraLearner learner,
                   java.util.Map<String, java.util.concurrent.CompletableFuture<Long>> fits,
-                  java.util.concurrent.Executor learning) {
+                  java.util.concurrent.Executor learning, CameraAdmission admission) {
         /**
          * @param loading models being loaded for cameras that have none yet: their frames wait for them (a camera's
          *                frames and chunks are in one task, so each entry has one writer)
@@ -56,6 +56,7 @@ public final class ScoringTopology {
          * @param learner fits a camera's model at the end of its learning phase, or null: this instance learns none
          * @param fits    fits running or done, by camera (one writer each, like {@code loading})
          * @param learning where fits run: off the stream threads
+         * @param admission the cameras this instance takes frames of, up to its limit
          */
         Shared {
         }
@@ -75,7 +76,8 @@ public final class ScoringTopology {
                 new ModelLoader(engine, stats),
                 new java.util.concurrent.ConcurrentHashMap<>(), settings, stats, new Alert.AnalyticsModule("vigil-padim",
                 "PaDiM: per-patch Gaussian of normal frames, Mahalanobis distance", backbone, "0.1.0"), kafka,
-                learner, new java.util.concurrent.ConcurrentHashMap<>(), learning);
+                learner, new java.util.concurrent.ConcurrentHashMap<>(), learning,
+                new CameraAdmission(settings.limits().maxCameras()));
         Topology t = new Topology();
         t.addSource("frames", new StringDeserializer(), new ByteArrayDeserializer(), Topics.FRAMES.name());
         t.addSource("models", new StringDeserializer(), new ByteArrayDeserializer(), Topics.MODELS.name());

@@ -37,7 +37,7 @@ class AlertTrackerTest {
     @Test
     void anAlertOpensAfterKFramesUpdatesOnANewPeakAndEndsAfterMFramesBelow() {
         List<Alert> alerts = run(5, 11, 12, 13, 20, 14, 9, 15, 9, 9, 5);
-        assertThat(alerts).extracting(Alert::type).containsExactly("new", "update", "end");
+        assertThat(alerts).extracting(Alert::type).containsExactly(Alert.Type.NEW, Alert.Type.UPDATE, Alert.Type.END);
         Alert open = alerts.get(0);
         assertThat(open.id()).isEqualTo("cam-1100");
         assertThat(open.startSeq()).isEqualTo(1);
@@ -67,7 +67,8 @@ class AlertTrackerTest {
         java.util.Arrays.fill(scores, 12, 14, 5);
         java.util.Arrays.fill(scores, 14, 30, 15);
         List<Alert> alerts = run(scores);
-        assertThat(alerts).extracting(Alert::type).containsExactly("new", "update", "end", "new", "update");
+        assertThat(alerts).extracting(Alert::type).containsExactly(Alert.Type.NEW, Alert.Type.UPDATE, Alert.Type.END,
+                Alert.Type.NEW, Alert.Type.UPDATE);
         assertThat(alerts.get(1).lastSeq()).isEqualTo(7);
         Alert second = alerts.get(3);
         assertThat(second.startSeq()).isEqualTo(18);
@@ -110,13 +111,13 @@ class AlertTrackerTest {
         }
         List<Alert> alerts = runScene(scores, versions);
         List<Alert> scene = alerts.stream().filter(a -> a.label().equals(Alert.SCENE_CHANGE)).toList();
-        assertThat(scene).extracting(Alert::type).containsExactly("new", "end");
+        assertThat(scene).extracting(Alert::type).containsExactly(Alert.Type.NEW, Alert.Type.END);
         // the anomaly alert open when the scene changed is ended, and none opens while it lasts
         List<Alert> anomaly = alerts.stream().filter(a -> a.label().equals(Alert.LABEL)).toList();
         assertThat(anomaly).extracting(Alert::id).containsOnly(anomaly.get(0).id());
-        assertThat(anomaly.get(0).type()).isEqualTo("new");
+        assertThat(anomaly.get(0).type()).isEqualTo(Alert.Type.NEW);
         Alert ended = anomaly.get(anomaly.size() - 1);
-        assertThat(ended.type()).isEqualTo("end");
+        assertThat(ended.type()).isEqualTo(Alert.Type.END);
         assertThat(ended.updatedAt()).isEqualTo(scene.get(0).updatedAt());
         assertThat(scene.get(0).id()).isEqualTo(scene.get(1).id()).startsWith("cam-scene-");
         assertThat(scene.get(1).startTime()).isEqualTo(scene.get(0).startTime());
@@ -134,7 +135,7 @@ class AlertTrackerTest {
         }
         List<Alert> scene = runScene(scores, versions).stream()
                 .filter(a -> a.label().equals(Alert.SCENE_CHANGE)).toList();
-        assertThat(scene).extracting(Alert::type).containsExactly("new", "end");
+        assertThat(scene).extracting(Alert::type).containsExactly(Alert.Type.NEW, Alert.Type.END);
         assertThat(scene.get(1).modelVersion()).isEqualTo(8);
         assertThat(scene.get(1).lastSeq()).isEqualTo(80);
     }

@@ -134,7 +134,7 @@ class CameraConfigTest {
     @Test
     void badIdsAreRefused() throws Exception {
         assertThatThrownBy(() -> CameraConfig.load(yaml("cameras:\n  - id: gate 1\n    source: a.mp4\n")))
-                .hasMessageContaining("cameras[0]: id 'gate 1' must be letters, digits");
+                .hasMessageContaining("cameras[0]: id 'gate 1' must be 1 to 64 letters, digits");
         assertThatThrownBy(() -> CameraConfig.load(yaml("cameras:\n  - id: 7\n    source: a.mp4\n")))
                 .hasMessageContaining("cameras[0]: id must be text, got a number 7 (quote it: id: \"7\")");
     }

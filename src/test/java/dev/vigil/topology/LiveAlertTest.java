@@ -88,7 +88,7 @@ class LiveAlertTest {
             }
 
             Alert alert = alerts.get(0);
-            assertThat(alert.type()).isEqualTo("new");
+            assertThat(alert.type()).isEqualTo(Alert.Type.NEW);
             assertThat(alert.camera()).isEqualTo("gate");
             assertThat(alert.modelVersion()).isEqualTo(1);
             assertThat(alert.peakScore()).isGreaterThan(30);
@@ -104,7 +104,7 @@ class LiveAlertTest {
     }
 
     private static boolean isNew(List<Alert> alerts) {
-        return alerts.stream().anyMatch(a -> a.type().equals("new"));
+        return alerts.stream().anyMatch(a -> a.type() == Alert.Type.NEW);
     }
 
     /** The camera's frame with this sequence number, from the frames topic. */

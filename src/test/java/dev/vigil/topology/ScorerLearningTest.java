@@ -138,7 +138,7 @@ class ScorerLearningTest {
         VideoWriter.write(later, IntStream.range(150, 180).mapToObj(moved::frame).toList(), 10);
         ScoringSettings settings = new ScoringSettings(256, Duration.ofSeconds(10),
                 dev.vigil.alerting.AlertPolicy.DEFAULT, 16, 8, new dev.vigil.alerting.SceneChangePolicy(20, 0.7, 0.3),
-                new AutoLearning(110, null, 0), true);
+                new AutoLearning(110, null, 0), true, ScoringSettings.Limits.DEFAULT);
         try (EmbeddedBroker broker = EmbeddedBroker.start(dir.resolve("kafka"), 0);
              OnnxBackbone bb = OnnxBackbone.load(SharedData.backbone("mobilenetv2-l123"));
              ScoringEngine scoring = new ScoringEngine(bb, 8, Duration.ofMillis(20));
@@ -162,11 +162,11 @@ class ScorerLearningTest {
             List<dev.vigil.stream.Alert> scene = alerts.stream()
                     .filter(a -> a.label().equals(dev.vigil.stream.Alert.SCENE_CHANGE)).toList();
             // one scene change, opened under the first model and ended by the model learnt on the new scene
-            assertThat(scene).extracting(dev.vigil.stream.Alert::type).containsExactly("new", "end");
+            assertThat(scene).extracting(dev.vigil.stream.Alert::type).containsExactly(dev.vigil.stream.Alert.Type.NEW, dev.vigil.stream.Alert.Type.END);
             assertThat(scene.get(0).modelVersion()).isEqualTo(first);
             assertThat(scene.get(1).modelVersion()).isEqualTo(second);
             // no flood: at most the anomaly alert that was open when the scene changed
-            assertThat(alerts.stream().filter(a -> a.type().equals("new")).count()).isLessThanOrEqualTo(2);
+            assertThat(alerts.stream().filter(a -> a.type() == dev.vigil.stream.Alert.Type.NEW).count()).isLessThanOrEqualTo(2);
             // the camera kept scoring with its first model while it learnt the second
             assertThat(maps(kafka, "after.mp4")).isNotEmpty()
                     .allSatisfy(m -> assertThat(m.modelVersion()).isEqualTo(first));

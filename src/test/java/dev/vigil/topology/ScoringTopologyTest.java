@@ -133,12 +133,12 @@ class ScoringTopologyTest {
                 // scene frames 150-174 (clip frames 30-54) hold the anomaly
                 List<Alert> alerts = read(kafka, Topics.ALERTS).stream().map(r -> Alert.fromJson(r.value())).toList();
                 assertThat(alerts).isNotEmpty();
-                assertThat(alerts.get(0).type()).isEqualTo("new");
+                assertThat(alerts.get(0).type()).isEqualTo(Alert.Type.NEW);
                 assertThat(alerts.get(0).startSeq()).isBetween(28L, 45L);
                 assertThat(alerts.get(0).boxes()).isNotEmpty();
-                assertThat(alerts).filteredOn(a -> a.type().equals("end")).hasSize(1)
+                assertThat(alerts).filteredOn(a -> a.type() == Alert.Type.END).hasSize(1)
                         .allSatisfy(a -> assertThat(a.id()).isEqualTo(alerts.get(0).id()));
-                Alert end = alerts.stream().filter(a -> a.type().equals("end")).findFirst().orElseThrow();
+                Alert end = alerts.stream().filter(a -> a.type() == Alert.Type.END).findFirst().orElseThrow();
                 assertThat(end.lastSeq()).isBetween(50L, 62L);
                 assertThat(end.endTime()).isNotNull();
                 Alert.Box box = end.boxes().get(0);
