@@ -32,7 +32,7 @@ import java.util.concurrent.Callable;
 public class AutoLearnCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(AutoLearnCommand.class);
 
-    @Option(names = "--camera", paramLabel = "<id>",
+    @Option(names = "--camera", paramLabel = "<id>", converter = CameraIdConverter.class,
             description = "A camera to learn (repeatable; default: every camera of the camera file)")
     List<String> cameras;
 

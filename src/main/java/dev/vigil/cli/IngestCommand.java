@@ -21,7 +21,8 @@ import java.util.concurrent.Callable;
                 + "thread: --camera and --source, or the cameras of a camera file (config/cameras.yaml); a failing "
                 + "source is retried with back-off and reported on the camera-status topic.")
 public class IngestCommand implements Callable<Integer> {
-    @Option(names = "--camera", paramLabel = "<id>", description = "Camera id (with --source)")
+    @Option(names = "--camera", paramLabel = "<id>",
+            converter = CameraIdConverter.class, description = "Camera id (with --source)")
     String camera;
 
     @Option(names = "--source", paramLabel = "<url|file>", description = "What FFmpeg reads (with --camera)")

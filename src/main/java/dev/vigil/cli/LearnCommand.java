@@ -28,7 +28,8 @@ import java.util.concurrent.Callable;
 public class LearnCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(LearnCommand.class);
 
-    @Option(names = "--camera", required = true, paramLabel = "<id>", description = "Camera id")
+    @Option(names = "--camera", required = true, paramLabel = "<id>",
+            converter = CameraIdConverter.class, description = "Camera id")
     String camera;
 
     // repeatable: a camera can learn from several time ranges at once (--from A --to B --from C --to D)

@@ -18,7 +18,8 @@ public class ModelActivateCommand implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
     boolean help;
 
-    @Option(names = "--camera", required = true, paramLabel = "<id>", description = "Camera id")
+    @Option(names = "--camera", required = true, paramLabel = "<id>",
+            converter = CameraIdConverter.class, description = "Camera id")
     String camera;
 
     @Option(names = "--version", required = true, paramLabel = "V", description = "The version, as `model list` shows it")

@@ -34,7 +34,8 @@ import java.util.concurrent.Callable;
                 + "refitting: the same Gaussians with the new threshold, written and, with --publish, published "
                 + "as a new version.")
 public class ModelCalibrateCommand implements Callable<Integer> {
-    @Option(names = "--camera", required = true, paramLabel = "<id>", description = "Camera id")
+    @Option(names = "--camera", required = true, paramLabel = "<id>",
+            converter = CameraIdConverter.class, description = "Camera id")
     String camera;
 
     @ArgGroup(exclusive = true, multiplicity = "1")

@@ -71,7 +71,8 @@ public class ModelCommand {
     @Command(name = "publish", mixinStandardHelpOptions = true,
             description = "Verify a model file and put it on the models topic, in chunks, for a camera.")
     static class Publish implements Callable<Integer> {
-        @Option(names = "--camera", required = true, paramLabel = "<id>", description = "Camera id")
+        @Option(names = "--camera", required = true, paramLabel = "<id>",
+                converter = CameraIdConverter.class, description = "Camera id")
         String camera;
 
         @Option(names = "--model", required = true, paramLabel = "<model>", description = "Model file")

@@ -23,7 +23,8 @@ import java.util.concurrent.Callable;
         description = "Compare a camera's candidate in shadow with its active model, from their scores of the same "
                 + "frames on vigil.shadow: frames above threshold by each, agreement, and alerts each raised.")
 public class ModelCompareCommand implements Callable<Integer> {
-    @Option(names = "--camera", required = true, paramLabel = "<id>", description = "Camera id")
+    @Option(names = "--camera", required = true, paramLabel = "<id>",
+            converter = CameraIdConverter.class, description = "Camera id")
     String camera;
 
     @Option(names = "--json", description = "One JSON object per pair of versions, in an array, instead of a table")

@@ -23,7 +23,8 @@ import java.util.concurrent.Callable;
         description = "List the versions of a camera's model on the models topic, with their provenance and which "
                 + "one is active.")
 public class ModelListCommand implements Callable<Integer> {
-    @Option(names = "--camera", required = true, paramLabel = "<id>", description = "Camera id")
+    @Option(names = "--camera", required = true, paramLabel = "<id>",
+            converter = CameraIdConverter.class, description = "Camera id")
     String camera;
 
     @Option(names = "--json", description = "One JSON object per version, in an array, instead of a table")

@@ -21,7 +21,8 @@ public class ModelShadowCommand implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
     boolean help;
 
-    @Option(names = "--camera", required = true, paramLabel = "<id>", description = "Camera id")
+    @Option(names = "--camera", required = true, paramLabel = "<id>",
+            converter = CameraIdConverter.class, description = "Camera id")
     String camera;
 
     @ArgGroup(exclusive = true, multiplicity = "1")

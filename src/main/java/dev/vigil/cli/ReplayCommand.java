@@ -15,7 +15,8 @@ import java.util.concurrent.Callable;
 @Command(name = "replay", mixinStandardHelpOptions = true,
         description = "Replay recorded footage into the frames topic, as a camera would send it.")
 public class ReplayCommand implements Callable<Integer> {
-    @Option(names = "--camera", required = true, paramLabel = "<id>", description = "Camera id the frames are for")
+    @Option(names = "--camera", required = true, paramLabel = "<id>",
+            converter = CameraIdConverter.class, description = "Camera id the frames are for")
     String camera;
 
     @Option(names = "--file", required = true, paramLabel = "<video>", description = "Video file to replay")

@@ -101,6 +101,16 @@ public class ServeCommand implements Callable<Integer> {
                     + "(ISO-8601, default: ${DEFAULT-VALUE})")
     Duration maxLiveAge;
 
+    @Option(names = "--max-cameras", paramLabel = "N", defaultValue = "1000",
+            description = "Cameras this instance scores at most; frames of further cameras go to dead letters, so "
+                    + "that a flood of new keys cannot grow its models, state and metrics (default: ${DEFAULT-VALUE})")
+    int maxCameras;
+
+    @Option(names = "--max-frame-attempts", paramLabel = "N", defaultValue = "2",
+            description = "Times a frame may be in flight when this instance dies before it is taken for poison and "
+                    + "sent to dead letters instead of being scored again (default: ${DEFAULT-VALUE})")
+    int maxFrameAttempts;
+
     @Option(names = "--open-after", paramLabel = "K", defaultValue = "3",
             description = "Consecutive frames above threshold that open an alert (default: ${DEFAULT-VALUE})")
     int openAfter;
@@ -150,6 +160,12 @@ public class ServeCommand implements Callable<Integer> {
                 new AlertPolicy(openAfter, closeAfter, cooldown, updateEvery, AlertPolicy.DEFAULT.peakRise()),
                 minRegionArea, ScoringSettings.DEFAULT.maxBoxes());
         settings = learning.apply(settings);
+        try {
+            settings = settings.withLimits(new ScoringSettings.Limits(maxCameras, maxFrameAttempts));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--max-cameras and --max-frame-attempts: "
+                    + e.getMessage());
+        }
         if (httpPort < 0 || httpPort > 65535) {
             throw new ParameterException(spec.commandLine(), "--http-port must be a port number (1-65535), or 0 for "
                     + "no health checks; got " + httpPort);

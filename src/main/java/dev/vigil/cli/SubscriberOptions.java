@@ -9,7 +9,8 @@ import java.io.IOException;
 
 /** What `scores` and `alerts` read: which camera, from where, on which Kafka. */
 public class SubscriberOptions {
-    @Option(names = "--camera", paramLabel = "<id>", description = "Only this camera (default: all)")
+    @Option(names = "--camera", paramLabel = "<id>",
+            converter = CameraIdConverter.class, description = "Only this camera (default: all)")
     String camera;
 
     @Option(names = "--from-beginning", description = "From the oldest record kept, not only new ones")

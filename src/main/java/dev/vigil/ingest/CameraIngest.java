@@ -56,6 +56,10 @@ public final class CameraIngest implements Runnable {
      */
     public record Settings(String camera, String source, double targetFps, FrameCodec codec, Duration initialBackoff,
                            Duration maxBackoff) {
+        public Settings {
+            dev.vigil.untrusted.CameraId.require(camera);
+        }
+
         /** The source as it may be shown: URL credentials hidden. */
         public String redactedSource() {
             return SourceRedaction.redact(source);

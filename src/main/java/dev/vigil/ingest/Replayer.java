@@ -28,6 +28,7 @@ public final class Replayer {
      */
     public static long replay(KafkaConnection kafka, String camera, String source, FrameCodec codec, double speed)
             throws IOException, InterruptedException {
+        dev.vigil.untrusted.CameraId.require(camera);
         Topics.ensure(kafka);
         AtomicReference<Exception> failure = new AtomicReference<>();
         AtomicLong acked = new AtomicLong();

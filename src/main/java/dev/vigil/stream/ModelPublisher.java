@@ -36,9 +36,7 @@ public final class ModelPublisher {
         if (keep < 1) {
             throw new IllegalArgumentException("versions to keep must be at least 1, got " + keep);
         }
-        if (camera.contains("#")) {
-            throw new IllegalArgumentException("camera id '" + camera + "' contains '#', which model record keys use");
-        }
+        dev.vigil.untrusted.CameraId.require(camera);
         int[] sent = {0};
         AtomicReference<Exception> failure = new AtomicReference<>();
         Topics.ensure(kafka);

@@ -285,6 +285,23 @@ class CommandLineTest {
     }
 
     @Test
+    void everyCommandRefusesACameraIdThatCamerasYamlWouldRefuse() {
+        String forged = "gate\n12:00:00 ERROR \u001b[31mforged";
+        for (String[] args : List.of(
+                new String[]{"ingest", "--camera", forged, "--source", "x.mp4"},
+                new String[]{"replay", "--camera", "../../etc", "--file", "x.mp4"},
+                new String[]{"model", "publish", "--camera", "a#1", "--model", "x.vgm"},
+                new String[]{"model", "activate", "--camera", "x".repeat(65), "--version", "1"},
+                new String[]{"learn", "--camera", "gate 1", "--out", "x.vgm"},
+                new String[]{"alerts", "--camera", forged})) {
+            VigilRun run = vigil(args);
+            assertThat(run.exit()).as(String.join(" ", args)).isEqualTo(2);
+            assertThat(run.err()).as(String.join(" ", args)).contains("--camera").contains("is not 1 to 64 letters")
+                    .doesNotContain("\u001b").doesNotContain("\n12:00");
+        }
+    }
+
+    @Test
     void aMissingInputIsNamedAndNothingIsWritten() {
         Path model = dir.resolve("never.vgm");
         VigilRun run = vigil("train", "--backbone", BACKBONE, "--input", dir.resolve("nothing-here.mp4").toString(),
