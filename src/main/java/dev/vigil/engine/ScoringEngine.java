@@ -80,6 +80,14 @@ public final class ScoringEngine implements AutoCloseable {
             return detector.extractor().preprocessing();
         }
 
+        /**
+         * A rectangle of the model's input (map pixels) in the pixels of a {@code frameWidth x frameHeight} frame:
+         * where an anomalous region's box goes on the frame.
+         */
+        public int[] toFrame(int x, int y, int width, int height, int frameWidth, int frameHeight) {
+            return preprocessing().toFrame(x, y, width, height, frameWidth, frameHeight);
+        }
+
         /** Input pixels per patch-grid cell (layer 1's stride): the resolution worth sending a map at. */
         public int mapStep() {
             return Math.max(1, info().inputWidth() / info().gridWidth());
@@ -425,6 +433,9 @@ public final class ScoringEngine implements AutoCloseable {
                 Request r = requests.get(i);
                 try {
                     prepared[i] = extractor.prepare(r.frame() != null ? r.frame() : decode(r));
+                } catch (dev.vigil.media.MediaException ex) {
+                    // the frame's own fault, said in the engine's terms: callers need not know the media package
+                    r.result().completeExceptionally(new UndecodableFrameException(ex.getMessage(), ex));
                 } catch (IOException | RuntimeException ex) {
                     r.result().completeExceptionally(ex);
                 }

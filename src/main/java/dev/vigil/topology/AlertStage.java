@@ -3,9 +3,7 @@ package dev.vigil.topology;
 import dev.vigil.alerting.AlertTracker;
 import dev.vigil.engine.Detection;
 import dev.vigil.engine.ScoringEngine.CameraModel;
-import dev.vigil.media.FrameCodec;
-import dev.vigil.media.HeatOverlay;
-import dev.vigil.media.RgbImage;
+import dev.vigil.engine.Snapshots;
 import dev.vigil.padim.AnomalyRegions;
 import dev.vigil.stream.Alert;
 import dev.vigil.stream.FrameRecords.Frame;
@@ -115,7 +113,7 @@ final class AlertStage {
         List<Alert.Box> out = new ArrayList<>();
         for (AnomalyRegions.Region r : AnomalyRegions.find(d.map(), d.width(), d.height(), threshold,
                 shared.settings().minRegionArea(), shared.settings().maxBoxes())) {
-            int[] b = model.preprocessing().toFrame(r.x(), r.y(), r.width(), r.height(), f.width(), f.height());
+            int[] b = model.toFrame(r.x(), r.y(), r.width(), r.height(), f.width(), f.height());
             out.add(new Alert.Box(b[0], b[1], b[2], b[3], r.area(), r.peak()));
         }
         return out;
@@ -129,13 +127,8 @@ final class AlertStage {
      */
     private static byte[] snapshot(Frame f, Detection d, CameraModel model, double threshold, Alert a) {
         try {
-            RgbImage frame = FrameCodec.decode(f.image());
-            int[] region = model.preprocessing().toFrame(0, 0, d.width(), d.height(), frame.width(), frame.height());
-            // as the demo's overlays: threshold mid-scale, twice the threshold red
-            float vmax = (float) (Double.isNaN(threshold) ? d.score() : 2 * threshold);
-            RgbImage drawn = HeatOverlay.draw(frame, d.map(), d.width(), d.height(), region, vmax,
+            return Snapshots.draw(f.image(), d, model, threshold,
                     a.boxes().stream().map(b -> new int[]{b.x(), b.y(), b.width(), b.height()}).toList());
-            return FrameCodec.DEFAULT.encode(drawn);
         } catch (IOException | RuntimeException e) {
             LOG.warn("camera {}: no snapshot for alert {}: {}", f.camera(), a.id(), e.toString());
             return null;

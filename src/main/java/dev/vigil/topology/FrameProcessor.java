@@ -3,7 +3,7 @@ package dev.vigil.topology;
 import dev.vigil.engine.Detection;
 import dev.vigil.engine.EngineFailedException;
 import dev.vigil.engine.ScoringEngine.CameraModel;
-import dev.vigil.media.MediaException;
+import dev.vigil.engine.UndecodableFrameException;
 import dev.vigil.stream.Alert;
 import dev.vigil.stream.AnomalyMapRecord;
 import dev.vigil.stream.DeadLetters;
@@ -333,7 +333,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
     private void emit(Pending p, Throwable failure) {
         Frame f = p.frame();
         if (failure != null) {
-            refuse(f, failure instanceof MediaException
+            refuse(f, failure instanceof UndecodableFrameException
                     ? "undecodable frame " + f.seq() + " of camera " + f.camera() + ": " + failure.getMessage()
                     : "scoring frame " + f.seq() + " of camera " + f.camera() + " failed: " + failure, p.offset());
             return;
