@@ -76,6 +76,7 @@ public class AutoLearnCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--frames must be at least 2 (a Gaussian needs two frames), got " + frames);
         }
         Duration every = FrameSpan.duration(poll, "--poll");
+        CommandFiles.requireWritableFolder(modelsDir, "learnt models");
         Set<String> todo = new LinkedHashSet<>(cameras());
         KafkaConnection connection = kafka.connection();
         Topics.ensure(connection);

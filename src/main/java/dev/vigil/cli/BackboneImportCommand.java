@@ -61,6 +61,7 @@ class BackboneImportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int[] wh = Preprocessing.parseSize(size);
+        CommandFiles.requireWritableFolder(out, "the backbone");
         BackboneImporter.Result r = BackboneImporter.run(new BackboneImporter.Options(onnx, layers,
                 name != null ? name : BackboneImporter.defaultName(onnx), scale, mean, std, channels.toUpperCase(),
                 wh[0], wh[1], out));

@@ -4,7 +4,6 @@ import dev.vigil.web.Access;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -35,7 +34,8 @@ public class DashboardOptions {
         }
         String token;
         if (tokenFile != null) {
-            token = Files.readString(tokenFile);
+            // named on purpose: a file that is missing, empty or unreadable is an error, not "no dashboard"
+            token = CommandFiles.readRequired(tokenFile, "the dashboard token");
         } else {
             token = System.getenv(TOKEN_ENV);
         }

@@ -67,6 +67,7 @@ public class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         // checked before the backbone loads: a typo should not cost a model load
         FrameCodec codec = frameCodec.codecOrNull();
+        CommandFiles.requireWritableFolder(report, "the report");
         Layout datasetLayout = Layout.parse(layout);
         if (variants != null) {
             return compareVariants(codec, datasetLayout);

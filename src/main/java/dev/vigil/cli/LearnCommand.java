@@ -62,6 +62,7 @@ public class LearnCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ThresholdRule rule = thresholdRule.resolve(camera);
+        output.requireWritable();
         Instant now = Instant.now();
         KafkaConnection connection = kafka.connection();
         Topics.ensure(connection);

@@ -63,6 +63,7 @@ public class ModelCalibrateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ThresholdRule rule = thresholdRule.resolve(camera);
+        output.requireWritable();
         CameraFrames.Window window = span.window(Instant.now(), 1);
         KafkaConnection connection = kafka.connection();
         ModelVersions versions = ModelVersions.read(connection, camera);

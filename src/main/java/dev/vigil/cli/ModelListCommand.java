@@ -20,8 +20,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "list", mixinStandardHelpOptions = true,
-        description = "List the versions of a camera's model on the models topic, with their provenance and which "
-                + "one is active.")
+        description = "List the versions of a camera's model on the models topic, with their provenance, which one "
+                + "the scorer uses and which it refused.")
 public class ModelListCommand implements Callable<Integer> {
     @Option(names = "--camera", required = true, paramLabel = "<id>",
             converter = CameraIdConverter.class, description = "Camera id")
@@ -41,10 +41,14 @@ public class ModelListCommand implements Callable<Integer> {
         ModelVersions versions = ModelVersions.read(kafka.connection(), camera);
         List<Map<String, Object>> rows = new ArrayList<>();
         for (ModelVersions.Version v : versions.all()) {
-            rows.add(row(v, versions.active(), versions.shadow()));
+            rows.add(row(v, versions));
         }
         PrintWriter out = spec.commandLine().getOut();
         versions.problems().forEach(p -> spec.commandLine().getErr().println("warning: " + p));
+        if (!versions.reported() && !rows.isEmpty()) {
+            spec.commandLine().getErr().println("note: no scorer has reported on camera " + camera + " yet: no "
+                    + "version is known to be active; 'pending' marks the one the models topic asks for");
+        }
         if (json) {
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(rows));
             return 0;
@@ -53,17 +57,33 @@ public class ModelListCommand implements Callable<Integer> {
             out.println("no model versions for camera " + camera + " on the models topic");
             return 0;
         }
-        String format = "%-14s %-6s %-20s %-9s %7s %-18s %4s %10s  %-16s %s%n";
-        out.printf(format, "VERSION", "ACTIVE", "CREATED", "KIND", "FRAMES", "BACKBONE", "D", "THRESHOLD", "RULE",
+        String format = "%-14s %-7s %-20s %-9s %7s %-18s %4s %10s  %-16s %s%n";
+        out.printf(format, "VERSION", "STATE", "CREATED", "KIND", "FRAMES", "BACKBONE", "D", "THRESHOLD", "RULE",
                 "PROVENANCE");
         for (Map<String, Object> r : rows) {
-            out.printf(format, r.get("version"), Boolean.TRUE.equals(r.get("active")) ? "*"
-                            : Boolean.TRUE.equals(r.get("shadow")) ? "shadow" : "",
+            out.printf(format, r.get("version"), marker((String) r.get("state")),
                     text(r.get("created")), text(r.get("kind")), text(r.get("frames")), text(r.get("backbone")),
                     text(r.get("features")), r.get("threshold") instanceof Double t ? String.format("%.4f", t) : "-",
-                    text(r.get("threshold_rule")), r.containsKey("problem") ? r.get("problem") : text(r.get("provenance")));
+                    text(r.get("threshold_rule")), lastColumn(r));
         }
         return 0;
+    }
+
+    /** The table's STATE column: what the versions are to scoring; a stored or incomplete one shows nothing. */
+    private static String marker(String state) {
+        if (state.equals(ModelVersions.State.ACTIVE.word())) {
+            return "*";
+        }
+        return state.equals(ModelVersions.State.STORED.word()) || state.equals(ModelVersions.State.INCOMPLETE.word())
+                ? "" : state;
+    }
+
+    /** Why a refused version was refused, what is wrong with a version, else its provenance. */
+    private static Object lastColumn(Map<String, Object> r) {
+        if (r.containsKey("refused_reason")) {
+            return "refused: " + r.get("refused_reason");
+        }
+        return r.containsKey("problem") ? r.get("problem") : text(r.get("provenance"));
     }
 
     private static String text(Object o) {
@@ -73,12 +93,18 @@ public class ModelListCommand implements Callable<Integer> {
         return o == null ? "-" : o.toString();
     }
 
-    private Map<String, Object> row(ModelVersions.Version v, long active, long shadow) {
+    private Map<String, Object> row(ModelVersions.Version v, ModelVersions versions) {
         Map<String, Object> r = new LinkedHashMap<>();
+        ModelVersions.State state = versions.state(v);
         r.put("camera", camera);
         r.put("version", v.version());
-        r.put("active", v.version() == active);
-        r.put("shadow", v.version() == shadow);
+        r.put("state", state.word());
+        r.put("active", state == ModelVersions.State.ACTIVE);
+        r.put("shadow", v.version() == versions.shadow());
+        versions.refusal(v.version()).ifPresent(refusal -> {
+            r.put("refused_reason", refusal.reason());
+            r.put("refused_at", java.time.Instant.ofEpochMilli(refusal.at()).toString());
+        });
         r.put("complete", v.complete());
         r.put("chunks", v.count());
         r.put("bytes", v.totalBytes());

@@ -58,6 +58,7 @@ public class ModelMergeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        CommandFiles.requireWritableFile(out, "the merged model");
         List<PartialFit> read = new ArrayList<>();
         List<String> names = new ArrayList<>();
         List<String> sources = new ArrayList<>();

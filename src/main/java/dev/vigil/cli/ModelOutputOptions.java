@@ -30,6 +30,18 @@ public class ModelOutputOptions {
             description = "With --publish: versions of the camera's model kept on the topic (default: ${DEFAULT-VALUE})")
     int keep;
 
+    /** Where models go without --out. */
+    static final Path DEFAULT_FOLDER = Path.of("models");
+
+    /** Checks, before any fit, that the model can be written where it goes (--out, else the default folder). */
+    void requireWritable() {
+        if (out != null) {
+            CommandFiles.requireWritableFile(out, "the model");
+        } else {
+            CommandFiles.requireWritableFolder(DEFAULT_FOLDER, "the model");
+        }
+    }
+
     /** --out, else models/<camera>-<created ms>.vgm; its folder is created. */
     Path file(String camera, Instant created) throws IOException {
         return file(out, camera, created);
@@ -37,7 +49,7 @@ public class ModelOutputOptions {
 
     /** {@code out}, else models/<camera>-<created ms>.vgm; its folder is created. */
     static Path file(Path out, String camera, Instant created) throws IOException {
-        return create(out != null ? out : inFolder(Path.of("models"), camera, created));
+        return create(out != null ? out : inFolder(DEFAULT_FOLDER, camera, created));
     }
 
     /** {@code <folder>/<camera>-<created ms>.vgm}, the camera id made safe for a file name; the folder is created. */

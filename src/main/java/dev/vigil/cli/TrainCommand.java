@@ -66,6 +66,7 @@ public class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        CommandFiles.requireWritableFile(out, partial ? "the partial fit" : "the model");
         dev.vigil.media.FrameCodec codec = frameCodec.codecOrNull();
         List<Path> files = MediaInputs.expand(inputs);
         ThresholdRule rule = ThresholdRule.parse(thresholdRule);

@@ -10,15 +10,18 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
 /**
  * The versions of one camera's model that the models topic holds, read to its end: each version's chunks, its first
- * chunk (which holds the model file's header), and which version is active. A version is active as the scorer
- * decides (docs/topics.md): a version becomes active when its last chunk arrives if it is newer than the active one,
- * and an activation record makes the version it names active if that version is complete; records count in offset
- * order.
+ * chunk (which holds the model file's header), and which version is active. The active version is the one the
+ * scorer reported it accepted ({@link ModelVersionStatus}), and a version it refused is refused with its reason.
+ * The models topic's records alone say which version the scorer is asked to make active (docs/topics.md): a version
+ * becomes active when its last chunk arrives if it is newer than the active one, and an activation record makes the
+ * version it names active if that version is complete; records count in offset order. That version, until the scorer
+ * reports it accepted, is pending.
  */
 public final class ModelVersions {
     /**
@@ -32,11 +35,27 @@ public final class ModelVersions {
         }
     }
 
+    /**
+     * A version's part in scoring: the one the scorer reported it uses, or refused; the one the models topic asks for
+     * that no scorer has reported accepting (pending); the candidate in shadow; else stored (complete) or incomplete.
+     */
+    public enum State {
+        ACTIVE, PENDING, REFUSED, SHADOW, STORED, INCOMPLETE;
+
+        /** As {@code model list --json} and the dashboard's API write it. */
+        public String word() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
     private final String camera;
     private final Map<Long, Version> versions = new TreeMap<>();
     private final List<String> problems = new ArrayList<>();
-    private long active = -1;
+    /** the version the models topic's records ask for */
+    private long expected = -1;
     private long shadow = -1;
+    /** what the scorer reported, or null when none has */
+    private ModelVersionStatus scorer;
 
     private ModelVersions(String camera) {
         this.camera = camera;
@@ -49,6 +68,7 @@ public final class ModelVersions {
         try (TopicReader reader = TopicReader.partitionOf(kafka, Topics.MODELS, camera)) {
             reader.read(new TopicReader.Until.CaughtUp(), v::accept, r -> false);
         }
+        v.scorer = ModelVersionStatus.read(kafka, camera).orElse(null);
         return v;
     }
 
@@ -76,8 +96,8 @@ public final class ModelVersions {
                 }
                 Version v = versions.get(a.version());
                 if (v != null && v.complete()) {
-                    active = a.version();
-                    if (shadow == active) {
+                    expected = a.version();
+                    if (shadow == expected) {
                         // the candidate was promoted: it is no longer a shadow
                         shadow = -1;
                     }
@@ -99,8 +119,8 @@ public final class ModelVersions {
             v.keys().add(r.key());
             v.received().set(c.index());
             // a candidate (named by a shadow record before its chunks) does not become active by being newest
-            if (!wasComplete && v.complete() && c.version() > active && c.version() != shadow) {
-                active = c.version();
+            if (!wasComplete && v.complete() && c.version() > expected && c.version() != shadow) {
+                expected = c.version();
             }
         } catch (IllegalArgumentException e) {
             problems.add(e.getMessage());
@@ -172,10 +192,55 @@ public final class ModelVersions {
         return versions.values().stream().filter(Version::complete).toList();
     }
 
-    /** The active version, or -1 when none is. */
+    /**
+     * The version scoring the camera as the scorer reported it, or -1 when it has none; when no scorer has reported,
+     * the version the models topic asks for ({@link #pending()}), as the best guess.
+     */
     public long active() {
-        Version v = versions.get(active);
-        return v != null && v.complete() ? active : -1;
+        return scorer != null ? scorer.active() : expected();
+    }
+
+    /** Whether a scorer has reported which version it accepted: else {@link #active()} is a guess. */
+    public boolean reported() {
+        return scorer != null;
+    }
+
+    /**
+     * The version the models topic's records make active that the scorer has not reported accepting (still
+     * loading, or no scorer has reported yet), or -1 when none: not one it refused.
+     */
+    public long pending() {
+        long e = expected();
+        if (e < 0 || scorer != null && (scorer.active() == e || scorer.refusal(e).isPresent())) {
+            return -1;
+        }
+        return e;
+    }
+
+    /** Why the scorer refused {@code version}, if it did (and has not accepted it since). */
+    public Optional<ModelVersionStatus.Refusal> refusal(long version) {
+        return scorer == null ? Optional.empty() : scorer.refusal(version);
+    }
+
+    public State state(Version v) {
+        if (refusal(v.version()).isPresent()) {
+            return State.REFUSED;
+        }
+        if (scorer != null && v.version() == scorer.active()) {
+            return State.ACTIVE;
+        }
+        if (v.version() == pending()) {
+            return State.PENDING;
+        }
+        if (v.version() == shadow) {
+            return State.SHADOW;
+        }
+        return v.complete() ? State.STORED : State.INCOMPLETE;
+    }
+
+    private long expected() {
+        Version v = versions.get(expected);
+        return v != null && v.complete() ? expected : -1;
     }
 
     /** Records of the partition that could not be read as chunks or control records. */

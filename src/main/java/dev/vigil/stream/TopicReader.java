@@ -59,6 +59,14 @@ public final class TopicReader implements AutoCloseable {
         return new TopicReader(kafka, topic, camera, true, false);
     }
 
+    /**
+     * The records of one key, from the beginning: keys are partitioned as camera ids are (Kafka's default
+     * partitioner), so the key's partition is read, and the others' records skipped.
+     */
+    public static TopicReader ofKey(KafkaConnection kafka, Topic topic, String key) {
+        return new TopicReader(kafka, topic, key, true, true);
+    }
+
     private TopicReader(KafkaConnection kafka, Topic topic, String camera, boolean fromBeginning, boolean byKey) {
         this.byKey = byKey;
         Map<String, Object> config = kafka.config();

@@ -4,6 +4,7 @@ import dev.vigil.engine.ScoringEngine.CameraModel;
 import dev.vigil.stream.DeadLetters;
 import dev.vigil.stream.ModelChunk;
 import dev.vigil.stream.ModelRecords;
+import dev.vigil.stream.ModelVersionStatus;
 import dev.vigil.stream.Topics;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -27,7 +28,9 @@ import java.util.Set;
  * has {@link ModelLoader} verify and decode it off the stream thread, and swaps it in for the camera between two
  * frames. An activation record does the same with a version already in the store (a rollback). A chunk that
  * contradicts its version, a version that fails its checksum or the engine's checks, or an activation of a version
- * the store does not hold, goes to dead letters with the reason; the camera keeps its previous model.
+ * the store does not hold, goes to dead letters with the reason; the camera keeps its previous model. Each version
+ * made active or refused is reported on the status topic ({@link ModelVersionStatus}): what operators see of a
+ * camera's model is what this processor decided, not what the models topic asked for.
  */
 final class ModelProcessor implements Processor<String, byte[], String, byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(ModelProcessor.class);
@@ -42,6 +45,8 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
     /** which records decided what, per camera: a load applies only if no later record has been applied */
     private final java.util.Map<String, Long> applied = new java.util.HashMap<>();
     private long sequence;
+    /** cameras with an active version but no report yet (a store from before reports): reported at the first tick */
+    private final List<String> unreported = new ArrayList<>();
 
     /**
      * @param explicit asked for by an activation record: applies even to a version older than the active one
@@ -61,7 +66,12 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
         this.deadLetters = new DeadLetterSink(context, shared.stats(), Topics.MODELS.name());
         this.models = new ModelStore(context.getStateStore(ModelStore.CHUNKS), context.getStateStore(ModelStore.ACTIVE),
                 FrameProcessor.workDir(context));
-        context.schedule(Duration.ofMillis(100), PunctuationType.WALL_CLOCK_TIME, t -> activateLoaded());
+        context.schedule(Duration.ofMillis(100), PunctuationType.WALL_CLOCK_TIME, t -> {
+            reportUnreported();
+            activateLoaded();
+        });
+        // init may not forward: the first punctuation reports these
+        models.activeCameras().stream().filter(c -> models.reported(c) == null).forEach(unreported::add);
         // restarted, or the partition moved here: candidates in shadow are loaded again
         models.shadowedCameras().forEach(camera ->
                 loadShadow(camera, models.shadowVersion(camera), System.currentTimeMillis()));
@@ -139,6 +149,7 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
             LOG.error(reason);
             shared.stats().modelsRefused.increment();
             refuse(record.key(), record.value(), record.timestamp(), record.headers(), DeadLetters.Kind.MODEL, reason);
+            report(status(a.camera()).refused(a.version(), reason, System.currentTimeMillis()));
             return;
         }
         LOG.info("camera {}: activating stored model version {} (was {})", a.camera(), a.version(),
@@ -200,6 +211,8 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
                 shared.stats().modelsRefused.increment();
                 refuse(last.key(), last.value(), last.timestamp(), last.headers(), DeadLetters.Kind.MODEL,
                         e.getMessage());
+                report(status(camera).refused(version, "activation refused: " + e.getMessage(),
+                        System.currentTimeMillis()));
             } else {
                 refuseModel(camera, version, last.timestamp(), e.getMessage());
             }
@@ -231,6 +244,8 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
                     LOG.error("camera {}: version {} cannot be scored in shadow: {}", l.camera(), l.version(),
                             ModelLoader.reason(e));
                     models.shadow(l.camera(), -1);
+                    report(status(l.camera()).refused(l.version(), "not scored in shadow: " + ModelLoader.reason(e),
+                            System.currentTimeMillis()));
                     continue;
                 }
                 refuseModel(l.camera(), l.version(), l.timestamp(), ModelLoader.reason(e));
@@ -256,6 +271,7 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
             applied.put(l.camera(), l.sequence());
             shared.models().activate(model);
             models.activate(l.camera(), l.version());
+            report(status(l.camera()).accepted(l.version(), System.currentTimeMillis()));
             cameras.add(l.camera());
             shared.stats().modelsLoaded.increment();
             LOG.info("camera {}: model version {} active ({}, d={}, threshold {})", l.camera(), l.version(),
@@ -268,6 +284,31 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
         shared.stats().modelsRefused.increment();
         LOG.error("camera {}: model version {} refused, the previous model stays in use: {}", camera, version, reason);
         refuse(camera, reason.getBytes(StandardCharsets.UTF_8), timestamp, null, DeadLetters.Kind.MODEL, reason);
+        report(status(camera).refused(version, reason, System.currentTimeMillis()));
+    }
+
+    /** What was last reported of the camera's versions, or, before any report, its active version alone. */
+    private ModelVersionStatus status(String camera) {
+        ModelVersionStatus s = models.reported(camera);
+        return s != null ? s
+                : ModelVersionStatus.initial(camera, models.activeVersion(camera), System.currentTimeMillis());
+    }
+
+    /**
+     * Writes the camera's version status to the status topic, in the transaction of what decided it, and keeps it
+     * in the store: the next report adds to its refusals.
+     */
+    private void report(ModelVersionStatus s) {
+        models.reported(s);
+        ctx.forward(new Record<>(ModelVersionStatus.key(s.camera()), s.toJson(), s.at()), ScoringTopology.STATUS_SINK);
+    }
+
+    private void reportUnreported() {
+        if (unreported.isEmpty()) {
+            return;
+        }
+        unreported.forEach(camera -> report(status(camera)));
+        unreported.clear();
     }
 
     private void refuse(String key, byte[] value, long timestamp, Headers headers, DeadLetters.Kind kind,

@@ -1,6 +1,7 @@
 package dev.vigil.topology;
 
 import dev.vigil.stream.ModelChunk;
+import dev.vigil.stream.ModelVersionStatus;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -21,7 +22,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * instance has them without re-reading the models topic): every chunk of the camera's newest {@link #KEEP} versions
  * and of its active one (so that an activation record can roll back to one of them), keyed
  * {@code <camera>#<version, 19 digits>#<index, 10 digits>} so that one camera's chunks sort by version and index,
- * and each camera's active version. A new version becomes active only when all its chunks are in, its sha256
+ * and each camera's active version (with its candidate in shadow, and what was last reported of its versions on
+ * the status topic). A new version becomes active only when all its chunks are in, its sha256
  * matches and the engine accepted it; until then the previous version stays whole in the store.
  */
 final class ModelStore {
@@ -159,6 +161,36 @@ final class ModelStore {
         } else {
             active.put(camera + SHADOW_SUFFIX, Long.toString(version).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
+    }
+
+    /**
+     * Where a camera's last {@link ModelVersionStatus} is kept: the refusals it lists outlive a restart, and a
+     * camera without one has never been reported on.
+     */
+    private static final String REPORTED_SUFFIX = "#reported";
+
+    /** What the scorer last wrote of the camera's versions on the status topic, or null when nothing yet. */
+    ModelVersionStatus reported(String camera) {
+        byte[] v = active.get(camera + REPORTED_SUFFIX);
+        return v == null ? null : ModelVersionStatus.fromJson(v);
+    }
+
+    void reported(ModelVersionStatus status) {
+        active.put(status.camera() + REPORTED_SUFFIX, status.toJson());
+    }
+
+    /** The cameras of this store with an active version. */
+    List<String> activeCameras() {
+        List<String> out = new ArrayList<>();
+        try (KeyValueIterator<String, byte[]> it = active.all()) {
+            // camera ids have no '#': the other keys are a camera's shadow and report
+            it.forEachRemaining(kv -> {
+                if (!kv.key.contains("#")) {
+                    out.add(kv.key);
+                }
+            });
+        }
+        return out;
     }
 
     /** The cameras of this store that have a candidate in shadow. */

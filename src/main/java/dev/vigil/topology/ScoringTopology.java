@@ -30,6 +30,7 @@ import java.util.Map;
  *                    │  └────────► vigil.shadow (a candidate model's scores beside the active one's)
  *                    │ stores: frame buffer, alert state, learning phases, model chunks, active versions
  * vigil.models ──► model-loader ─► vigil.dead-letters (and score's refusals)
+ *                         └──────► vigil.camera-status (the version accepted, those refused)
  * </pre>
  */
 public final class ScoringTopology {
@@ -93,7 +94,9 @@ public final class ScoringTopology {
         t.addSink(MAPS_SINK, Topics.ANOMALY_MAPS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
         t.addSink(ALERTS_SINK, Topics.ALERTS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
         t.addSink(SHADOW_SINK, Topics.SHADOW.name(), new StringSerializer(), new ByteArraySerializer(), "score");
-        t.addSink(STATUS_SINK, Topics.CAMERA_STATUS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
+        // the model loader reports which version it accepted or refused beside the learning phases' states
+        t.addSink(STATUS_SINK, Topics.CAMERA_STATUS.name(), new StringSerializer(), new ByteArraySerializer(), "score",
+                "model-loader");
         t.addSink(SNAPSHOTS_SINK, Topics.SNAPSHOTS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
         t.addSink(DEAD_LETTER_SINK, Topics.DEAD_LETTERS.name(), new StringSerializer(), new ByteArraySerializer(),
                 "score", "model-loader");

@@ -24,7 +24,8 @@ import java.util.function.Consumer;
  * GET  /api/cameras/{camera}/frame?seq=N     a recent frame (N if still kept, else the newest)
  * GET  /api/cameras/{camera}/map             the latest anomaly map, grey PNG (level v = v / 255 * scale)
  * GET  /api/cameras/{camera}/normal          the frame its model scored lowest: what it learnt as normal
- * GET  /api/cameras/{camera}/models          versions on the models topic, the active one marked
+ * GET  /api/cameras/{camera}/models          versions on the models topic: the one the scorer uses, those it
+ *                                            refused (with why), the one asked for it has not taken yet
  * POST /api/cameras/{camera}/models/{v}/activate   roll back or forward to a stored version
  * GET  /api/alerts?camera=C                  recent alerts, newest first
  * POST /api/alerts/{id}/ack                  acknowledge
@@ -119,7 +120,11 @@ public final class DashboardApi {
             m.put("version", v.version());
             m.put("bytes", v.totalBytes());
             m.put("complete", v.complete());
-            m.put("active", v.version() == versions.active());
+            // as `vigil model list` says it: the scorer's report decides what is active, pending or refused
+            ModelVersions.State state = versions.state(v);
+            m.put("state", state.word());
+            m.put("active", state == ModelVersions.State.ACTIVE);
+            versions.refusal(v.version()).ifPresent(r -> m.put("refused_reason", r.reason()));
             out.add(m);
         }
         return out;

@@ -7,6 +7,7 @@ import dev.vigil.ingest.SourceRedaction;
 import dev.vigil.stream.Alert;
 import dev.vigil.stream.AnomalyMapRecord;
 import dev.vigil.stream.KafkaConnection;
+import dev.vigil.stream.ModelVersionStatus;
 import dev.vigil.stream.Topic;
 import dev.vigil.stream.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -50,6 +51,8 @@ public final class DashboardFeed implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** camera-status keys ending so carry a camera's model status (learning progress, scoring), not ingest's */
     public static final String MODEL_STATUS_SUFFIX = "#model";
+    /** camera-status keys ending so carry the version the scorer accepted and those it refused */
+    static final String MODEL_VERSIONS_SUFFIX = "#" + ModelVersionStatus.KIND;
     static final int SCORES_KEPT = 300;
     static final int FRAMES_KEPT = 48;
     static final int ALERTS_KEPT = 500;
@@ -76,6 +79,7 @@ public final class DashboardFeed implements AutoCloseable {
         AnomalyMapRecord latestMap;
         JsonNode ingestStatus;
         JsonNode modelStatus;
+        JsonNode modelVersions;
         long lastFrameAt;
         /** the lowest-scoring frame seen since the current model version took over */
         FrameImage typical;
@@ -247,7 +251,10 @@ public final class DashboardFeed implements AutoCloseable {
             }
             String camera;
             synchronized (this) {
-                if (r.key().endsWith(MODEL_STATUS_SUFFIX)) {
+                if (r.key().endsWith(MODEL_VERSIONS_SUFFIX)) {
+                    camera = r.key().substring(0, r.key().length() - MODEL_VERSIONS_SUFFIX.length());
+                    view(camera).modelVersions = status;
+                } else if (r.key().endsWith(MODEL_STATUS_SUFFIX)) {
                     camera = r.key().substring(0, r.key().length() - MODEL_STATUS_SUFFIX.length());
                     view(camera).modelStatus = status;
                 } else {
@@ -337,6 +344,10 @@ public final class DashboardFeed implements AutoCloseable {
         }
         if (v.modelStatus != null) {
             out.put("model", v.modelStatus);
+        }
+        if (v.modelVersions != null) {
+            // the scorer's word on which version it uses: the maps' model_version shows the same once frames come
+            out.put("model_versions", v.modelVersions);
         }
         List<ScorePoint> scores = new ArrayList<>(v.scores);
         out.put("scores", scores.subList(Math.max(0, scores.size() - points), scores.size()));

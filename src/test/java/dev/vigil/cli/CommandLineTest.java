@@ -312,6 +312,58 @@ class CommandLineTest {
     }
 
     @Test
+    void anOutputThatCannotBeWrittenIsRefusedBeforeAnyWork() throws Exception {
+        // no folder can be made under a regular file, whoever runs the test: root ignores permission bits
+        Path file = Files.writeString(dir.resolve("plain-file.txt"), "not a folder");
+        Path model = file.resolve("m.vgm");
+        // inputs that do not exist: had the command started work, they would have been what failed
+        String nothing = dir.resolve("nothing-here.mp4").toString();
+        VigilRun train = vigil("train", "--backbone", BACKBONE, "--input", nothing, "--out", model.toString());
+        assertThat(train.exit()).as(train.toString()).isEqualTo(1);
+        assertThat(train.err()).contains("cannot write the model to " + model + ": " + file
+                + " is a file, not a folder").doesNotContain("nothing-here");
+        assertThat(train.out()).isEmpty();
+
+        VigilRun folder = vigil("train", "--backbone", BACKBONE, "--input", nothing, "--out", dir.toString());
+        assertThat(folder.err()).contains("cannot write the model to " + dir + ": it is a folder");
+        VigilRun partial = vigil("train", "--partial", "--backbone", BACKBONE, "--input", nothing, "--out",
+                model.toString());
+        assertThat(partial.err()).contains("cannot write the partial fit to " + model + ": " + file + " is a file");
+        VigilRun merge = vigil("model", "merge", "--out", model.toString(), nothing);
+        assertThat(merge.err()).contains("cannot write the merged model to " + model + ": " + file + " is a file");
+        Path report = file.resolve("report");
+        VigilRun eval = vigil("eval", "--backbone", BACKBONE, "--dataset", nothing, "--layout", "clips",
+                "--report", report.toString());
+        assertThat(eval.err()).contains("cannot write the report to " + report + ": " + file + " is a file");
+        // learn and calibrate fail before they look for a broker
+        VigilRun learn = vigil("learn", "--camera", "gate", "--last", "PT1H", "--out", model.toString(),
+                "--bootstrap", "localhost:1");
+        assertThat(learn.err()).contains("cannot write the model to " + model + ": " + file + " is a file");
+        VigilRun calibrate = vigil("model", "calibrate", "--camera", "gate", "--last", "PT1H", "--out",
+                model.toString(), "--bootstrap", "localhost:1");
+        assertThat(calibrate.err()).contains("cannot write the model to " + model + ": " + file + " is a file");
+        assertThat(List.of(folder, partial, merge, eval, learn, calibrate)).allSatisfy(r -> {
+            assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+            assertThat(r.err()).doesNotContain("nothing-here");
+        });
+    }
+
+    @Test
+    void aDashboardTokenFileThatCannotBeReadIsNamedWithTheReason() throws Exception {
+        Path missing = dir.resolve("no-token");
+        Path empty = Files.writeString(dir.resolve("empty-token"), "\n");
+        Path folder = Files.createDirectories(dir.resolve("token-folder"));
+        for (var c : Map.of(missing, "it does not exist", empty, "it is empty", folder, "it is a folder").entrySet()) {
+            // serve reads the token before it loads a backbone or looks for a broker
+            VigilRun serve = vigil("serve", "--dashboard-token-file", c.getKey().toString(), "--bootstrap",
+                    "localhost:1", "--http-port", "0");
+            assertThat(serve.exit()).as(serve.toString()).isEqualTo(1);
+            assertThat(serve.err()).contains("cannot read the dashboard token from " + c.getKey() + ": "
+                    + c.getValue());
+        }
+    }
+
+    @Test
     void aDamagedModelIsRefusedWithItsPathAndTheFailedCheck() throws Exception {
         Path model = dir.resolve("damaged.vgm");
         VigilRun train = vigil("train", "--backbone", BACKBONE, "--input", dir.resolve("clips/train/a.mp4").toString(),

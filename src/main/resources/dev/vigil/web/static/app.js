@@ -200,7 +200,10 @@ async function showCamera(camera) {
   $('camera-models').replaceChildren(...models.map((m) => el('tr', {},
     el('td', {}, 'v' + m.version), el('td', {}, (m.bytes / 1e6).toFixed(1) + ' MB'),
     el('td', {}, m.active ? el('span', { class: 'badge scoring' }, 'active')
-      : m.complete ? el('button', { onclick: () => activate(camera, m.version) }, 'activate') : 'incomplete'))));
+      : m.state === 'refused' ? el('span', { class: 'badge offline', title: m.refused_reason }, 'refused')
+      : m.state === 'pending' ? el('span', { class: 'badge waiting' }, 'pending')
+      : m.complete ? el('button', { onclick: () => activate(camera, m.version) }, 'activate') : 'incomplete'),
+    el('td', {}, m.refused_reason || ''))));
 }
 
 async function activate(camera, version) {
