@@ -46,28 +46,28 @@ public final class DashboardApi {
     void routes(RoutesConfig routes) {
         routes.get("/api/cameras", ctx -> ctx.json(feed.cameras()));
         routes.get("/api/cameras/{camera}", ctx -> {
-            Map<String, Object> camera = feed.camera(ctx.pathParam("camera"));
+            Map<String, Object> camera = feed.camera(camera(ctx));
             if (camera == null) {
-                throw new NotFoundResponse("no camera " + ctx.pathParam("camera") + " seen on the topics");
+                throw new NotFoundResponse("no camera " + camera(ctx) + " seen on the topics");
             }
             ctx.json(camera);
         });
         routes.get("/api/cameras/{camera}/frame", ctx -> {
             long seq = parseLong(ctx.queryParam("seq"), -1, "seq");
-            image(ctx, feed.frame(ctx.pathParam("camera"), seq), "no frame of camera " + ctx.pathParam("camera"));
+            image(ctx, feed.frame(camera(ctx), seq), "no frame of camera " + camera(ctx));
         });
-        routes.get("/api/cameras/{camera}/normal", ctx -> image(ctx, feed.typicalFrame(ctx.pathParam("camera")),
-                "no scored frame of camera " + ctx.pathParam("camera") + " seen yet"));
+        routes.get("/api/cameras/{camera}/normal", ctx -> image(ctx, feed.typicalFrame(camera(ctx)),
+                "no scored frame of camera " + camera(ctx) + " seen yet"));
         routes.get("/api/cameras/{camera}/map", ctx -> {
-            byte[] png = feed.mapPng(ctx.pathParam("camera"));
+            byte[] png = feed.mapPng(camera(ctx));
             if (png == null) {
-                throw new NotFoundResponse("no anomaly map of camera " + ctx.pathParam("camera"));
+                throw new NotFoundResponse("no anomaly map of camera " + camera(ctx));
             }
             ctx.contentType("image/png").header("Cache-Control", "no-store").result(png);
         });
-        routes.get("/api/cameras/{camera}/models", ctx -> ctx.json(models(ctx.pathParam("camera"))));
+        routes.get("/api/cameras/{camera}/models", ctx -> ctx.json(models(camera(ctx))));
         routes.post("/api/cameras/{camera}/models/{version}/activate", ctx -> {
-            String camera = ctx.pathParam("camera");
+            String camera = camera(ctx);
             long version = parseLong(ctx.pathParam("version"), -1, "version");
             ModelVersions versions = ModelVersions.read(kafka, camera);
             if (versions.complete().stream().noneMatch(v -> v.version() == version)) {
@@ -77,7 +77,7 @@ public final class DashboardApi {
             ModelPublisher.activate(kafka, camera, version);
             ctx.json(Map.of("camera", camera, "activated", version));
         });
-        routes.get("/api/alerts", ctx -> ctx.json(feed.alerts(ctx.queryParam("camera"),
+        routes.get("/api/alerts", ctx -> ctx.json(feed.alerts(ctx.queryParam("camera") == null ? null : camera(ctx.queryParam("camera")),
                 (int) parseLong(ctx.queryParam("limit"), 100, "limit"))));
         routes.post("/api/alerts/{id}/ack", ctx -> {
             if (!feed.acknowledge(ctx.pathParam("id"))) {
@@ -147,5 +147,18 @@ public final class DashboardApi {
         } catch (NumberFormatException e) {
             throw new BadRequestResponse(name + " must be a whole number, got '" + value + "'");
         }
+    }
+
+    /** The request's camera id, checked by the rule every camera id follows: a bad one is a 400 naming it escaped. */
+    private static String camera(io.javalin.http.Context ctx) {
+        return camera(ctx.pathParam("camera"));
+    }
+
+    private static String camera(String id) {
+        String problem = dev.vigil.untrusted.CameraId.problem(id);
+        if (problem != null) {
+            throw new io.javalin.http.BadRequestResponse(problem);
+        }
+        return id;
     }
 }

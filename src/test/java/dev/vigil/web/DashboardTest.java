@@ -161,6 +161,12 @@ class DashboardTest {
                 .contains("image/png");
         assertThat(get("/api/cameras/" + CAMERA + "/frame").statusCode()).isEqualTo(200);
         assertThat(get("/api/cameras/nobody").statusCode()).isEqualTo(404);
+        // a path that is no camera id is refused by the rule every id follows, named escaped
+        HttpResponse<byte[]> forged = get("/api/cameras/gate%0A12:00%20ERROR%1B%5B31m/models");
+        assertThat(forged.statusCode()).isEqualTo(400);
+        assertThat(new String(forged.body())).contains("camera id 'gate").contains("12:00 ERROR")
+                .doesNotContain("\u001b").doesNotContain("\n12:00");
+        assertThat(get("/api/alerts?camera=" + "x".repeat(65)).statusCode()).isEqualTo(400);
 
         JsonNode models = getJson("/api/cameras/" + CAMERA + "/models");
         assertThat(models.size()).isEqualTo(1);
