@@ -9,7 +9,9 @@ import dev.vigil.stream.AnomalyMapRecord;
 import dev.vigil.stream.KafkaConnection;
 import dev.vigil.stream.ModelVersionStatus;
 import dev.vigil.stream.Topic;
+import dev.vigil.stream.FrameRecords;
 import dev.vigil.stream.Topics;
+import dev.vigil.untrusted.CameraId;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -57,6 +59,8 @@ public final class DashboardFeed implements AutoCloseable {
     static final int FRAMES_KEPT = 48;
     static final int ALERTS_KEPT = 500;
     static final int SNAPSHOTS_KEPT = 200;
+    /** Cameras shown at most: the scorer's own default limit (serve --max-cameras). */
+    static final int MAX_CAMERAS = 1000;
 
     /** One scored frame, as charted. */
     public record ScorePoint(long seq, long timestamp, double score, Double threshold, boolean anomalous,
@@ -210,10 +214,12 @@ public final class DashboardFeed implements AutoCloseable {
             }
             publish(new Event("score", Map.of("camera", m.camera(), "point", point, "scale", m.map().scale())));
         } else if (topic.equals(Topics.FRAMES.name())) {
-            FrameImage frame = new FrameImage(longHeader(r, "vigil.seq"), r.timestamp(),
-                    "png".equals(header(r, "vigil.codec")) ? "image/png" : "image/jpeg", r.value());
+            // the scorer's own checks: a frame it would refuse is not shown either
+            FrameRecords.Frame f = FrameRecords.fromRecord(r);
+            FrameImage frame = new FrameImage(f.seq(), r.timestamp(),
+                    "png".equals(f.codec()) ? "image/png" : "image/jpeg", r.value());
             synchronized (this) {
-                CameraView v = view(r.key());
+                CameraView v = view(f.camera());
                 v.frames.addLast(frame);
                 v.lastFrameAt = System.currentTimeMillis();
                 while (v.frames.size() > FRAMES_KEPT) {
@@ -280,8 +286,25 @@ public final class DashboardFeed implements AutoCloseable {
         }
     }
 
+    /**
+     * The camera's view, made on its first record. A key that is no camera id, or a camera past
+     * {@link #MAX_CAMERAS}, is refused (the record is skipped), so records from outside cannot grow the feed.
+     */
     private CameraView view(String camera) {
-        return cameras.computeIfAbsent(camera, CameraView::new);
+        CameraView v = cameras.get(camera);
+        if (v != null) {
+            return v;
+        }
+        String problem = CameraId.problem(camera);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
+        if (cameras.size() >= MAX_CAMERAS) {
+            throw new IllegalArgumentException("the dashboard already shows " + MAX_CAMERAS + " cameras");
+        }
+        v = new CameraView(camera);
+        cameras.put(camera, v);
+        return v;
     }
 
     private void publish(Event event) {
