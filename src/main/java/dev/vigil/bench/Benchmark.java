@@ -70,10 +70,13 @@ public final class Benchmark {
         GaussianModel gaussian = fitted.finish(0.01, true);
         double finishSeconds = (System.nanoTime() - finishStart) / 1e9;
         var e = extractor.embeddings();
-        ModelInfo info = new ModelInfo(backbone.manifest().name(), backbone.sha256(),
-                backbone.manifest().outputs().stream().mapToInt(x -> x.channels()).toArray(), pre.mode().label(),
-                w, h, e.gridWidth(), e.gridHeight(), channels, o.seed(), 0.01, b, ThresholdStats.none(),
-                Instant.now(), "bench");
+        ModelInfo info = new ModelInfo(
+                new ModelInfo.Backbone(backbone.manifest().name(), backbone.sha256(),
+                        backbone.manifest().outputs().stream().mapToInt(x -> x.channels()).toArray(),
+                        pre.mode().label(), w, h),
+                new ModelInfo.Embedding(e.gridWidth(), e.gridHeight(), channels, o.seed()),
+                new ModelInfo.Fit(0.01, b), ThresholdStats.none(), ModelInfo.FrameScoring.PLAIN,
+                new ModelInfo.Origin(Instant.now(), "bench", null));
         // with a motion stream: its Gaussians fitted on the differences of the same frames (speed does not depend
         // on what was learnt), and the same appearance Gaussians
         PadimModel motionModel = null;

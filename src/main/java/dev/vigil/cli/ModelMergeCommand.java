@@ -2,12 +2,14 @@ package dev.vigil.cli;
 
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.engine.Detector;
+import dev.vigil.engine.ModelCompatibility;
 import dev.vigil.engine.SequenceFrame;
 import dev.vigil.media.MediaInputs;
 import dev.vigil.padim.ModelFile;
 import dev.vigil.padim.ModelInfo;
 import dev.vigil.padim.PadimModel;
 import dev.vigil.padim.PartialFit;
+import dev.vigil.padim.PartialFitFile;
 import dev.vigil.padim.Provenance;
 import dev.vigil.padim.ThresholdRule;
 import dev.vigil.padim.ThresholdStats;
@@ -63,7 +65,7 @@ public class ModelMergeCommand implements Callable<Integer> {
         List<String> names = new ArrayList<>();
         List<String> sources = new ArrayList<>();
         for (Path part : parts) {
-            PartialFit p = ModelFile.readPartial(part);
+            PartialFit p = PartialFitFile.read(part);
             read.add(p);
             names.add(part.toString());
             sources.addAll(p.info().provenance() != null ? p.info().provenance().sources() : List.of(part.toString()));
@@ -102,8 +104,7 @@ public class ModelMergeCommand implements Callable<Integer> {
         try (OnnxBackbone bb = scoring.load()) {
             ModelInfo info = model.info();
             // refuses a backbone other than the one the shares were fitted with, naming every difference
-            ModelFile.checkCompatible(parts.get(0), info, bb.manifest().name(), bb.sha256(),
-                    info.preprocessing(), info.inputWidth(), info.inputHeight());
+            ModelCompatibility.check(parts.get(0), info, bb);
             try (Detector detector = new Detector(bb, model)) {
                 detector.scoreAll(TrainCommand.sequence(null, MediaInputs.frames(files)), scoring.batch, SequenceFrame::image,
                         SequenceFrame::follows, (f, d) -> scores.add((double) d.score()));

@@ -10,6 +10,7 @@ import dev.vigil.padim.Scoring;
 import dev.vigil.padim.ModelFile;
 import dev.vigil.padim.PadimModel;
 import dev.vigil.padim.PartialFit;
+import dev.vigil.padim.PartialFitFile;
 import dev.vigil.padim.Provenance;
 import dev.vigil.padim.ThresholdRule;
 import picocli.CommandLine;
@@ -120,7 +121,7 @@ public class TrainCommand implements Callable<Integer> {
         if (out.toAbsolutePath().getParent() != null) {
             Files.createDirectories(out.toAbsolutePath().getParent());
         }
-        ModelFile.writePartial(out, part);
+        PartialFitFile.write(out, part);
         spec.commandLine().getOut().printf("wrote partial fit %s: %s, %s %dx%d, grid %dx%d, d=%d, %d frames, %.1f MB, "
                         + "%.1f s%n", out, info.backboneName(), info.preprocessing(), info.inputWidth(),
                 info.inputHeight(), info.gridWidth(), info.gridHeight(), info.features(), info.trainingFrames(),

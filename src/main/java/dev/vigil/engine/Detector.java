@@ -71,8 +71,7 @@ public final class Detector implements AutoCloseable {
     /** Reads a model file, refusing it before its payload is read when it was fitted with another backbone. */
     public static PadimModel loadModel(OnnxBackbone backbone, Path modelFile) throws IOException {
         ModelInfo info = ModelFile.readInfo(modelFile);
-        ModelFile.checkCompatible(modelFile, info, backbone.manifest().name(), backbone.sha256(),
-                info.preprocessing(), info.inputWidth(), info.inputHeight());
+        ModelCompatibility.check(modelFile, info, backbone);
         return ModelFile.read(modelFile);
     }
 

@@ -213,12 +213,14 @@ public final class Trainer {
 
     private ModelInfo describe(FeatureExtractor extractor, int[] channels, long frames) {
         var embeddings = extractor.embeddings();
-        return new ModelInfo(backbone.manifest().name(), backbone.sha256(),
-                backbone.manifest().outputs().stream().mapToInt(o -> o.channels()).toArray(),
-                preprocessing.mode().label(), preprocessing.width(), preprocessing.height(),
-                embeddings.gridWidth(), embeddings.gridHeight(), channels, options.seed(), options.eps(),
-                frames, ThresholdStats.none(), Instant.now(), options.label())
-                .withFrameScore(scoring.frameScore());
+        return new ModelInfo(
+                new ModelInfo.Backbone(backbone.manifest().name(), backbone.sha256(),
+                        backbone.manifest().outputs().stream().mapToInt(o -> o.channels()).toArray(),
+                        preprocessing.mode().label(), preprocessing.width(), preprocessing.height()),
+                new ModelInfo.Embedding(embeddings.gridWidth(), embeddings.gridHeight(), channels, options.seed()),
+                new ModelInfo.Fit(options.eps(), frames), ThresholdStats.none(),
+                new ModelInfo.FrameScoring(scoring.frameScore(), null),
+                new ModelInfo.Origin(Instant.now(), options.label(), null));
     }
 
     /**

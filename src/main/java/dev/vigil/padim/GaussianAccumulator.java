@@ -210,17 +210,17 @@ public final class GaussianAccumulator implements GaussianSums {
         count += other.count;
     }
 
-    /** The float64 means, {@code [positions][d]}, as held (for {@link ModelFile#writePartial} and {@link ModelFile#readPartial}). */
+    /** The float64 means, {@code [positions][d]}, as held (for {@link PartialFitFile}). */
     double[] means() {
         return mean;
     }
 
-    /** Position p's float64 co-moment, packed lower triangle, as held (for {@link ModelFile#writePartial} and {@link ModelFile#readPartial}). */
+    /** Position p's float64 co-moment, packed lower triangle, as held (for {@link PartialFitFile}). */
     double[] comoment(int p) {
         return comoment[p];
     }
 
-    /** Sets the frame count of sums read back from a file (for {@link ModelFile#writePartial} and {@link ModelFile#readPartial}). */
+    /** Sets the frame count of sums read back from a file (for {@link PartialFitFile}). */
     void restoreCount(long frames) {
         this.count = frames;
     }

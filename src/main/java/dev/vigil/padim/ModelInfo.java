@@ -1,115 +1,197 @@
 package dev.vigil.padim;
 
 import java.time.Instant;
+import java.util.Objects;
 
 /**
- * Everything needed to reproduce and check a fitted PaDiM model, besides the Gaussians themselves.
+ * Everything needed to reproduce and check a fitted PaDiM model, besides the Gaussians themselves, grouped by what
+ * each part is for. The flat accessors ({@link #inputWidth()}, {@link #channelIndices()}, ...) read through the
+ * groups, so code that needs one field need not know which group holds it.
  *
- * @param backboneName    the backbone manifest's name
- * @param backboneSha256  sha256 of the ONNX file the model was fitted with
- * @param layerChannels   channels of each backbone output used, layer 1 first
- * @param preprocessing   "resize" or "resize-crop"
- * @param inputWidth      backbone input width in pixels (the anomaly map's width)
- * @param inputHeight     backbone input height in pixels
- * @param gridWidth       patch grid width (layer 1's)
- * @param gridHeight      patch grid height
- * @param channelIndices  the kept channels, indices into the concatenated layers (d of them)
- * @param seed            seed the channel indices were drawn with
- * @param eps             regularisation added to each covariance's diagonal
- * @param trainingFrames  frames the Gaussians were fitted on
- * @param threshold       held-back normal score statistics and the default threshold
- * @param created         creation time
- * @param label           camera id or free label
- * @param provenance      where the frames came from, or null for models written before provenance was recorded
- * @param frameScore      how the frame score is taken from the patch distances ({@code max}: the paper's)
- * @param motion          how the motion stream is blended in, or null for a model without one (the paper's)
+ * @param backbone  what the features were extracted with: what a running pipeline must match
+ * @param embedding the patch grid and the channels kept of it
+ * @param fit       how the Gaussians were fitted
+ * @param threshold held-back normal score statistics and the default threshold
+ * @param scoring   how a frame's score is taken from the patch distances
+ * @param origin    when, for whom and from what frames the model was made
  */
-public record ModelInfo(String backboneName, String backboneSha256, int[] layerChannels, String preprocessing,
-                        int inputWidth, int inputHeight, int gridWidth, int gridHeight, int[] channelIndices,
-                        long seed, double eps, long trainingFrames, ThresholdStats threshold, Instant created,
-                        String label, Provenance provenance, FrameScore frameScore, MotionBlend motion) {
-    public ModelInfo {
-        if (frameScore == null) {
-            frameScore = FrameScore.MAX;
+public record ModelInfo(Backbone backbone, Embedding embedding, Fit fit, ThresholdStats threshold,
+                        FrameScoring scoring, Origin origin) {
+
+    /**
+     * @param name          the backbone manifest's name
+     * @param sha256        sha256 of the ONNX file the model was fitted with
+     * @param layerChannels channels of each backbone output used, layer 1 first
+     * @param preprocessing "resize" or "resize-crop"
+     * @param inputWidth    backbone input width in pixels (the anomaly map's width)
+     * @param inputHeight   backbone input height in pixels
+     */
+    public record Backbone(String name, String sha256, int[] layerChannels, String preprocessing, int inputWidth,
+                           int inputHeight) {
+    }
+
+    /**
+     * @param gridWidth      patch grid width (layer 1's)
+     * @param gridHeight     patch grid height
+     * @param channelIndices the kept channels, indices into the concatenated layers (d of them)
+     * @param seed           seed the channel indices were drawn with
+     */
+    public record Embedding(int gridWidth, int gridHeight, int[] channelIndices, long seed) {
+        public int positions() {
+            return gridWidth * gridHeight;
+        }
+
+        public int features() {
+            return channelIndices.length;
         }
     }
 
-    /** Without a motion stream. */
-    public ModelInfo(String backboneName, String backboneSha256, int[] layerChannels, String preprocessing,
-                     int inputWidth, int inputHeight, int gridWidth, int gridHeight, int[] channelIndices,
-                     long seed, double eps, long trainingFrames, ThresholdStats threshold, Instant created,
-                     String label, Provenance provenance, FrameScore frameScore) {
-        this(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight, gridWidth, gridHeight,
-                channelIndices, seed, eps, trainingFrames, threshold, created, label, provenance, frameScore, null);
+    /**
+     * @param eps            regularisation added to each covariance's diagonal
+     * @param trainingFrames frames the Gaussians were fitted on
+     */
+    public record Fit(double eps, long trainingFrames) {
     }
 
-    /** With the paper's frame score. */
-    public ModelInfo(String backboneName, String backboneSha256, int[] layerChannels, String preprocessing,
-                     int inputWidth, int inputHeight, int gridWidth, int gridHeight, int[] channelIndices,
-                     long seed, double eps, long trainingFrames, ThresholdStats threshold, Instant created,
-                     String label, Provenance provenance) {
-        this(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight, gridWidth, gridHeight,
-                channelIndices, seed, eps, trainingFrames, threshold, created, label, provenance, FrameScore.MAX);
+    /**
+     * @param frameScore how the frame score is taken from the patch distances ({@code max}: the paper's)
+     * @param motion     how the motion stream is blended in, or null for a model without one (the paper's)
+     */
+    public record FrameScoring(FrameScore frameScore, MotionBlend motion) {
+        public static final FrameScoring PLAIN = new FrameScoring(FrameScore.MAX, null);
+
+        public FrameScoring {
+            if (frameScore == null) {
+                frameScore = FrameScore.MAX;
+            }
+        }
     }
 
-    /** Without provenance (set it with {@link #withProvenance}). */
-    public ModelInfo(String backboneName, String backboneSha256, int[] layerChannels, String preprocessing,
-                     int inputWidth, int inputHeight, int gridWidth, int gridHeight, int[] channelIndices,
-                     long seed, double eps, long trainingFrames, ThresholdStats threshold, Instant created,
-                     String label) {
-        this(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight, gridWidth, gridHeight,
-                channelIndices, seed, eps, trainingFrames, threshold, created, label, null, FrameScore.MAX);
+    /**
+     * @param created    creation time
+     * @param label      camera id or free label
+     * @param provenance where the frames came from, or null for models written before provenance was recorded
+     */
+    public record Origin(Instant created, String label, Provenance provenance) {
+    }
+
+    public ModelInfo {
+        Objects.requireNonNull(backbone, "backbone");
+        Objects.requireNonNull(embedding, "embedding");
+        Objects.requireNonNull(fit, "fit");
+        Objects.requireNonNull(origin, "origin");
+        if (scoring == null) {
+            scoring = FrameScoring.PLAIN;
+        }
+    }
+
+    public String backboneName() {
+        return backbone.name();
+    }
+
+    public String backboneSha256() {
+        return backbone.sha256();
+    }
+
+    public int[] layerChannels() {
+        return backbone.layerChannels();
+    }
+
+    public String preprocessing() {
+        return backbone.preprocessing();
+    }
+
+    public int inputWidth() {
+        return backbone.inputWidth();
+    }
+
+    public int inputHeight() {
+        return backbone.inputHeight();
+    }
+
+    public int gridWidth() {
+        return embedding.gridWidth();
+    }
+
+    public int gridHeight() {
+        return embedding.gridHeight();
+    }
+
+    public int[] channelIndices() {
+        return embedding.channelIndices();
+    }
+
+    public long seed() {
+        return embedding.seed();
     }
 
     public int features() {
-        return channelIndices.length;
+        return embedding.features();
     }
 
     public int positions() {
-        return gridWidth * gridHeight;
+        return embedding.positions();
+    }
+
+    public double eps() {
+        return fit.eps();
+    }
+
+    public long trainingFrames() {
+        return fit.trainingFrames();
+    }
+
+    public FrameScore frameScore() {
+        return scoring.frameScore();
+    }
+
+    public MotionBlend motion() {
+        return scoring.motion();
+    }
+
+    public boolean hasMotion() {
+        return scoring.motion() != null;
+    }
+
+    public Instant created() {
+        return origin.created();
+    }
+
+    public String label() {
+        return origin.label();
+    }
+
+    public Provenance provenance() {
+        return origin.provenance();
     }
 
     public ModelInfo withThreshold(ThresholdStats stats) {
-        return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
-                gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, stats, created, label, provenance,
-                frameScore, motion);
+        return new ModelInfo(backbone, embedding, fit, stats, scoring, origin);
     }
 
     public ModelInfo withProvenance(Provenance p) {
-        return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
-                gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, threshold, created, label, p,
-                frameScore, motion);
+        return new ModelInfo(backbone, embedding, fit, threshold, scoring,
+                new Origin(origin.created(), origin.label(), p));
     }
 
     /** A copy stamped with a new creation time (a calibrated model is a new version of the same Gaussians). */
     public ModelInfo withCreated(Instant when) {
-        return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
-                gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, threshold, when, label, provenance,
-                frameScore, motion);
+        return new ModelInfo(backbone, embedding, fit, threshold, scoring,
+                new Origin(when, origin.label(), origin.provenance()));
     }
 
     /** A copy whose frame score is taken as {@code f} says (its threshold must then be re-derived by the caller). */
     public ModelInfo withFrameScore(FrameScore f) {
-        return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
-                gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, threshold, created, label, provenance,
-                f, motion);
+        return new ModelInfo(backbone, embedding, fit, threshold, new FrameScoring(f, scoring.motion()), origin);
     }
 
     /** A copy with (or, given null, without) a motion stream. */
     public ModelInfo withMotion(MotionBlend m) {
-        return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
-                gridWidth, gridHeight, channelIndices, seed, eps, trainingFrames, threshold, created, label, provenance,
-                frameScore, m);
+        return new ModelInfo(backbone, embedding, fit, threshold, new FrameScoring(scoring.frameScore(), m), origin);
     }
 
     /** A copy fitted on {@code frames} frames (partial fits merged into one). */
     public ModelInfo withTrainingFrames(long frames) {
-        return new ModelInfo(backboneName, backboneSha256, layerChannels, preprocessing, inputWidth, inputHeight,
-                gridWidth, gridHeight, channelIndices, seed, eps, frames, threshold, created, label, provenance,
-                frameScore, motion);
-    }
-
-    public boolean hasMotion() {
-        return motion != null;
+        return new ModelInfo(backbone, embedding, new Fit(fit.eps(), frames), threshold, scoring, origin);
     }
 }

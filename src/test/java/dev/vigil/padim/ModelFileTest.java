@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -48,9 +49,10 @@ class ModelFileTest {
         int[] layers = {64, 128, 256};
         // distinct, ascending indices into the 448 concatenated channels, as ChannelSelection draws them
         int[] indices = new Random(d).ints(0, 448).distinct().limit(d).sorted().toArray();
-        return new ModelInfo("resnet18", SHA, layers, "resize-crop", gridW * 4, gridH * 4, gridW, gridH, indices,
-                -8_765_432_109_876_543_210L, 0.01, 1234L, threshold, Instant.parse("2024-05-06T07:08:09.123456789Z"),
-                label);
+        return new ModelInfo(new ModelInfo.Backbone("resnet18", SHA, layers, "resize-crop", gridW * 4, gridH * 4),
+                new ModelInfo.Embedding(gridW, gridH, indices, -8_765_432_109_876_543_210L),
+                new ModelInfo.Fit(0.01, 1234L), threshold, ModelInfo.FrameScoring.PLAIN,
+                new ModelInfo.Origin(Instant.parse("2024-05-06T07:08:09.123456789Z"), label, null));
     }
 
     /** Random values plus a few that a lossy float path would change (negative zero, subnormal, extremes). */
@@ -134,14 +136,42 @@ class ModelFileTest {
                 });
     }
 
+    /** Refused alike by read, readInfo and verify, naming the file and the check. */
     private static void assertRefused(Path file, Check check, String... messageParts) {
         for (boolean infoOnly : new boolean[]{false, true}) {
             ModelFileException e = refusal(file, infoOnly);
             assertThat(e).as("%s refused (readInfo: %s)", file.getFileName(), infoOnly).isNotNull();
-            assertThat(e.check()).as(e.getMessage()).isEqualTo(check);
-            assertThat(e.file()).isEqualTo(file);
-            assertThat(e.getMessage()).contains(file.getFileName().toString()).contains(messageParts);
+            assertNamed(e, file, check, messageParts);
         }
+        assertNamed(catchThrowableOfType(ModelFileException.class, () -> ModelFile.verify(file)), file, check,
+                messageParts);
+    }
+
+    private static void assertNamed(ModelFileException e, Path file, Check check, String... messageParts) {
+        assertThat(e).as("%s refused", file).isNotNull();
+        assertThat(e.check()).as(e.getMessage()).isEqualTo(check);
+        assertThat(e.file()).isEqualTo(file);
+        assertThat(e.getMessage()).startsWith("model file " + file + " ").contains(messageParts);
+    }
+
+    /** A copy of {@code file} whose header is edited, its length and checksum made to match, the payload kept. */
+    static Path withHeader(Path file, String name, UnaryOperator<String> edit) throws IOException {
+        byte[] b = Files.readAllBytes(file);
+        int h = headerLength(file);
+        byte[] header = edit.apply(new String(b, 14, h, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(header);
+        ByteBuffer out = ByteBuffer.allocate(b.length - h + header.length).order(ByteOrder.LITTLE_ENDIAN);
+        out.put(b, 0, 10).putInt(header.length).put(header).putInt((int) crc.getValue())
+                .put(b, 14 + h + 4, b.length - 14 - h - 4);
+        return Files.write(file.resolveSibling(name), out.array());
+    }
+
+    /** A copy of {@code file} with another header length field, nothing else changed. */
+    static Path withHeaderLength(Path file, String name, long length) throws IOException {
+        byte[] b = Files.readAllBytes(file);
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(10, (int) length);
+        return Files.write(file.resolveSibling(name), b);
     }
 
     private static void flip(Path file, long offset) throws IOException {
@@ -404,6 +434,60 @@ class ModelFileTest {
     }
 
     @Test
+    void aHeaderLengthBeyondTheFileIsRefusedBeforeTheHeaderIsRead() throws IOException {
+        Path file = written();
+        long size = Files.size(file);
+        assertRefused(withHeaderLength(file, "long-header.vgm", size + 1000), Check.TRUNCATED,
+                "truncated: expected " + (size + 1000) + " header bytes and a 4-byte checksum, found " + (size - 14));
+        // over the bound, whatever the file's size: a damaged length field, not gigabytes to allocate
+        assertRefused(withHeaderLength(file, "huge-header.vgm", 1L << 30), Check.HEADER,
+                "header length 1073741824 is implausible (damaged length field)");
+        assertRefused(withHeaderLength(file, "max-header.vgm", 0xffffffffL), Check.HEADER,
+                "header length 4294967295 is implausible");
+        assertRefused(withHeaderLength(file, "no-header.vgm", 0), Check.HEADER, "header length 0 is implausible");
+
+        // the same from a chunk's bytes, which need not hold the whole model
+        byte[] b = Files.readAllBytes(file);
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(10, 1 << 30);
+        Path name = Path.of("cam version 7");
+        ModelFileException chunk = catchThrowableOfType(ModelFileException.class,
+                () -> ModelFile.readInfo(Arrays.copyOf(b, 4096), name));
+        assertNamed(chunk, name, Check.HEADER, "header length 1073741824 is implausible");
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(10, 5000);
+        chunk = catchThrowableOfType(ModelFileException.class, () -> ModelFile.readInfo(Arrays.copyOf(b, 4096), name));
+        assertNamed(chunk, name, Check.TRUNCATED, "truncated: expected 5000 header bytes and a 4-byte checksum, "
+                + "found 4082");
+    }
+
+    @Test
+    void absurdSizesInAnIntactHeaderAreRefusedBeforeThePayloadIsAllocated() throws IOException {
+        Path file = written();
+        String grid = "\"grid_width\" : " + W + ",\n  \"grid_height\" : " + H;
+        String sizes = "\"positions\" : " + W * H + ",\n  \"features\" : " + D + ",\n  \"payload_bytes\" : "
+                + ModelFile.payloadBytes(W * H, D);
+        // 2^28 positions of 7 features: a 37.6 GB payload that the 3 KB file does not hold, refused by its length
+        int positions = 1 << 28;
+        long claimed = ModelFile.payloadBytes(positions, D);
+        Path big = withHeader(file, "big-grid.vgm", h -> h
+                .replace(grid, "\"grid_width\" : 32768,\n  \"grid_height\" : 8192")
+                .replace(sizes, "\"positions\" : " + positions + ",\n  \"features\" : " + D
+                        + ",\n  \"payload_bytes\" : " + claimed));
+        assertRefused(big, Check.TRUNCATED, "truncated: expected " + claimed + " payload bytes and a 4-byte checksum");
+
+        // 2^30 positions: more values than one array holds, refused by the header itself
+        Path huge = withHeader(file, "huge-grid.vgm", h -> h
+                .replace(grid, "\"grid_width\" : 32768,\n  \"grid_height\" : 32768")
+                .replace(sizes, "\"positions\" : " + (1 << 30) + ",\n  \"features\" : " + D
+                        + ",\n  \"payload_bytes\" : " + ModelFile.payloadBytes(1 << 30, D)));
+        assertRefused(huge, Check.HEADER, "header field 'features' (7 at 1073741824 positions) is too large to load");
+
+        Path channels = withHeader(file, "huge-d.vgm", h -> h.replace("\"features\" : " + D,
+                "\"features\" : " + (1 << 30)));
+        assertRefused(channels, Check.HEADER, "header field 'features' (1073741824) is inconsistent with "
+                + "channel_indices (7 values)");
+    }
+
+    @Test
     void aWrongMagicIsRefused() throws IOException {
         Path file = written();
         Path copy = dir.resolve("magic.vgm");
@@ -453,33 +537,12 @@ class ModelFileTest {
     }
 
     @Test
-    void checkCompatibleRefusesAnotherBackboneOrInputSize() throws IOException {
-        Path file = written();
-        ModelInfo info = ModelFile.readInfo(file);
-        ModelFile.checkCompatible(file, info, "resnet18", SHA.toUpperCase(), "resize-crop", 16, 12);
-
-        ModelFileException sha = catchThrowableOfType(ModelFileException.class, () -> ModelFile.checkCompatible(
-                file, info, "resnet18", "0".repeat(64), "resize-crop", 16, 12));
-        assertThat(sha.check()).isEqualTo(Check.MISMATCH);
-        assertThat(sha.getMessage()).contains("camera.vgm", "backbone sha256 " + SHA).doesNotContain("input size");
-
-        ModelFileException size = catchThrowableOfType(ModelFileException.class, () -> ModelFile.checkCompatible(
-                file, info, "resnet18", SHA, "resize-crop", 224, 224));
-        assertThat(size.check()).isEqualTo(Check.MISMATCH);
-        assertThat(size.getMessage()).contains("camera.vgm", "input size 16x12, not 224x224")
-                .doesNotContain("sha256");
-
-        ModelFileException all = catchThrowableOfType(ModelFileException.class, () -> ModelFile.checkCompatible(
-                file, info, "wide_resnet50_2", SHA, "resize", 16, 12));
-        assertThat(all.getMessage()).contains("backbone 'resnet18', not 'wide_resnet50_2'",
-                "preprocessing 'resize-crop', not 'resize'");
-    }
-
-    @Test
     void aModelThatCouldNotBeReadBackIsNotWritten() {
         PadimModel model = smallModel();
-        ModelInfo noSha = new ModelInfo("resnet18", null, model.info().layerChannels(), "resize", 16, 12, W, H,
-                model.info().channelIndices(), 1, 0.01, 10, ThresholdStats.none(), Instant.now(), null);
+        ModelInfo noSha = new ModelInfo(
+                new ModelInfo.Backbone("resnet18", null, model.info().layerChannels(), "resize", 16, 12),
+                model.info().embedding(), new ModelInfo.Fit(0.01, 10), ThresholdStats.none(), null,
+                new ModelInfo.Origin(Instant.now(), null, null));
         Path file = dir.resolve("nosha.vgm");
         assertThatThrownBy(() -> ModelFile.write(file, new PadimModel(noSha, model.gaussian())))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'backbone_sha256' is missing");

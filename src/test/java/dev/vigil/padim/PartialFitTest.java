@@ -25,8 +25,10 @@ class PartialFitTest {
     Path dir;
 
     private static ModelInfo info(int[] channels) {
-        return new ModelInfo("mobilenetv2", "ab".repeat(32), new int[]{24, 32, 96}, "resize", W * 4, H * 4, W, H,
-                channels, 1, 0.01, 0, ThresholdStats.none(), Instant.parse("2026-11-29T00:00:00Z"), "cam-1");
+        return new ModelInfo(new ModelInfo.Backbone("mobilenetv2", "ab".repeat(32), new int[]{24, 32, 96}, "resize",
+                W * 4, H * 4), new ModelInfo.Embedding(W, H, channels, 1), new ModelInfo.Fit(0.01, 0),
+                ThresholdStats.none(), ModelInfo.FrameScoring.PLAIN,
+                new ModelInfo.Origin(Instant.parse("2026-11-29T00:00:00Z"), "cam-1", null));
     }
 
     private static EmbeddingBatch batch(int images, long seed) {
@@ -50,11 +52,11 @@ class PartialFitTest {
     void mergedFilesGiveTheFitOfAllTheirFrames() throws IOException {
         Path a = dir.resolve("a.vgp");
         Path b = dir.resolve("b.vgp");
-        ModelFile.writePartial(a, fit(1, 40, CHANNELS));
-        ModelFile.writePartial(b, fit(2, 25, CHANNELS));
-        assertThat(Files.size(a)).isGreaterThan(ModelFile.partialPayloadBytes(W * H, D));
+        PartialFitFile.write(a, fit(1, 40, CHANNELS));
+        PartialFitFile.write(b, fit(2, 25, CHANNELS));
+        assertThat(Files.size(a)).isGreaterThan(PartialFitFile.payloadBytes(W * H, D));
 
-        PartialFit merged = PartialFit.merge(List.of(ModelFile.readPartial(a), ModelFile.readPartial(b)),
+        PartialFit merged = PartialFit.merge(List.of(PartialFitFile.read(a), PartialFitFile.read(b)),
                 List.of(a.toString(), b.toString()));
         GaussianAccumulator whole = new GaussianAccumulator(W * H, D);
         whole.add(List.of(batch(40, 1), batch(25, 2)), new int[]{40, 25});
@@ -75,8 +77,8 @@ class PartialFitTest {
     void aPartialFitReadsBackBitForBit() throws IOException {
         PartialFit part = fit(3, 30, CHANNELS);
         Path file = dir.resolve("p.vgp");
-        ModelFile.writePartial(file, part);
-        PartialFit back = ModelFile.readPartial(file);
+        PartialFitFile.write(file, part);
+        PartialFit back = PartialFitFile.read(file);
         assertThat(back.accumulator().count()).isEqualTo(30);
         assertThat(back.info().channelIndices()).containsExactly(CHANNELS);
         for (int p = 0; p < W * H; p++) {
@@ -88,12 +90,12 @@ class PartialFitTest {
     @Test
     void damagedOrMistakenFilesAreRefusedWithTheCheckThatFailed() throws IOException {
         Path file = dir.resolve("p.vgp");
-        ModelFile.writePartial(file, fit(4, 20, CHANNELS));
+        PartialFitFile.write(file, fit(4, 20, CHANNELS));
         byte[] bytes = Files.readAllBytes(file);
         bytes[bytes.length - 40] ^= 0x10;
         Path damaged = dir.resolve("damaged.vgp");
         Files.write(damaged, bytes);
-        ModelFileException e = catchThrowableOfType(() -> ModelFile.readPartial(damaged), ModelFileException.class);
+        ModelFileException e = catchThrowableOfType(() -> PartialFitFile.read(damaged), ModelFileException.class);
         assertThat(e.check()).isEqualTo(ModelFileException.Check.PAYLOAD_CHECKSUM);
         assertThat(e.getMessage()).contains(damaged.toString());
 
@@ -104,8 +106,35 @@ class PartialFitTest {
         try (PadimModel finished = fit(5, 20, CHANNELS).finish()) {
             ModelFile.write(model, finished);
         }
-        assertThatThrownBy(() -> ModelFile.readPartial(model)).isInstanceOf(ModelFileException.class)
+        assertThatThrownBy(() -> PartialFitFile.read(model)).isInstanceOf(ModelFileException.class)
                 .hasMessageContaining("is a finished model, not a partial fit");
+    }
+
+    @Test
+    void absurdSizesAreRefusedBeforeTheSumsAreAllocated() throws IOException {
+        Path file = dir.resolve("p.vgp");
+        PartialFitFile.write(file, fit(6, 20, CHANNELS));
+        // 2^28 positions: 58 GB of float64 sums that the file does not hold, refused by its length
+        int positions = 1 << 28;
+        long claimed = PartialFitFile.payloadBytes(positions, D);
+        Path big = ModelFileTest.withHeader(file, "big.vgp", h -> h
+                .replace("\"grid_width\" : " + W + ",\n  \"grid_height\" : " + H,
+                        "\"grid_width\" : 16384,\n  \"grid_height\" : 16384")
+                .replace("\"positions\" : " + W * H, "\"positions\" : " + positions)
+                .replace("\"payload_bytes\" : " + PartialFitFile.payloadBytes(W * H, D),
+                        "\"payload_bytes\" : " + claimed));
+        ModelFileException e = catchThrowableOfType(() -> PartialFitFile.read(big), ModelFileException.class);
+        assertThat(e.check()).isEqualTo(ModelFileException.Check.TRUNCATED);
+        assertThat(e.file()).isEqualTo(big);
+        assertThat(e.getMessage())
+                .startsWith("model file " + big + " truncated: expected " + claimed + " payload bytes");
+
+        // cut inside the sums
+        byte[] bytes = Files.readAllBytes(file);
+        Path cut = Files.write(dir.resolve("cut.vgp"), java.util.Arrays.copyOf(bytes, bytes.length - 100));
+        e = catchThrowableOfType(() -> PartialFitFile.read(cut), ModelFileException.class);
+        assertThat(e.check()).isEqualTo(ModelFileException.Check.TRUNCATED);
+        assertThat(e.getMessage()).contains(cut.toString(), "truncated: expected");
     }
 
     @Test
