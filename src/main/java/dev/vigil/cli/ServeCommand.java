@@ -106,6 +106,11 @@ public class ServeCommand implements Callable<Integer> {
                     + "that a flood of new keys cannot grow its models, state and metrics (default: ${DEFAULT-VALUE})")
     int maxCameras;
 
+    @Option(names = "--max-frame-pixels", paramLabel = "N", defaultValue = "8294400",
+            description = "Most pixels a frame may declare in its PNG or JPEG header; larger frames go to dead letters "
+                    + "without being decoded (default: ${DEFAULT-VALUE}, 3840 x 2160)")
+    long maxFramePixels;
+
     @Option(names = "--max-frame-attempts", paramLabel = "N", defaultValue = "2",
             description = "Times a frame may be in flight when this instance dies before it is taken for poison and "
                     + "sent to dead letters instead of being scored again (default: ${DEFAULT-VALUE})")
@@ -170,6 +175,10 @@ public class ServeCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--http-port must be a port number (1-65535), or 0 for "
                     + "no health checks; got " + httpPort);
         }
+        if (maxFramePixels < 1) {
+            throw new ParameterException(spec.commandLine(), "--max-frame-pixels must be at least 1, got "
+                    + maxFramePixels);
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
         Access access = dashboard.access();
@@ -195,7 +204,7 @@ public class ServeCommand implements Callable<Integer> {
         }
         try (OnnxBackbone bb = OnnxBackbone.load(BackboneManifest.read(EngineOptions.locate(backbone)),
                 EngineOptions.device(device));
-             ScoringEngine engine = new ScoringEngine(bb, batch, Duration.ofMillis(lingerMs));
+             ScoringEngine engine = new ScoringEngine(bb, batch, Duration.ofMillis(lingerMs), maxFramePixels);
              ScoringService service = ScoringService.start(kafkaConnection, engine, bb.manifest().name(), settings,
                      new ScoringService.Options(applicationId, stateDir, threads, standbyReplicas, !atLeastOnce,
                              instanceId == null || instanceId.isBlank() ? null : instanceId, sessionTimeout,

@@ -128,6 +128,7 @@ public final class ScoringEngine implements AutoCloseable {
     private final OnnxBackbone backbone;
     private final int batchSize;
     private final long lingerNanos;
+    private final long maxFramePixels;
     private final Map<ExtractorKey, FeatureExtractor> extractors = new ConcurrentHashMap<>();
     private final BlockingQueue<Request> queue = new LinkedBlockingQueue<>();
     private final Thread worker;
@@ -144,12 +145,24 @@ public final class ScoringEngine implements AutoCloseable {
     private final java.util.Set<CompletableFuture<Detection>> inFlight = ConcurrentHashMap.newKeySet();
 
     public ScoringEngine(OnnxBackbone backbone, int batchSize, Duration linger) {
+        this(backbone, batchSize, linger, FrameCodec.DEFAULT_MAX_PIXELS);
+    }
+
+    /**
+     * @param maxFramePixels most pixels an encoded frame may declare: a larger one fails, as an undecodable frame,
+     *                       before it is decoded ({@link FrameCodec#decode(byte[], int, int, long)})
+     */
+    public ScoringEngine(OnnxBackbone backbone, int batchSize, Duration linger, long maxFramePixels) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+        }
+        if (maxFramePixels < 1) {
+            throw new IllegalArgumentException("max frame pixels must be at least 1, got " + maxFramePixels);
         }
         this.backbone = backbone;
         this.batchSize = batchSize;
         this.lingerNanos = linger.toNanos();
+        this.maxFramePixels = maxFramePixels;
         this.worker = new Thread(this::work, "vigil-scoring");
         worker.setDaemon(true);
         this.post = new Thread(this::postProcess, "vigil-scoring-post");
@@ -231,6 +244,11 @@ public final class ScoringEngine implements AutoCloseable {
 
     public int batchSize() {
         return batchSize;
+    }
+
+    /** Most pixels a submitted encoded frame may declare. */
+    public long maxFramePixels() {
+        return maxFramePixels;
     }
 
     /** Mean frames per backbone batch since the engine started. */
@@ -464,13 +482,9 @@ public final class ScoringEngine implements AutoCloseable {
         return groups;
     }
 
-    private static RgbImage decode(Request r) throws IOException {
-        RgbImage image = FrameCodec.decode(r.encoded());
-        if (image.width() != r.width() || image.height() != r.height()) {
-            throw new dev.vigil.media.MediaException("frame is " + image.width() + "x" + image.height()
-                    + " but its header says " + r.width() + "x" + r.height());
-        }
-        return image;
+    private RgbImage decode(Request r) throws IOException {
+        // the size the image's own header declares is checked against the record's and the limit before decoding
+        return FrameCodec.decode(r.encoded(), r.width(), r.height(), maxFramePixels);
     }
 
     /** Post-processing stage: each model's Gaussians on its slice, then maps and scores. */

@@ -12,6 +12,7 @@ import java.awt.image.Raster;
 import java.awt.image.SinglePixelPackedSampleModel;
 import java.awt.color.ColorSpace;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
@@ -25,10 +26,24 @@ import javax.imageio.ImageIO;
  * Java2D's own {@code getRGB} is avoided for gray images because it treats 8-bit gray as linear and brightens it.
  */
 public final class ImageFiles {
+    /**
+     * Most pixels an image file may declare: 8192 x 8192 (67 megapixels), beyond any dataset or still Vigil reads. A
+     * file is refused before decoding when its header declares more.
+     */
+    public static final long MAX_PIXELS = 8192L * 8192;
+    /**
+     * Largest image file read (files are read whole, then decoded in memory): 256 MiB, more than an 8-bit RGB image of
+     * {@link #MAX_PIXELS} stored without compression (192 MiB).
+     */
+    private static final int MAX_FILE_BYTES = 256 << 20;
+
     private ImageFiles() {
     }
 
-    /** Decodes a PNG or JPEG into {@code [height][width][3]} RGB. */
+    /**
+     * Decodes a PNG or JPEG into {@code [height][width][3]} RGB; any other format, a damaged file, or one declaring
+     * more than {@link #MAX_PIXELS} is refused with a {@link MediaException} naming the path.
+     */
     public static RgbImage read(Path png) throws IOException {
         return fromBufferedImage(decode(png));
     }
@@ -163,17 +178,23 @@ public final class ImageFiles {
             throw new MediaException("cannot read image " + path + ": "
                     + (Files.exists(path) ? "not a regular file" : "file not found"));
         }
-        BufferedImage img;
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(path)) {
+            bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+        } catch (IOException e) {
+            throw new MediaException("cannot read image " + path + ": " + e, e);
+        }
+        if (bytes.length > MAX_FILE_BYTES) {
+            throw new MediaException("cannot decode image " + path + ": it is larger than the " + MAX_FILE_BYTES
+                    + " bytes an image file may have");
+        }
         try {
-            // read(File) decodes from a FileImageInputStream; read(InputStream) would spool through a temp file
-            img = ImageIO.read(path.toFile());
-        } catch (IOException | RuntimeException e) {
-            // ImageIO throws IIOException, and for some truncated files runtime exceptions, without the path
+            // the size the header declares is checked before ImageIO allocates for it
+            ImageHeader header = ImageHeader.read(bytes, "file").requireAtMost(MAX_PIXELS, "file",
+                    "ImageFiles.MAX_PIXELS");
+            return FrameCodec.readImage(bytes, header, "file");
+        } catch (MediaException e) {
             throw new MediaException("cannot decode image " + path + ": " + e.getMessage(), e);
         }
-        if (img == null) {
-            throw new MediaException("cannot decode image " + path + ": not a format ImageIO can read");
-        }
-        return img;
     }
 }

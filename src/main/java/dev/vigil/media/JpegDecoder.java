@@ -57,20 +57,27 @@ final class JpegDecoder {
         frame = av_frame_alloc();
     }
 
-    /** Decodes one JPEG image; a damaged or truncated one throws, naming FFmpeg's reason. */
-    static RgbImage decode(byte[] jpeg) throws MediaException {
+    /**
+     * Decodes one JPEG image whose frame header declared {@code header}'s size (checked by the caller); a damaged or
+     * truncated one throws, naming FFmpeg's reason, and so does one that decodes to another size.
+     */
+    static RgbImage decode(byte[] jpeg, ImageHeader header) throws MediaException {
         JpegDecoder d = POOL.poll();
         if (d == null) {
             d = new JpegDecoder();
         }
         try {
-            return d.decodeOne(jpeg);
+            return d.decodeOne(jpeg, header);
         } finally {
             POOL.offer(d);
         }
     }
 
-    private RgbImage decodeOne(byte[] jpeg) throws MediaException {
+    private RgbImage decodeOne(byte[] jpeg, ImageHeader header) throws MediaException {
+        // FFmpeg finds markers its own way: it looks inside segments it does not parse, which the header's walk skips
+        // by their length, so it can meet a larger frame header than the one checked. With max_pixels it refuses any
+        // picture larger than the checked one before allocating it (its rows padded to 64, as it checks them).
+        context.max_pixels(((header.width() + 63L) & ~63L) * header.height());
         if (av_new_packet(packet, jpeg.length) < 0) {
             throw new MediaException("cannot allocate a packet of " + jpeg.length + " bytes");
         }
@@ -90,6 +97,11 @@ final class JpegDecoder {
             throw new MediaException("JPEG frame of " + jpeg.length + " bytes holds no picture: " + VideoFrames.error(r));
         }
         try {
+            if (frame.width() != header.width() || frame.height() != header.height()) {
+                throw new MediaException("JPEG frame of " + jpeg.length + " bytes decodes to " + frame.width() + "x"
+                        + frame.height() + ", not the " + header.width() + "x" + header.height()
+                        + " its frame header declares");
+            }
             return toRgb();
         } finally {
             av_frame_unref(frame);

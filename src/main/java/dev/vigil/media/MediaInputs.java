@@ -14,7 +14,8 @@ import java.util.stream.Stream;
 
 /** Still images and videos given on a command line, as one lazy stream of frames. */
 public final class MediaInputs {
-    public static final Set<String> IMAGE_EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp");
+    /** PNG and JPEG only: the formats whose header {@link ImageHeader} checks before anything is decoded. */
+    public static final Set<String> IMAGE_EXTENSIONS = Set.of("png", "jpg", "jpeg");
     public static final Set<String> VIDEO_EXTENSIONS = Set.of("mp4", "avi", "mkv", "mov", "webm", "m4v", "ts", "mpg");
 
     private MediaInputs() {

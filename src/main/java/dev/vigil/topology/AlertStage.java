@@ -125,9 +125,9 @@ final class AlertStage {
      * peak get one, so the decoding and encoding here are rare. The frame was decoded once already, under the same
      * bounds, so it is known to fit them.
      */
-    private static byte[] snapshot(Frame f, Detection d, CameraModel model, double threshold, Alert a) {
+    private byte[] snapshot(Frame f, Detection d, CameraModel model, double threshold, Alert a) {
         try {
-            return Snapshots.draw(f.image(), d, model, threshold,
+            return Snapshots.draw(f.image(), shared.engine().maxFramePixels(), d, model, threshold,
                     a.boxes().stream().map(b -> new int[]{b.x(), b.y(), b.width(), b.height()}).toList());
         } catch (IOException | RuntimeException e) {
             LOG.warn("camera {}: no snapshot for alert {}: {}", f.camera(), a.id(), e.toString());

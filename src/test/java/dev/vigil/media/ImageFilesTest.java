@@ -105,6 +105,41 @@ class ImageFilesTest {
                 .hasMessageContaining("not found");
     }
 
+    /** A file's header is read before it is decoded: above 8192 x 8192 pixels, it is refused naming the path. */
+    @Test
+    void aFileDeclaringMoreThanTheLimitIsRefusedBeforeDecoding() throws IOException {
+        byte[] idat = CraftedImages.chunk("IDAT", new byte[]{0x78, (byte) 0x9c, 3, 0, 0, 0, 0, 1});
+        Path large = Files.write(tmp.resolve("large.png"),
+                CraftedImages.png(CraftedImages.ihdr(8193, 8192, 8, 2), idat, CraftedImages.iend()));
+        assertThatThrownBy(() -> ImageFiles.read(large))
+                .isInstanceOf(MediaException.class)
+                .hasMessage("cannot decode image " + large + ": PNG file declares 8193x8192 = 67117056 pixels, above "
+                        + "the limit of 67108864 (ImageFiles.MAX_PIXELS)");
+        byte[] jpeg = CraftedImages.jpeg(ImageResizeTest.pattern(16, 16), false);
+        Path wide = Files.write(tmp.resolve("wide.jpg"), CraftedImages.withSize(jpeg, 65000, 1100));
+        assertThatThrownBy(() -> ImageFiles.readMask(wide, 4, 4))
+                .isInstanceOf(MediaException.class).hasMessageContaining(wide.toString())
+                .hasMessageContaining("JPEG file declares 65000x1100 = 71500000 pixels");
+    }
+
+    @Test
+    void onlyPngAndJpegFilesAreRead() throws IOException {
+        BufferedImage image = ImageFiles.toBufferedImage(ImageResizeTest.pattern(8, 8));
+        for (String format : new String[] {"gif", "bmp"}) {
+            Path file = save(image, format, "pattern." + format);
+            assertThatThrownBy(() -> ImageFiles.read(file))
+                    .isInstanceOf(MediaException.class).hasMessageContaining(file.toString())
+                    .hasMessageContaining("is neither a JPEG nor a PNG image (it looks like a " + format.toUpperCase());
+        }
+        assertThat(MediaInputs.isImage(tmp.resolve("a.bmp"))).isFalse();
+    }
+
+    private Path save(BufferedImage img, String format, String name) throws IOException {
+        Path p = tmp.resolve(name);
+        assertThat(ImageIO.write(img, format, p.toFile())).isTrue();
+        return p;
+    }
+
     private Path save(BufferedImage img, String name) throws IOException {
         Path p = tmp.resolve(name);
         assertThat(ImageIO.write(img, "png", p.toFile())).isTrue();
