@@ -129,6 +129,8 @@ public final class ScoringEngine implements AutoCloseable {
     private final int batchSize;
     private final long lingerNanos;
     private final long maxFramePixels;
+    /** the size the image's own header declares is checked against the record's and the limit before decoding */
+    private volatile FrameDecoder decoder;
     private final Map<ExtractorKey, FeatureExtractor> extractors = new ConcurrentHashMap<>();
     private final BlockingQueue<Request> queue = new LinkedBlockingQueue<>();
     private final Thread worker;
@@ -163,6 +165,7 @@ public final class ScoringEngine implements AutoCloseable {
         this.batchSize = batchSize;
         this.lingerNanos = linger.toNanos();
         this.maxFramePixels = maxFramePixels;
+        this.decoder = (bytes, width, height) -> FrameCodec.decode(bytes, width, height, maxFramePixels);
         this.worker = new Thread(this::work, "vigil-scoring");
         worker.setDaemon(true);
         this.post = new Thread(this::postProcess, "vigil-scoring-post");
@@ -483,8 +486,23 @@ public final class ScoringEngine implements AutoCloseable {
     }
 
     private RgbImage decode(Request r) throws IOException {
-        // the size the image's own header declares is checked against the record's and the limit before decoding
-        return FrameCodec.decode(r.encoded(), r.width(), r.height(), maxFramePixels);
+        return decoder.decode(r.encoded(), r.width(), r.height());
+    }
+
+    /** How the engine turns a submitted frame's bytes into pixels. */
+    @FunctionalInterface
+    public interface FrameDecoder {
+        /** @throws IOException saying why the bytes are not a {@code width x height} image the engine takes */
+        RgbImage decode(byte[] encoded, int width, int height) throws IOException;
+    }
+
+    /**
+     * Replaces how frames are decoded; for tests that need a frame to fail as a poison frame would (with an
+     * {@link Error}), which no real frame may do once decoding is bounded. Call before submitting frames.
+     */
+    public ScoringEngine decodeWith(FrameDecoder decoder) {
+        this.decoder = decoder;
+        return this;
     }
 
     /** Post-processing stage: each model's Gaussians on its slice, then maps and scores. */

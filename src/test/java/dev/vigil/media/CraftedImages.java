@@ -15,7 +15,7 @@ import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 
 /** PNG and JPEG bytes built or patched by hand, for the header checks: bombs, damaged headers, hidden markers. */
-final class CraftedImages {
+public final class CraftedImages {
     static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
     private CraftedImages() {
@@ -65,7 +65,7 @@ final class CraftedImages {
      * A complete, valid 8-bit RGB PNG of {@code width x height} black pixels: a decompression bomb, as its rows of
      * zeros deflate about 1000 to 1 (26000 x 26000: 2 GB of rows in 2 MB).
      */
-    static byte[] blackPng(int width, int height) {
+    public static byte[] blackPng(int width, int height) {
         return blackPng(width, height, 16 << 20);
     }
 
@@ -160,7 +160,7 @@ final class CraftedImages {
     }
 
     /** A copy of the JPEG whose frame header declares {@code width x height}. */
-    static byte[] withSize(byte[] jpeg, int width, int height) {
+    public static byte[] withSize(byte[] jpeg, int width, int height) {
         byte[] out = jpeg.clone();
         int sof = sofOffset(out);
         out[sof + 5] = (byte) (height >> 8);

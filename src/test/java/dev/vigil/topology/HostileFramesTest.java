@@ -5,6 +5,7 @@ import dev.vigil.backbone.Preprocessing;
 import dev.vigil.engine.FitOptions;
 import dev.vigil.engine.ScoringEngine;
 import dev.vigil.engine.Trainer;
+import dev.vigil.media.CraftedImages;
 import dev.vigil.media.FrameCodec;
 import dev.vigil.media.RgbImage;
 import dev.vigil.media.SyntheticScene;
@@ -46,6 +47,8 @@ class HostileFramesTest {
     private static OnnxBackbone backbone;
     private static Path modelFile;
     private static byte[] good;
+    /** 2 MB of all-zero PNG declaring 26000 x 26000 pixels: 2 GB of RGB, were it decoded */
+    private static final byte[] PNG_BOMB = CraftedImages.blackPng(26000, 26000);
 
     @BeforeAll
     static void fit() throws Exception {
@@ -115,7 +118,14 @@ class HostileFramesTest {
                     () -> scorer.frame(frame("gate", 900, noise)),
                     () -> scorer.frame(frame("gate", 901, Arrays.copyOf(good, good.length / 2))),
                     () -> scorer.frame(new FrameRecords.Frame("gate", 902, System.currentTimeMillis(), "jpeg:90",
-                            W * 2, H, "test", 0, good)));
+                            W * 2, H, "test", 0, good)),
+                    // decompression bombs: a 2 MB PNG and a 1 kB JPEG declaring pictures of gigabytes
+                    () -> scorer.frame(new FrameRecords.Frame("gate", 903, System.currentTimeMillis(), "png",
+                            16000, 16000, "test", 0, PNG_BOMB)),
+                    () -> scorer.frame(new FrameRecords.Frame("gate", 904, System.currentTimeMillis(), "jpeg:90",
+                            16000, 16000, "test", 0, CraftedImages.withSize(good, 16000, 16000))),
+                    // a bomb whose record claims the size the scorer expects
+                    () -> scorer.frame(frame("gate", 905, PNG_BOMB)));
             long seq = 0;
             for (Runnable bad : hostile) {
                 scorer.frame(frame("gate", seq++, good));
@@ -145,6 +155,10 @@ class HostileFramesTest {
             assertThat(reasons.get(10)).contains("frame 900 of camera gate");
             assertThat(reasons.get(11)).contains("frame 901 of camera gate");
             assertThat(reasons.get(12)).contains("frame 902 of camera gate").contains(W * 2 + "x" + H);
+            assertThat(reasons.get(13)).contains("frame 903 of camera gate")
+                    .contains("PNG frame declares 26000x26000 = 676000000 pixels, above the limit of 8294400");
+            assertThat(reasons.get(14)).contains("frame 904 of camera gate").contains("above the limit of 8294400");
+            assertThat(reasons.get(15)).contains("frame 905 of camera gate").contains("26000x26000");
             // the junk key's dead letter carries a bounded key, and where the original was
             TestRecord<String, byte[]> longKey = scorer.deadLettersRead.get(1);
             assertThat(longKey.key()).hasSizeLessThanOrEqualTo(DeadLetters.MAX_KEY_CHARS);
@@ -183,6 +197,60 @@ class HostileFramesTest {
             // the two admitted cameras' frame counters, nothing per refused key
             assertThat(scorer.registry.getMeters().size()).isLessThanOrEqualTo(meters + 2);
             assertThat(scorer.mapsRead).extracting(AnomalyMapRecord::seq).containsExactly(0L, 1L);
+        }
+    }
+
+    @Test
+    void aFrameThatKillsTheInstanceIsSkippedAfterTwoDeathsAndNoOtherFrameIsLost() throws Exception {
+        Path state = dir.resolve("state-poison");
+        byte[] poison = FrameCodec.parse("jpeg:90").encode(SCENE.frame(51));
+        // what a frame that exhausts the heap does to the engine; no real frame can since decoding is bounded
+        ScoringEngine.FrameDecoder killer = (bytes, width, height) -> {
+            if (Arrays.equals(bytes, poison)) {
+                throw new OutOfMemoryError("a frame that kills");
+            }
+            return FrameCodec.decode(bytes, width, height, FrameCodec.DEFAULT_MAX_PIXELS);
+        };
+        for (int life = 1; life <= 2; life++) {
+            try (ScoringEngine engine = new ScoringEngine(backbone, 8, Duration.ofMillis(5)).decodeWith(killer);
+                 ScorerDriver scorer = new ScorerDriver(engine, ScoringSettings.DEFAULT, state)) {
+                scorer.publish("gate", modelFile, 1);
+                boolean died = false;
+                try {
+                    scorer.frame(frame("gate", 0, good));
+                    scorer.frame(frame("gate", 1, poison));
+                    scorer.frame(frame("gate", 2, good));
+                    scorer.pumpUntil(() -> engine.failure() != null);
+                    scorer.driver.advanceWallClockTime(Duration.ofMillis(20));
+                } catch (RuntimeException e) {
+                    // the stream thread's end: the engine's failure surfaces from process or the punctuation
+                    died = true;
+                    assertThat(ScoringService.isFatal(e)).as(e.toString()).isTrue();
+                }
+                assertThat(engine.failure()).as("life %d", life).isInstanceOf(OutOfMemoryError.class);
+                assertThat(died).as("life %d: nothing emitted after the engine failed", life).isTrue();
+                // nothing was dead-lettered for it: the frame is not known to be at fault yet
+                scorer.read();
+                assertThat(scorer.deadLettersRead).isEmpty();
+            } catch (RuntimeException closing) {
+                // the driver closes a task whose thread failed: what it says is of no interest here
+            }
+        }
+        try (ScoringEngine engine = new ScoringEngine(backbone, 8, Duration.ofMillis(5)).decodeWith(killer);
+             ScorerDriver scorer = new ScorerDriver(engine, ScoringSettings.DEFAULT, state)) {
+            scorer.publish("gate", modelFile, 1);
+            scorer.frame(frame("gate", 0, good));
+            scorer.frame(frame("gate", 1, poison));
+            scorer.frame(frame("gate", 2, good));
+            scorer.pumpUntil(() -> scorer.mapsRead.size() == 2);
+            assertThat(engine.failure()).isNull();
+            assertThat(scorer.mapsRead).extracting(AnomalyMapRecord::seq).containsExactly(0L, 2L);
+            assertThat(scorer.deadLettersRead).hasSize(1);
+            assertThat(DeadLetters.header(scorer.deadLettersRead.get(0).headers(), DeadLetters.REASON))
+                    .contains("frame 1 of camera gate (offset 1) was being scored each of the 2 times this "
+                            + "instance died");
+            assertThat(scorer.deadLettersRead.get(0).value()).isEqualTo(poison);
+            assertThat(scorer.stats.refused(FrameRefusal.POISON)).isEqualTo(1);
         }
     }
 }

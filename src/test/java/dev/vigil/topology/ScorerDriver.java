@@ -58,7 +58,11 @@ final class ScorerDriver implements AutoCloseable {
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         driver = new TopologyTestDriver(ScoringTopology.build(engine, settings, stats, "mobilenetv2-l123", null, null,
-                Executors.newSingleThreadExecutor()), p, Instant.now());
+                Executors.newSingleThreadExecutor(r -> {
+                    Thread t = new Thread(r, "test-learn");
+                    t.setDaemon(true);
+                    return t;
+                })), p, Instant.now());
         frames = driver.createInputTopic(Topics.FRAMES.name(), new StringSerializer(), new ByteArraySerializer());
         models = driver.createInputTopic(Topics.MODELS.name(), new StringSerializer(), new ByteArraySerializer());
         maps = driver.createOutputTopic(Topics.ANOMALY_MAPS.name(), new StringDeserializer(),
