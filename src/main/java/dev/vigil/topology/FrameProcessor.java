@@ -190,7 +190,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
                     poisonReason(f.camera(), f.seq(), offset), offset);
             return;
         }
-        if (f.live() && System.currentTimeMillis() - f.captureMillis() > shared.settings().maxLiveAge().toMillis()) {
+        if (f.live() && ctx.currentSystemTimeMs() - f.captureMillis() > shared.settings().maxLiveAge().toMillis()) {
             shared.stats().skippedLate.increment();
             return;
         }
@@ -344,7 +344,7 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
             learning.observe(f, p.offset(), models.activeVersion(f.camera()));
         }
         double threshold = model.threshold();
-        long now = System.currentTimeMillis();
+        long now = ctx.currentSystemTimeMs();
         AnomalyMapRecord map = new AnomalyMapRecord(f.camera(), f.seq(), f.captureMillis(), d.score(),
                 Double.isNaN(threshold) ? null : threshold, d.score() > threshold, model.version(),
                 new AnomalyMapRecord.FrameRef(f.width(), f.height(), f.source(), f.sourceFrame(), f.codec()), now,

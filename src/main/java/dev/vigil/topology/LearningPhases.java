@@ -61,12 +61,12 @@ final class LearningPhases {
         public int reported;
 
         /** A phase with no frame kept yet. */
-        static Phase begin(long baseVersion, String reason, int partition) {
+        static Phase begin(long baseVersion, String reason, int partition, long now) {
             Phase p = new Phase();
             p.baseVersion = baseVersion;
             p.reason = reason;
             p.partition = partition;
-            p.startedAt = System.currentTimeMillis();
+            p.startedAt = now;
             return p;
         }
     }
@@ -124,7 +124,7 @@ final class LearningPhases {
         if (!enabled() || phases.containsKey(f.camera())) {
             return;
         }
-        Phase p = Phase.begin(baseVersion, reason, ctx.taskId().partition());
+        Phase p = Phase.begin(baseVersion, reason, ctx.taskId().partition(), ctx.currentSystemTimeMs());
         phases.put(f.camera(), p);
         LOG.info("camera {}: learning phase started ({}): {}{}", f.camera(), reason,
                 settings.frames() > 0 ? settings.frames() + " frames" : "",
@@ -167,7 +167,7 @@ final class LearningPhases {
             LOG.error("camera {}: fitting its learnt model failed, learning again from frame {}: {}", f.camera(),
                     f.seq(), reason);
             status(f.camera(), ModelStatus.FAILED, p, reason);
-            Phase again = Phase.begin(p.baseVersion, p.reason, p.partition);
+            Phase again = Phase.begin(p.baseVersion, p.reason, p.partition, ctx.currentSystemTimeMs());
             phases.put(f.camera(), again);
             keep(f, offset, again);
         }
@@ -246,7 +246,7 @@ final class LearningPhases {
     }
 
     private void status(String camera, String state, Phase p, String reason, Long version) {
-        long now = System.currentTimeMillis();
+        long now = ctx.currentSystemTimeMs();
         ModelStatus s = new ModelStatus(camera, ModelStatus.KIND, state, p.kept, settings.frames(),
                 Math.max(0, p.lastMillis - p.firstMillis), settings.span() == null ? 0 : settings.span().toMillis(),
                 version, reason, now);

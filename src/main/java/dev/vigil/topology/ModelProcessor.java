@@ -74,7 +74,7 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
         models.activeCameras().stream().filter(c -> models.reported(c) == null).forEach(unreported::add);
         // restarted, or the partition moved here: candidates in shadow are loaded again
         models.shadowedCameras().forEach(camera ->
-                loadShadow(camera, models.shadowVersion(camera), System.currentTimeMillis()));
+                loadShadow(camera, models.shadowVersion(camera), ctx.currentSystemTimeMs()));
     }
 
     @Override
@@ -149,7 +149,7 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
             LOG.error(reason);
             shared.stats().modelsRefused.increment();
             refuse(record.key(), record.value(), record.timestamp(), record.headers(), DeadLetters.Kind.MODEL, reason);
-            report(status(a.camera()).refused(a.version(), reason, System.currentTimeMillis()));
+            report(status(a.camera()).refused(a.version(), reason, ctx.currentSystemTimeMs()));
             return;
         }
         LOG.info("camera {}: activating stored model version {} (was {})", a.camera(), a.version(),
@@ -212,7 +212,7 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
                 refuse(last.key(), last.value(), last.timestamp(), last.headers(), DeadLetters.Kind.MODEL,
                         e.getMessage());
                 report(status(camera).refused(version, "activation refused: " + e.getMessage(),
-                        System.currentTimeMillis()));
+                        ctx.currentSystemTimeMs()));
             } else {
                 refuseModel(camera, version, last.timestamp(), e.getMessage());
             }
@@ -245,7 +245,7 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
                             ModelLoader.reason(e));
                     models.shadow(l.camera(), -1);
                     report(status(l.camera()).refused(l.version(), "not scored in shadow: " + ModelLoader.reason(e),
-                            System.currentTimeMillis()));
+                            ctx.currentSystemTimeMs()));
                     continue;
                 }
                 refuseModel(l.camera(), l.version(), l.timestamp(), ModelLoader.reason(e));
@@ -271,7 +271,7 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
             applied.put(l.camera(), l.sequence());
             shared.models().activate(model);
             models.activate(l.camera(), l.version());
-            report(status(l.camera()).accepted(l.version(), System.currentTimeMillis()));
+            report(status(l.camera()).accepted(l.version(), ctx.currentSystemTimeMs()));
             cameras.add(l.camera());
             shared.stats().modelsLoaded.increment();
             LOG.info("camera {}: model version {} active ({}, d={}, threshold {})", l.camera(), l.version(),
@@ -284,14 +284,14 @@ final class ModelProcessor implements Processor<String, byte[], String, byte[]> 
         shared.stats().modelsRefused.increment();
         LOG.error("camera {}: model version {} refused, the previous model stays in use: {}", camera, version, reason);
         refuse(camera, reason.getBytes(StandardCharsets.UTF_8), timestamp, null, DeadLetters.Kind.MODEL, reason);
-        report(status(camera).refused(version, reason, System.currentTimeMillis()));
+        report(status(camera).refused(version, reason, ctx.currentSystemTimeMs()));
     }
 
     /** What was last reported of the camera's versions, or, before any report, its active version alone. */
     private ModelVersionStatus status(String camera) {
         ModelVersionStatus s = models.reported(camera);
         return s != null ? s
-                : ModelVersionStatus.initial(camera, models.activeVersion(camera), System.currentTimeMillis());
+                : ModelVersionStatus.initial(camera, models.activeVersion(camera), ctx.currentSystemTimeMs());
     }
 
     /**

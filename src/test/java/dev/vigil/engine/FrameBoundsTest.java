@@ -3,7 +3,6 @@ package dev.vigil.engine;
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.backbone.Preprocessing;
 import dev.vigil.media.FrameCodec;
-import dev.vigil.media.MediaException;
 import dev.vigil.media.RgbImage;
 import dev.vigil.media.SyntheticScene;
 import dev.vigil.padim.ModelFile;
@@ -45,7 +44,8 @@ class FrameBoundsTest {
             try (ScoringEngine engine = new ScoringEngine(backbone, 4, Duration.ZERO, W * H - 1L)) {
                 ScoringEngine.CameraModel camera = engine.load("gate", 1, file);
                 assertThatThrownBy(() -> engine.submit(camera, png.encode(frame), W, H).get())
-                        .isInstanceOf(ExecutionException.class).cause().isInstanceOf(MediaException.class)
+                        .isInstanceOf(ExecutionException.class).cause()
+                        .isInstanceOf(UndecodableFrameException.class)
                         .hasMessage("PNG frame declares 64x48 = 3072 pixels, above the limit of 3071 "
                                 + "(max-frame-pixels)");
                 camera.release();
@@ -56,10 +56,10 @@ class FrameBoundsTest {
                 CompletableFuture<Detection> bomb = engine.submit(camera, bomb(), 26000, 26000);
                 CompletableFuture<Detection> wrongSize = engine.submit(camera, png.encode(frame), 640, 480);
                 CompletableFuture<Detection> after = engine.submit(camera, png.encode(frame), W, H);
-                assertThatThrownBy(bomb::get).cause().isInstanceOf(MediaException.class)
+                assertThatThrownBy(bomb::get).cause().isInstanceOf(UndecodableFrameException.class)
                         .hasMessage("PNG frame declares 26000x26000 = 676000000 pixels, above the limit of 8294400 "
                                 + "(max-frame-pixels)");
-                assertThatThrownBy(wrongSize::get).cause().isInstanceOf(MediaException.class)
+                assertThatThrownBy(wrongSize::get).cause().isInstanceOf(UndecodableFrameException.class)
                         .hasMessage("PNG frame declares 64x48 but its record says 640x480");
                 assertThat(after.get().score()).isEqualTo(before.get().score());
                 camera.release();

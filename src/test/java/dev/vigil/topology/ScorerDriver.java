@@ -83,6 +83,11 @@ final class ScorerDriver implements AutoCloseable {
         pumpUntil(() -> stats.modelsLoaded() > loaded);
     }
 
+    /** Any record on the models topic: a chunk or control record as a publisher or an attacker writes it. */
+    void model(ProducerRecord<String, byte[]> r) {
+        pipe(r, models);
+    }
+
     /** A frame as ingest writes it. */
     void frame(FrameRecords.Frame f) {
         pipe(FrameRecords.toRecord(f), frames);

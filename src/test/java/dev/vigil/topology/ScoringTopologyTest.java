@@ -90,7 +90,13 @@ class ScoringTopologyTest {
                     ScoringSettings.DEFAULT, ScoringService.Options.defaults(dir.resolve("state")))) {
                 long n = Replayer.replay(kafka, "gate", clip.toString(), FrameCodec.parse("png"), 0);
                 assertThat(n).isEqualTo(80);
-                try (KafkaProducer<String, byte[]> producer = Producers.create(kafka, 1 << 20)) {
+                try (KafkaProducer<String, byte[]> producer = Producers.create(kafka, 9 << 20)) {
+                    // an undecodable frame just under the topic's 8 MiB limit: its dead letter, with the input and
+                    // the reason, would not fit as it is
+                    byte[] junk = new byte[(8 << 20) - 4096];
+                    new java.util.Random(3).nextBytes(junk);
+                    producer.send(dev.vigil.stream.FrameRecords.toRecord(new dev.vigil.stream.FrameRecords.Frame(
+                            "gate", 997, System.currentTimeMillis(), "png", W, H, "test", 0, junk))).get();
                     // an undecodable frame and one without its headers
                     var bad = dev.vigil.stream.FrameRecords.toRecord(new dev.vigil.stream.FrameRecords.Frame("gate",
                             999, System.currentTimeMillis(), "png", W, H, "test", 0, new byte[]{1, 2, 3}));
@@ -145,7 +151,15 @@ class ScoringTopologyTest {
                 assertThat(box.x() + box.width()).isLessThanOrEqualTo(W);
                 assertThat(box.y() + box.height()).isLessThanOrEqualTo(H);
 
-                List<ConsumerRecord<String, byte[]>> dead = readCount(kafka, Topics.DEAD_LETTERS, 2);
+                List<ConsumerRecord<String, byte[]>> dead = readCount(kafka, Topics.DEAD_LETTERS, 3);
+                assertThat(dead).filteredOn(r -> DeadLetters.header(r.headers(), DeadLetters.PAYLOAD) != null)
+                        .singleElement().satisfies(r -> {
+                            assertThat(DeadLetters.header(r.headers(), DeadLetters.REASON))
+                                    .contains("undecodable frame 997");
+                            assertThat(DeadLetters.header(r.headers(), DeadLetters.PAYLOAD))
+                                    .endsWith(";bytes=" + ((8 << 20) - 4096));
+                            assertThat(r.value().length).isLessThan(1000);
+                        });
                 assertThat(dead).extracting(r -> DeadLetters.header(r.headers(), DeadLetters.REASON))
                         .anySatisfy(reason -> assertThat(reason).contains("undecodable frame 999"))
                         .anySatisfy(reason -> assertThat(reason).contains("lacks header vigil.seq"));
@@ -164,10 +178,10 @@ class ScoringTopologyTest {
                                 c.count(), c.chunkBytes(), c.totalBytes(), c.sha256(), data), partitions)).get();
                     }
                 }
-                List<ConsumerRecord<String, byte[]>> refusals = readCount(kafka, Topics.DEAD_LETTERS, 3);
-                assertThat(DeadLetters.header(refusals.get(2).headers(), DeadLetters.REASON))
+                List<ConsumerRecord<String, byte[]>> refusals = readCount(kafka, Topics.DEAD_LETTERS, 4);
+                assertThat(DeadLetters.header(refusals.get(3).headers(), DeadLetters.REASON))
                         .contains("version 2000").contains("checksum mismatch");
-                assertThat(DeadLetters.header(refusals.get(2).headers(), DeadLetters.KIND)).isEqualTo("model");
+                assertThat(DeadLetters.header(refusals.get(3).headers(), DeadLetters.KIND)).isEqualTo("model");
                 Replayer.replay(kafka, "gate", clip.toString(), FrameCodec.parse("jpeg:90"), 0);
                 List<AnomalyMapRecord> again = readUntil(kafka, Topics.ANOMALY_MAPS, 160);
                 assertThat(again.subList(80, 160)).allSatisfy(m -> assertThat(m.modelVersion()).isEqualTo(1000));
