@@ -15,6 +15,12 @@ package dev.vigil.stream;
  */
 public record ModelChunk(String camera, long version, int index, int count, int chunkBytes, long totalBytes,
                          String sha256, byte[] data) {
+    /** The largest model accepted: d = 550 on resnet50v2 at 224 x 224 is about 2 GB; hostile headers claim more. */
+    public static final long MAX_TOTAL_BYTES = 16L << 30;
+    /** A chunk is one record: at most the models topic's 8 MiB. */
+    public static final int MAX_CHUNK_BYTES = 8 << 20;
+    /** Chunks of a multi-chunk model are at least this large, so that a version's chunk count stays small. */
+    public static final int MIN_CHUNK_BYTES = 4 << 10;
 
     /**
      * What is wrong with this chunk as part of the version described by the other arguments (taken from any chunk
@@ -24,6 +30,12 @@ public record ModelChunk(String camera, long version, int index, int count, int 
         if (this.count != count || this.chunkBytes != chunkBytes || this.totalBytes != totalBytes
                 || !this.sha256.equalsIgnoreCase(sha256)) {
             return "its header disagrees with the version's other chunks";
+        }
+        if (totalBytes < 0 || totalBytes > MAX_TOTAL_BYTES) {
+            return "a model of " + totalBytes + " bytes is outside 0.." + MAX_TOTAL_BYTES;
+        }
+        if (chunkBytes > MAX_CHUNK_BYTES || count > 1 && chunkBytes < MIN_CHUNK_BYTES) {
+            return "chunks of " + chunkBytes + " bytes are outside " + MIN_CHUNK_BYTES + ".." + MAX_CHUNK_BYTES;
         }
         if (count < 1 || chunkBytes < 1 || (long) (count - 1) * chunkBytes >= totalBytes && totalBytes > 0
                 || (long) count * chunkBytes < totalBytes) {

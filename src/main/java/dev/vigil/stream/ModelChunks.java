@@ -19,10 +19,16 @@ public final class ModelChunks {
     /** Reads the file twice (digest, then chunks) so that no more than one chunk is in memory. */
     public static void split(Path file, String camera, long version, int chunkBytes, Consumer<ModelChunk> out)
             throws IOException {
-        if (chunkBytes <= 0) {
-            throw new IllegalArgumentException("chunk size must be positive, got " + chunkBytes);
+        // what the scorer accepts (ModelChunk.problemAgainst): refused here rather than there
+        if (chunkBytes < ModelChunk.MIN_CHUNK_BYTES || chunkBytes > ModelChunk.MAX_CHUNK_BYTES) {
+            throw new IllegalArgumentException("chunk size must be " + ModelChunk.MIN_CHUNK_BYTES + " to "
+                    + ModelChunk.MAX_CHUNK_BYTES + " bytes, got " + chunkBytes);
         }
         long total = Files.size(file);
+        if (total > ModelChunk.MAX_TOTAL_BYTES) {
+            throw new IllegalArgumentException("model " + file + " is " + total + " bytes, more than the "
+                    + ModelChunk.MAX_TOTAL_BYTES + " a scorer accepts");
+        }
         String sha256 = FileDigests.sha256(file);
         int count = (int) Math.max(1, (total + chunkBytes - 1) / chunkBytes);
         try (InputStream in = Files.newInputStream(file)) {
