@@ -194,25 +194,24 @@ final class ModelContainer {
 
         void floats(FloatBuffer dest) throws IOException {
             FloatBuffer d = dest.duplicate();
-            while (d.hasRemaining()) {
-                fill(Float.BYTES);
-                int n = Math.min(d.remaining(), buf.remaining() / Float.BYTES);
-                ByteBuffer region = buf.slice(buf.position(), Float.BYTES * n).order(ByteOrder.LITTLE_ENDIAN);
-                d.put(region.asFloatBuffer());
-                crc.update(region);
-                buf.position(buf.position() + Float.BYTES * n);
-            }
+            read(d, Float.BYTES, region -> d.put(region.asFloatBuffer()));
         }
 
         void doubles(DoubleBuffer dest) throws IOException {
             DoubleBuffer d = dest.duplicate();
+            read(d, Double.BYTES, region -> d.put(region.asDoubleBuffer()));
+        }
+
+        /** Fills {@code d} with little-endian values of {@code size} bytes, each region into the checksum. */
+        private void read(java.nio.Buffer d, int size, java.util.function.Consumer<ByteBuffer> put)
+                throws IOException {
             while (d.hasRemaining()) {
-                fill(Double.BYTES);
-                int n = Math.min(d.remaining(), buf.remaining() / Double.BYTES);
-                ByteBuffer region = buf.slice(buf.position(), Double.BYTES * n).order(ByteOrder.LITTLE_ENDIAN);
-                d.put(region.asDoubleBuffer());
+                fill(size);
+                int n = Math.min(d.remaining(), buf.remaining() / size);
+                ByteBuffer region = buf.slice(buf.position(), size * n).order(ByteOrder.LITTLE_ENDIAN);
+                put.accept(region);
                 crc.update(region);
-                buf.position(buf.position() + Double.BYTES * n);
+                buf.position(buf.position() + size * n);
             }
         }
 

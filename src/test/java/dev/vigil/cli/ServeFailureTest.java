@@ -1,21 +1,16 @@
 package dev.vigil.cli;
 
 import dev.vigil.backbone.OnnxBackbone;
-import dev.vigil.backbone.Preprocessing;
 import dev.vigil.broker.EmbeddedBroker;
-import dev.vigil.engine.FitOptions;
 import dev.vigil.engine.ScoringEngine;
-import dev.vigil.engine.Trainer;
 import dev.vigil.media.FrameCodec;
-import dev.vigil.media.RgbImage;
 import dev.vigil.media.SyntheticScene;
-import dev.vigil.padim.ModelFile;
-import dev.vigil.padim.PadimModel;
 import dev.vigil.stream.FrameRecords;
 import dev.vigil.stream.KafkaConnection;
 import dev.vigil.stream.ModelPublisher;
 import dev.vigil.stream.Producers;
 import dev.vigil.testing.SharedData;
+import dev.vigil.testing.TestModels;
 import dev.vigil.topology.ScoringService;
 import dev.vigil.topology.ScoringSettings;
 import dev.vigil.web.Health;
@@ -25,7 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 
@@ -44,12 +38,8 @@ class ServeFailureTest {
         SyntheticScene scene = new SyntheticScene(w, h, 13, -1, -1);
         try (OnnxBackbone backbone = OnnxBackbone.load(SharedData.backbone("mobilenetv2-l123"));
              EmbeddedBroker broker = EmbeddedBroker.start(dir.resolve("kafka"), 0)) {
-            List<RgbImage> normal = IntStream.range(0, 30).mapToObj(scene::frame).toList();
-            PadimModel model = new Trainer(backbone, new Preprocessing(Preprocessing.Mode.RESIZE, w, h),
-                    new FitOptions(20, 3, 0.01, 16, 10, 500, "gate")).fit(normal.iterator());
-            Path modelFile = dir.resolve("gate.vgm");
-            ModelFile.write(modelFile, model);
-            model.gaussian().close();
+            Path modelFile = TestModels.fit(backbone, IntStream.range(0, 30).mapToObj(scene::frame).toList(), w, h,
+                    20, 10, "gate", dir.resolve("gate.vgm"));
             KafkaConnection kafka = broker.connection();
             ModelPublisher.publish(kafka, "gate", modelFile, 1, 1 << 20);
             try (ScoringEngine engine = new ScoringEngine(backbone, 4, Duration.ofMillis(5)).decodeWith((b, fw, fh) -> {

@@ -1,20 +1,15 @@
 package dev.vigil.topology;
 
 import dev.vigil.backbone.OnnxBackbone;
-import dev.vigil.backbone.Preprocessing;
-import dev.vigil.engine.FitOptions;
 import dev.vigil.engine.ScoringEngine;
-import dev.vigil.engine.Trainer;
 import dev.vigil.media.CraftedImages;
 import dev.vigil.media.FrameCodec;
-import dev.vigil.media.RgbImage;
 import dev.vigil.media.SyntheticScene;
-import dev.vigil.padim.ModelFile;
-import dev.vigil.padim.PadimModel;
 import dev.vigil.stream.AnomalyMapRecord;
 import dev.vigil.stream.DeadLetters;
 import dev.vigil.stream.FrameRecords;
 import dev.vigil.testing.SharedData;
+import dev.vigil.testing.TestModels;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -53,12 +48,8 @@ class HostileFramesTest {
     @BeforeAll
     static void fit() throws Exception {
         backbone = OnnxBackbone.load(SharedData.backbone("mobilenetv2-l123"));
-        List<RgbImage> normal = IntStream.range(0, 40).mapToObj(SCENE::frame).toList();
-        PadimModel model = new Trainer(backbone, new Preprocessing(Preprocessing.Mode.RESIZE, W, H),
-                new FitOptions(40, 3, 0.01, 16, 10, 500, "gate")).fit(normal.iterator());
-        modelFile = dir.resolve("gate.vgm");
-        ModelFile.write(modelFile, model);
-        model.gaussian().close();
+        modelFile = TestModels.fit(backbone, IntStream.range(0, 40).mapToObj(SCENE::frame).toList(), W, H, 40, 10,
+                "gate", dir.resolve("gate.vgm"));
         good = FrameCodec.parse("jpeg:90").encode(SCENE.frame(50));
     }
 

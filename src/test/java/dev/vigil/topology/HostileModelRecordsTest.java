@@ -1,15 +1,9 @@
 package dev.vigil.topology;
 
 import dev.vigil.backbone.OnnxBackbone;
-import dev.vigil.backbone.Preprocessing;
-import dev.vigil.engine.FitOptions;
 import dev.vigil.engine.ScoringEngine;
-import dev.vigil.engine.Trainer;
 import dev.vigil.media.FrameCodec;
-import dev.vigil.media.RgbImage;
 import dev.vigil.media.SyntheticScene;
-import dev.vigil.padim.ModelFile;
-import dev.vigil.padim.PadimModel;
 import dev.vigil.stream.AnomalyMapRecord;
 import dev.vigil.stream.DeadLetters;
 import dev.vigil.stream.FrameRecords;
@@ -18,6 +12,7 @@ import dev.vigil.stream.ModelChunks;
 import dev.vigil.stream.ModelRecords;
 import dev.vigil.stream.Topics;
 import dev.vigil.testing.SharedData;
+import dev.vigil.testing.TestModels;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.Test;
@@ -45,12 +40,8 @@ class HostileModelRecordsTest {
     void badModelRecordsAreRefusedAndTheCameraKeepsItsModel(@TempDir Path dir) throws Exception {
         SyntheticScene scene = new SyntheticScene(W, H, 11, -1, -1);
         try (OnnxBackbone backbone = OnnxBackbone.load(SharedData.backbone("mobilenetv2-l123"))) {
-            List<RgbImage> normal = IntStream.range(0, 40).mapToObj(scene::frame).toList();
-            PadimModel model = new Trainer(backbone, new Preprocessing(Preprocessing.Mode.RESIZE, W, H),
-                    new FitOptions(40, 3, 0.01, 16, 10, 500, "gate")).fit(normal.iterator());
-            Path modelFile = dir.resolve("gate.vgm");
-            ModelFile.write(modelFile, model);
-            model.gaussian().close();
+            Path modelFile = TestModels.fit(backbone, IntStream.range(0, 40).mapToObj(scene::frame).toList(), W, H,
+                    40, 10, "gate", dir.resolve("gate.vgm"));
             byte[] frame = FrameCodec.parse("jpeg:90").encode(scene.frame(45));
             int partitions = Topics.PARTITIONS;
             try (ScoringEngine engine = new ScoringEngine(backbone, 8, Duration.ofMillis(5));
