@@ -358,28 +358,26 @@ final class ModelContainer {
 
         void floats(FloatBuffer src) throws IOException {
             FloatBuffer s = src.duplicate();
-            while (s.hasRemaining()) {
-                ensure(Float.BYTES);
-                int n = Math.min(s.remaining(), buf.remaining() / Float.BYTES);
-                // the view's byte order is the buffer's (little-endian), whatever the source's order
-                ByteBuffer region = buf.slice(buf.position(), Float.BYTES * n).order(ByteOrder.LITTLE_ENDIAN);
-                region.asFloatBuffer().put(s.slice(s.position(), n));
-                crc.update(region);
-                s.position(s.position() + n);
-                buf.position(buf.position() + Float.BYTES * n);
-            }
+            write(s, Float.BYTES, (region, n) -> region.asFloatBuffer().put(s.slice(s.position(), n)));
         }
 
         void doubles(DoubleBuffer src) throws IOException {
             DoubleBuffer s = src.duplicate();
+            write(s, Double.BYTES, (region, n) -> region.asDoubleBuffer().put(s.slice(s.position(), n)));
+        }
+
+        /** Writes {@code s}'s values of {@code size} bytes little-endian, each region into the checksum. */
+        private void write(java.nio.Buffer s, int size, java.util.function.ObjIntConsumer<ByteBuffer> put)
+                throws IOException {
             while (s.hasRemaining()) {
-                ensure(Double.BYTES);
-                int n = Math.min(s.remaining(), buf.remaining() / Double.BYTES);
-                ByteBuffer region = buf.slice(buf.position(), Double.BYTES * n).order(ByteOrder.LITTLE_ENDIAN);
-                region.asDoubleBuffer().put(s.slice(s.position(), n));
+                ensure(size);
+                int n = Math.min(s.remaining(), buf.remaining() / size);
+                // the view's byte order is the buffer's (little-endian), whatever the source's order
+                ByteBuffer region = buf.slice(buf.position(), size * n).order(ByteOrder.LITTLE_ENDIAN);
+                put.accept(region, n);
                 crc.update(region);
                 s.position(s.position() + n);
-                buf.position(buf.position() + Double.BYTES * n);
+                buf.position(buf.position() + size * n);
             }
         }
 

@@ -1,10 +1,7 @@
 package dev.vigil.stream;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 
 /**
@@ -33,7 +30,6 @@ public record Alert(String id, Type type, String camera, String label,
                     @JsonProperty("frame_width") int frameWidth, @JsonProperty("frame_height") int frameHeight,
                     List<Box> boxes, Sensor sensor, @JsonProperty("analytics_module") AnalyticsModule analyticsModule,
                     String snapshot) {
-    private static final ObjectMapper JSON = new ObjectMapper();
     public static final String LABEL = "anomaly";
     /** the label of a scene change: most frames above threshold for long, the camera's normal has changed */
     public static final String SCENE_CHANGE = "scene-change";
@@ -95,18 +91,10 @@ public record Alert(String id, Type type, String camera, String label,
     }
 
     public byte[] toJson() {
-        try {
-            return JSON.writeValueAsBytes(this);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return RecordJson.write(this);
     }
 
     public static Alert fromJson(byte[] value) {
-        try {
-            return JSON.readValue(value, Alert.class);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("alert record is not valid JSON: " + e.getMessage(), e);
-        }
+        return RecordJson.read(value, Alert.class, "alert record");
     }
 }

@@ -4,11 +4,9 @@ import dev.vigil.media.GrayPng;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Base64;
 
 /**
@@ -27,7 +25,6 @@ import java.util.Base64;
 public record AnomalyMapRecord(String camera, long seq, long timestamp, double score, Double threshold,
                                boolean anomalous, @JsonProperty("model_version") long modelVersion,
                                FrameRef frame, @JsonProperty("scored_at") long scoredAt, EncodedMap map) {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Where the frame came from. */
     public record FrameRef(int width, int height, String source, @JsonProperty("source_frame") long sourceFrame,
@@ -109,18 +106,10 @@ public record AnomalyMapRecord(String camera, long seq, long timestamp, double s
     }
 
     public byte[] toJson() {
-        try {
-            return JSON.writeValueAsBytes(this);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return RecordJson.write(this);
     }
 
     public static AnomalyMapRecord fromJson(byte[] value) {
-        try {
-            return JSON.readValue(value, AnomalyMapRecord.class);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("anomaly map record is not valid JSON: " + e.getMessage(), e);
-        }
+        return RecordJson.read(value, AnomalyMapRecord.class, "anomaly map record");
     }
 }

@@ -2,11 +2,7 @@ package dev.vigil.stream;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 
 /**
  * A camera's model state on {@link Topics#CAMERA_STATUS}, written by the scorer (docs/topics.md): key
@@ -30,8 +26,6 @@ public record ModelStatus(String camera, String kind, String state, long frames,
     public static final String FITTING = "fitting";
     public static final String SCORING = "scoring";
     public static final String FAILED = "failed";
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     /** The record key: the camera's model state beside its ingest state. */
     public static String key(String camera) {
@@ -39,18 +33,10 @@ public record ModelStatus(String camera, String kind, String state, long frames,
     }
 
     public byte[] toJson() {
-        try {
-            return JSON.writeValueAsBytes(this);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return RecordJson.write(this);
     }
 
     public static ModelStatus fromJson(byte[] value) {
-        try {
-            return JSON.readValue(value, ModelStatus.class);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("model status record is not valid JSON: " + e.getMessage(), e);
-        }
+        return RecordJson.read(value, ModelStatus.class, "model status record");
     }
 }

@@ -3,11 +3,7 @@ package dev.vigil.stream;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -27,8 +23,6 @@ public record ModelVersionStatus(String camera, String kind, @JsonProperty("acti
     public static final String KIND = "model-version";
     /** enough to explain a run of bad publications; the dead letters keep every refusal */
     public static final int REFUSALS_KEPT = 10;
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     /** A version the scorer would not use, and why (the reason also on its dead letter). */
     public record Refusal(long version, String reason, long at) {
@@ -77,19 +71,11 @@ public record ModelVersionStatus(String camera, String kind, @JsonProperty("acti
     }
 
     public byte[] toJson() {
-        try {
-            return JSON.writeValueAsBytes(this);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return RecordJson.write(this);
     }
 
     public static ModelVersionStatus fromJson(byte[] value) {
-        try {
-            return JSON.readValue(value, ModelVersionStatus.class);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("model version status record is not valid JSON: " + e.getMessage(), e);
-        }
+        return RecordJson.read(value, ModelVersionStatus.class, "model version status record");
     }
 
     /**

@@ -1,11 +1,7 @@
 package dev.vigil.stream;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 
 /**
@@ -16,8 +12,6 @@ import java.util.List;
  * @param timestamp capture time, epoch milliseconds
  */
 public record ShadowRecord(String camera, long seq, long timestamp, Side active, Side shadow) {
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     /**
      * One model's view of the frame.
@@ -30,18 +24,10 @@ public record ShadowRecord(String camera, long seq, long timestamp, Side active,
     }
 
     public byte[] toJson() {
-        try {
-            return JSON.writeValueAsBytes(this);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return RecordJson.write(this);
     }
 
     public static ShadowRecord fromJson(byte[] value) {
-        try {
-            return JSON.readValue(value, ShadowRecord.class);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("shadow record is not valid JSON: " + e.getMessage(), e);
-        }
+        return RecordJson.read(value, ShadowRecord.class, "shadow record");
     }
 }
