@@ -12,6 +12,7 @@ import dev.vigil.stream.Topic;
 import dev.vigil.stream.FrameRecords;
 import dev.vigil.stream.Topics;
 import dev.vigil.untrusted.CameraId;
+import dev.vigil.untrusted.LogText;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -173,7 +174,7 @@ public final class DashboardFeed implements AutoCloseable {
                     } catch (RuntimeException e) {
                         // one bad record costs its own display, nothing else
                         LOG.debug("dashboard: record {}-{}@{} skipped: {}", r.topic(), r.partition(), r.offset(),
-                                e.getMessage());
+                                LogText.escape(e.getMessage()));
                     }
                 }
             }
