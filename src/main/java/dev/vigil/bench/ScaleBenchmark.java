@@ -203,7 +203,7 @@ public final class ScaleBenchmark {
                 long[] last = {0};
                 int[] n = {0};
                 maps.read(new TopicReader.Until.Idle(Duration.ofSeconds(180)), r -> {
-                    AnomalyMapRecord m = AnomalyMapRecord.fromJson(r.value());
+                    AnomalyMapRecord m = Topics.ANOMALY_MAPS.read(r.value());
                     first[0] = Math.min(first[0], m.scoredAt());
                     last[0] = Math.max(last[0], m.scoredAt());
                     n[0]++;
@@ -316,7 +316,7 @@ public final class ScaleBenchmark {
 
         Map<String, List<long[]>> seen = new ConcurrentHashMap<>();
         Thread reader = new Thread(() -> maps.read(new TopicReader.Until.Forever(), r -> {
-            AnomalyMapRecord m = AnomalyMapRecord.fromJson(r.value());
+            AnomalyMapRecord m = Topics.ANOMALY_MAPS.read(r.value());
             seen.computeIfAbsent(m.camera(), c -> java.util.Collections.synchronizedList(new ArrayList<>()))
                     .add(new long[]{m.seq(), m.scoredAt(), System.currentTimeMillis()});
         }, r -> false), "bench-maps");

@@ -193,7 +193,7 @@ public final class StreamBenchmark {
                 long[] last = {0};
                 int[] n = {0};
                 maps.read(new TopicReader.Until.Idle(Duration.ofSeconds(120)), r -> {
-                    AnomalyMapRecord m = AnomalyMapRecord.fromJson(r.value());
+                    AnomalyMapRecord m = Topics.ANOMALY_MAPS.read(r.value());
                     first[0] = Math.min(first[0], m.scoredAt());
                     last[0] = Math.max(last[0], m.scoredAt());
                     n[0]++;
@@ -231,7 +231,7 @@ public final class StreamBenchmark {
         List<Long> latencies = new ArrayList<>();
         List<Long> lags = new ArrayList<>();
         Thread reader = new Thread(() -> maps.read(new TopicReader.Until.Idle(Duration.ofSeconds(60)), r -> {
-            AnomalyMapRecord m = AnomalyMapRecord.fromJson(r.value());
+            AnomalyMapRecord m = Topics.ANOMALY_MAPS.read(r.value());
             synchronized (latencies) {
                 latencies.add(m.scoredAt() - m.timestamp());
             }

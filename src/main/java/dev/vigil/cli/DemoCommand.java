@@ -147,7 +147,7 @@ public class DemoCommand implements Callable<Integer> {
                     stdout.printf("dashboard on http://localhost:%d/%n", web.port());
                 }
                 Thread printer = new Thread(() -> alerts.read(new TopicReader.Until.Forever(), r -> {
-                    Alert a = Alert.fromJson(r.value());
+                    Alert a = Topics.ALERTS.read(r.value());
                     stdout.printf("ALERT %-6s %s  frames %d-%d  peak %.1f (threshold %.1f)  boxes %s%n", a.type(),
                             a.id(), a.startSeq(), a.lastSeq(), a.peakScore(), a.threshold(), a.boxes().stream()
                                     .map(b -> b.width() + "x" + b.height() + "@" + b.x() + "," + b.y()).toList());
@@ -162,7 +162,7 @@ public class DemoCommand implements Callable<Integer> {
                 List<AnomalyMapRecord> maps = new ArrayList<>();
                 try (TopicReader reader = new TopicReader(kafka, Topics.ANOMALY_MAPS, CAMERA, true)) {
                     reader.read(new TopicReader.Until.Idle(Duration.ofSeconds(60)),
-                            r -> maps.add(AnomalyMapRecord.fromJson(r.value())), r -> maps.size() >= frames);
+                            r -> maps.add(Topics.ANOMALY_MAPS.read(r.value())), r -> maps.size() >= frames);
                 }
                 // the last alert record follows its frame's map within one commit
                 alerts.stop();

@@ -39,7 +39,7 @@ public class ScoresCommand implements Callable<Integer> {
                 : new TopicReader.Until.Idle(Duration.ofMillis((long) (untilIdle * 1000)));
         try (TopicReader reader = subscriber.reader(Topics.ANOMALY_MAPS)) {
             reader.read(until, r -> {
-                AnomalyMapRecord m = AnomalyMapRecord.fromJson(r.value());
+                AnomalyMapRecord m = Topics.ANOMALY_MAPS.read(r.value());
                 Map<String, Object> line = new LinkedHashMap<>();
                 line.put("camera", m.camera());
                 line.put("seq", m.seq());

@@ -20,7 +20,7 @@ public class SubscriberOptions {
     KafkaOptions kafka;
 
     /** A reader of the topic that stops on SIGTERM/Ctrl-C. */
-    TopicReader reader(Topic topic) throws IOException {
+    TopicReader reader(Topic<?> topic) throws IOException {
         TopicReader reader = new TopicReader(kafka.connection(), topic, camera, fromBeginning);
         Runtime.getRuntime().addShutdownHook(new Thread(reader::stop, "vigil-reader-stop"));
         return reader;

@@ -47,7 +47,7 @@ public final class TopicReader implements AutoCloseable {
      * @param camera        only this camera's partition and records, or null for all
      * @param fromBeginning from the oldest record kept, else only records written from now on
      */
-    public TopicReader(KafkaConnection kafka, Topic topic, String camera, boolean fromBeginning) {
+    public TopicReader(KafkaConnection kafka, Topic<?> topic, String camera, boolean fromBeginning) {
         this(kafka, topic, camera, fromBeginning, true);
     }
 
@@ -55,7 +55,7 @@ public final class TopicReader implements AutoCloseable {
      * A camera's whole partition, whatever the keys (the models topic's chunk and control records): the caller
      * picks out the camera's records.
      */
-    public static TopicReader partitionOf(KafkaConnection kafka, Topic topic, String camera) {
+    public static TopicReader partitionOf(KafkaConnection kafka, Topic<?> topic, String camera) {
         return new TopicReader(kafka, topic, camera, true, false);
     }
 
@@ -63,11 +63,11 @@ public final class TopicReader implements AutoCloseable {
      * The records of one key, from the beginning: keys are partitioned as camera ids are (Kafka's default
      * partitioner), so the key's partition is read, and the others' records skipped.
      */
-    public static TopicReader ofKey(KafkaConnection kafka, Topic topic, String key) {
+    public static TopicReader ofKey(KafkaConnection kafka, Topic<?> topic, String key) {
         return new TopicReader(kafka, topic, key, true, true);
     }
 
-    private TopicReader(KafkaConnection kafka, Topic topic, String camera, boolean fromBeginning, boolean byKey) {
+    private TopicReader(KafkaConnection kafka, Topic<?> topic, String camera, boolean fromBeginning, boolean byKey) {
         this.byKey = byKey;
         Map<String, Object> config = kafka.config();
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

@@ -21,37 +21,41 @@ public final class Topics {
     public static final int PARTITIONS = 6;
 
     /** JPEG/PNG frames from ingest and replay. */
-    public static final Topic FRAMES = new Topic("vigil.frames", PARTITIONS,
-            Map.of("retention.ms", String.valueOf(24 * 3600 * 1000L), "max.message.bytes", String.valueOf(8 << 20)));
+    public static final Topic<byte[]> FRAMES = new Topic<>("vigil.frames", PARTITIONS,
+            Map.of("retention.ms", String.valueOf(24 * 3600 * 1000L), "max.message.bytes", String.valueOf(8 << 20)),
+            Topic.Format.BYTES);
     /** Model files in chunks; compacted, so the newest version of every chunk of every camera stays. */
-    public static final Topic MODELS = new Topic("vigil.models", PARTITIONS,
-            Map.of("cleanup.policy", "compact", "max.message.bytes", String.valueOf(8 << 20)));
+    public static final Topic<byte[]> MODELS = new Topic<>("vigil.models", PARTITIONS,
+            Map.of("cleanup.policy", "compact", "max.message.bytes", String.valueOf(8 << 20)), Topic.Format.BYTES);
     /** One anomaly map per scored frame. */
-    public static final Topic ANOMALY_MAPS = new Topic("vigil.anomaly-maps", PARTITIONS,
-            Map.of("retention.ms", String.valueOf(7 * 24 * 3600 * 1000L)));
+    public static final Topic<AnomalyMapRecord> ANOMALY_MAPS = new Topic<>("vigil.anomaly-maps", PARTITIONS,
+            Map.of("retention.ms", String.valueOf(7 * 24 * 3600 * 1000L)),
+            Topic.Format.json(AnomalyMapRecord.class, "anomaly map record"));
     /** Alert lifecycle records: new, update, end. */
-    public static final Topic ALERTS = new Topic("vigil.alerts", PARTITIONS,
-            Map.of("retention.ms", String.valueOf(30L * 24 * 3600 * 1000)));
+    public static final Topic<Alert> ALERTS = new Topic<>("vigil.alerts", PARTITIONS,
+            Map.of("retention.ms", String.valueOf(30L * 24 * 3600 * 1000)), Topic.Format.json(Alert.class, "alert record"));
     /**
      * Alert snapshots: a JPEG of the frame with its anomaly map and boxes over it, when an alert opens and at each
      * new peak, keyed by alert id (not camera; the newest record of a key is the alert's picture). Kept as long as
      * the alerts.
      */
-    public static final Topic SNAPSHOTS = new Topic("vigil.snapshots", PARTITIONS,
+    public static final Topic<byte[]> SNAPSHOTS = new Topic<>("vigil.snapshots", PARTITIONS,
             Map.of("retention.ms", String.valueOf(30L * 24 * 3600 * 1000), "max.message.bytes",
-                    String.valueOf(8 << 20)));
-    /** Camera online/offline; compacted to each camera's latest state. */
-    public static final Topic CAMERA_STATUS = new Topic("vigil.camera-status", PARTITIONS,
-            Map.of("cleanup.policy", "compact"));
+                    String.valueOf(8 << 20)), Topic.Format.BYTES);
+    /** Camera online/offline and model states; compacted to each key's latest, read by their own classes. */
+    public static final Topic<byte[]> CAMERA_STATUS = new Topic<>("vigil.camera-status", PARTITIONS,
+            Map.of("cleanup.policy", "compact"), Topic.Format.BYTES);
     /** Frames scored by a candidate model beside the active one: both scores and alerts, for comparison. */
-    public static final Topic SHADOW = new Topic("vigil.shadow", PARTITIONS,
-            Map.of("retention.ms", String.valueOf(7 * 24 * 3600 * 1000L)));
+    public static final Topic<ShadowRecord> SHADOW = new Topic<>("vigil.shadow", PARTITIONS,
+            Map.of("retention.ms", String.valueOf(7 * 24 * 3600 * 1000L)),
+            Topic.Format.json(ShadowRecord.class, "shadow record"));
     /** Inputs that could not be processed, with the reason. */
-    public static final Topic DEAD_LETTERS = new Topic("vigil.dead-letters", PARTITIONS,
-            Map.of("retention.ms", String.valueOf(30L * 24 * 3600 * 1000), "max.message.bytes", String.valueOf(8 << 20)));
+    public static final Topic<byte[]> DEAD_LETTERS = new Topic<>("vigil.dead-letters", PARTITIONS,
+            Map.of("retention.ms", String.valueOf(30L * 24 * 3600 * 1000), "max.message.bytes", String.valueOf(8 << 20)),
+            Topic.Format.BYTES);
 
-    public static final List<Topic> ALL = List.of(FRAMES, MODELS, ANOMALY_MAPS, ALERTS, SNAPSHOTS, CAMERA_STATUS,
-            SHADOW,            DEAD_LETTERS);
+    public static final List<Topic<?>> ALL = List.of(FRAMES, MODELS, ANOMALY_MAPS, ALERTS, SNAPSHOTS, CAMERA_STATUS,
+            SHADOW, DEAD_LETTERS);
 
     private Topics() {
     }
@@ -77,7 +81,7 @@ public final class Topics {
             throws InterruptedException, ExecutionException {
         Set<String> existing = admin.listTopics().names().get();
         List<NewTopic> missing = new ArrayList<>();
-        for (Topic topic : ALL) {
+        for (Topic<?> topic : ALL) {
             if (!existing.contains(topic.name())) {
                 missing.add(new NewTopic(topic.name(), Optional.of(topic.partitions()), replication).configs(topic.configs()));
             }

@@ -8,6 +8,7 @@ import dev.vigil.padim.AnomalyRegions;
 import dev.vigil.stream.Alert;
 import dev.vigil.stream.FrameRecords.Frame;
 import dev.vigil.stream.ShadowRecord;
+import dev.vigil.stream.Topics;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -52,7 +53,8 @@ final class AlertStage {
                 LOG.info("camera {}: alert {} opened at frame {} (score {} > threshold {})", a.camera(), a.id(),
                         f.seq(), String.format("%.2f", a.score()), String.format("%.2f", a.threshold()));
             }
-            ctx.forward(new Record<>(f.camera(), a.toJson(), f.captureMillis()), ScoringTopology.ALERTS_SINK);
+            ctx.forward(new Record<>(f.camera(), Topics.ALERTS.write(a), f.captureMillis()),
+                    ScoringTopology.ALERTS_SINK);
             if (a.takesSnapshot()) {
                 byte[] jpeg = snapshot(f, d, model, threshold, a);
                 if (jpeg != null) {
@@ -78,7 +80,8 @@ final class AlertStage {
                 new ShadowRecord.Side(candidate.version(), d.score(),
                         Double.isNaN(candidateThreshold) ? null : candidateThreshold, d.score() > candidateThreshold,
                         shadowAlerts));
-        ctx.forward(new Record<>(f.camera(), record.toJson(), f.captureMillis()), ScoringTopology.SHADOW_SINK);
+        ctx.forward(new Record<>(f.camera(), Topics.SHADOW.write(record), f.captureMillis()),
+                ScoringTopology.SHADOW_SINK);
     }
 
     /** Forgets the parsed states: a re-initialised task may have had its store rewound (an aborted transaction). */

@@ -349,7 +349,8 @@ final class FrameProcessor implements Processor<String, byte[], String, byte[]> 
                 Double.isNaN(threshold) ? null : threshold, d.score() > threshold, model.version(),
                 new AnomalyMapRecord.FrameRef(f.width(), f.height(), f.source(), f.sourceFrame(), f.codec()), now,
                 AnomalyMapRecord.EncodedMap.encode(d.map(), d.width(), d.height(), model.mapStep()));
-        ctx.forward(new Record<>(f.camera(), map.toJson(), f.captureMillis()), ScoringTopology.MAPS_SINK);
+        ctx.forward(new Record<>(f.camera(), Topics.ANOMALY_MAPS.write(map), f.captureMillis()),
+                ScoringTopology.MAPS_SINK);
         shared.stats().scored(f.camera());
         shared.stats().frameOut(f.camera(), System.nanoTime() - p.takenNanos());
         if (f.live()) {

@@ -4,11 +4,7 @@ import dev.vigil.engine.ScoringEngine;
 import dev.vigil.stream.Alert;
 import dev.vigil.stream.KafkaConnection;
 import dev.vigil.stream.Topics;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -80,8 +76,8 @@ public final class ScoringTopology {
                 learner, new java.util.concurrent.ConcurrentHashMap<>(), learning,
                 new CameraAdmission(settings.limits().maxCameras()));
         Topology t = new Topology();
-        t.addSource("frames", new StringDeserializer(), new ByteArrayDeserializer(), Topics.FRAMES.name());
-        t.addSource("models", new StringDeserializer(), new ByteArrayDeserializer(), Topics.MODELS.name());
+        source(t, "frames", Topics.FRAMES);
+        source(t, "models", Topics.MODELS);
         t.addProcessor("score", () -> new FrameProcessor(shared), "frames");
         t.addProcessor("model-loader", () -> new ModelProcessor(shared), "models");
         t.addStateStore(store(Stores.persistentKeyValueStore(ModelStore.CHUNKS)), "score", "model-loader");
@@ -91,16 +87,24 @@ public final class ScoringTopology {
         t.addStateStore(store(Stores.inMemoryKeyValueStore(FrameProcessor.BUFFER)), "score");
         t.addStateStore(store(Stores.persistentKeyValueStore(FrameProcessor.ALERT_STATE)), "score");
         t.addStateStore(store(Stores.persistentKeyValueStore(LearningPhases.STORE)), "score");
-        t.addSink(MAPS_SINK, Topics.ANOMALY_MAPS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
-        t.addSink(ALERTS_SINK, Topics.ALERTS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
-        t.addSink(SHADOW_SINK, Topics.SHADOW.name(), new StringSerializer(), new ByteArraySerializer(), "score");
+        sink(t, MAPS_SINK, Topics.ANOMALY_MAPS, "score");
+        sink(t, ALERTS_SINK, Topics.ALERTS, "score");
+        sink(t, SHADOW_SINK, Topics.SHADOW, "score");
         // the model loader reports which version it accepted or refused beside the learning phases' states
-        t.addSink(STATUS_SINK, Topics.CAMERA_STATUS.name(), new StringSerializer(), new ByteArraySerializer(), "score",
+        sink(t, STATUS_SINK, Topics.CAMERA_STATUS, "score",
                 "model-loader");
-        t.addSink(SNAPSHOTS_SINK, Topics.SNAPSHOTS.name(), new StringSerializer(), new ByteArraySerializer(), "score");
-        t.addSink(DEAD_LETTER_SINK, Topics.DEAD_LETTERS.name(), new StringSerializer(), new ByteArraySerializer(),
+        sink(t, SNAPSHOTS_SINK, Topics.SNAPSHOTS, "score");
+        sink(t, DEAD_LETTER_SINK, Topics.DEAD_LETTERS,
                 "score", "model-loader");
         return t;
+    }
+
+    private static void source(Topology t, String name, dev.vigil.stream.Topic<?> topic) {
+        t.addSource(name, topic.keySerde().deserializer(), topic.wireSerde().deserializer(), topic.name());
+    }
+
+    private static void sink(Topology t, String name, dev.vigil.stream.Topic<?> topic, String... parents) {
+        t.addSink(name, topic.name(), topic.keySerde().serializer(), topic.wireSerde().serializer(), parents);
     }
 
     private static StoreBuilder<KeyValueStore<String, byte[]>> store(KeyValueBytesStoreSupplier supplier) {

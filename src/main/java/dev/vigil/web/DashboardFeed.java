@@ -133,7 +133,7 @@ public final class DashboardFeed implements AutoCloseable {
     /** Assigns every partition of the topics read, each a little before its end; false while one is missing. */
     private boolean assign() {
         // how far back each topic starts: enough for the charts, the alert list and the newest frames
-        Map<Topic, Long> back = Map.of(Topics.ANOMALY_MAPS, (long) SCORES_KEPT, Topics.ALERTS, 100L,
+        Map<Topic<?>, Long> back = Map.of(Topics.ANOMALY_MAPS, (long) SCORES_KEPT, Topics.ALERTS, 100L,
                 Topics.SNAPSHOTS, 40L, Topics.FRAMES, 8L, Topics.CAMERA_STATUS, Long.MAX_VALUE);
         List<TopicPartition> all = new ArrayList<>();
         Map<TopicPartition, Long> depth = new HashMap<>();
@@ -193,7 +193,7 @@ public final class DashboardFeed implements AutoCloseable {
         }
         String topic = r.topic();
         if (topic.equals(Topics.ANOMALY_MAPS.name())) {
-            AnomalyMapRecord m = AnomalyMapRecord.fromJson(r.value());
+            AnomalyMapRecord m = Topics.ANOMALY_MAPS.read(r.value());
             ScorePoint point = new ScorePoint(m.seq(), m.timestamp(), m.score(), m.threshold(), m.anomalous(),
                     m.modelVersion());
             synchronized (this) {
@@ -228,7 +228,7 @@ public final class DashboardFeed implements AutoCloseable {
                 }
             }
         } else if (topic.equals(Topics.ALERTS.name())) {
-            Alert a = Alert.fromJson(r.value());
+            Alert a = Topics.ALERTS.read(r.value());
             synchronized (this) {
                 alerts.remove(a.id());
                 alerts.put(a.id(), a);

@@ -345,7 +345,7 @@ class DeployFilesTest {
 
     static Map<String, Map<String, String>> registry() {
         Map<String, Map<String, String>> out = new TreeMap<>();
-        for (Topic t : Topics.ALL) {
+        for (Topic<?> t : Topics.ALL) {
             Map<String, String> configs = new TreeMap<>(t.configs());
             configs.put("partitions", String.valueOf(t.partitions()));
             out.put(t.name(), configs);

@@ -294,14 +294,14 @@ class ScoringTopologyTest {
         return m;
     }
 
-    static List<AnomalyMapRecord> readUntil(dev.vigil.stream.KafkaConnection kafka, dev.vigil.stream.Topic topic,
+    static List<AnomalyMapRecord> readUntil(dev.vigil.stream.KafkaConnection kafka, dev.vigil.stream.Topic<?> topic,
                                             int count) {
         return readCount(kafka, topic, count).stream().map(r -> AnomalyMapRecord.fromJson(r.value())).toList();
     }
 
     /** Waits until the topic holds {@code count} committed records, and returns them in partition order. */
     static List<ConsumerRecord<String, byte[]>> readCount(dev.vigil.stream.KafkaConnection kafka,
-                                                         dev.vigil.stream.Topic topic, int count) {
+                                                         dev.vigil.stream.Topic<?> topic, int count) {
         List<ConsumerRecord<String, byte[]>> out = new CopyOnWriteArrayList<>();
         try (TopicReader reader = new TopicReader(kafka, topic, null, true)) {
             await().atMost(Duration.ofSeconds(90)).until(() -> {
@@ -313,7 +313,7 @@ class ScoringTopologyTest {
     }
 
     static List<ConsumerRecord<String, byte[]>> read(dev.vigil.stream.KafkaConnection kafka,
-                                                    dev.vigil.stream.Topic topic) {
+                                                    dev.vigil.stream.Topic<?> topic) {
         List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
         try (TopicReader reader = new TopicReader(kafka, topic, null, true)) {
             reader.read(new TopicReader.Until.CaughtUp(), out::add, r -> false);
