@@ -17,6 +17,7 @@ import dev.vigil.stream.Alert;
 import dev.vigil.stream.AnomalyMapRecord;
 import dev.vigil.stream.FrameRecords;
 import dev.vigil.stream.KafkaConnection;
+import dev.vigil.stream.ModelPublisher;
 import dev.vigil.stream.Producers;
 import dev.vigil.stream.TopicReader;
 import dev.vigil.stream.Topics;
@@ -26,6 +27,7 @@ import dev.vigil.tls.CertificateAuthority;
 import dev.vigil.tls.KeyStores;
 import dev.vigil.topology.ScoringService;
 import dev.vigil.topology.ScoringSettings;
+import dev.vigil.web.DashboardFeed;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -103,6 +105,7 @@ class SecureKafkaTest {
         VigilRun published = vigil(Role.MODEL_OPERATOR, "model", "publish", "--camera", "gate", "--model",
                 modelFile.toString());
         assertThat(published.exit()).as(published.toString()).isZero();
+        DashboardFeed feed = DashboardFeed.start(broker.connection(Role.DASHBOARD));
         try (ScoringEngine engine = new ScoringEngine(backbone, 8, Duration.ofMillis(20));
              ScoringService service = ScoringService.start(broker.connection(Role.SCORER), engine,
                      "mobilenetv2-l123", ScoringSettings.DEFAULT,
@@ -126,6 +129,39 @@ class SecureKafkaTest {
             assertThat(versions.exit()).as(versions.toString()).isZero();
             String version = published.out().replaceAll("(?s).* as version (\\d+):.*", "$1");
             assertThat(versions.out()).containsPattern(version + "\\s+\\*");
+
+            // the dashboard, as its own principal: what it shows, and an activation (a rollback) when asked
+            await().atMost(Duration.ofSeconds(60)).until(() -> !feed.alerts("gate", 10).isEmpty());
+            ModelPublisher.activate(broker.connection(Role.DASHBOARD), "gate", Long.parseLong(version));
+        } finally {
+            feed.close();
+        }
+    }
+
+    @Test
+    void theAclCommandPrintsARolesAclsAndAppliesThem() throws Exception {
+        VigilRun printed = VigilRun.of("acl", "--role", "alert-subscriber", "--principal", "User:auditor");
+        assertThat(printed.exit()).as(printed.toString()).isZero();
+        assertThat(printed.out().lines()).containsExactly(
+                "ALLOW User:auditor READ TOPIC vigil.alerts (literal) from *",
+                "ALLOW User:auditor DESCRIBE TOPIC vigil.alerts (literal) from *",
+                "ALLOW User:auditor READ TOPIC vigil.snapshots (literal) from *",
+                "ALLOW User:auditor DESCRIBE TOPIC vigil.snapshots (literal) from *",
+                "ALLOW User:auditor READ GROUP vigil-alerts- (prefixed) from *");
+        // only an administrator may create ACLs
+        VigilRun denied = vigil(Role.MODEL_OPERATOR, "acl", "--role", "alert-subscriber", "--principal",
+                "User:auditor", "--apply");
+        assertThat(denied.exit()).isEqualTo(1);
+        assertThat(denied.err()).contains("cannot create the ACLs");
+        VigilRun applied = VigilRun.of("acl", "--role", "alert-subscriber", "--principal", "User:auditor", "--apply",
+                "--bootstrap", broker.bootstrap(), "--kafka-config", broker.clientConfig("admin", false).toString());
+        assertThat(applied.exit()).as(applied.toString()).isZero();
+        try (Admin admin = Admin.create(broker.connection().config())) {
+            assertThat(admin.describeAcls(new org.apache.kafka.common.acl.AclBindingFilter(
+                    org.apache.kafka.common.resource.ResourcePatternFilter.ANY,
+                    new org.apache.kafka.common.acl.AccessControlEntryFilter("User:auditor", null,
+                            org.apache.kafka.common.acl.AclOperation.ANY,
+                            org.apache.kafka.common.acl.AclPermissionType.ANY))).values().get()).hasSize(5);
         }
     }
 
