@@ -20,12 +20,14 @@ import java.util.concurrent.ExecutionException;
         description = "Print the Kafka ACLs of a role (ingest, scorer, model-operator, alert-subscriber, dashboard) "
                 + "for a principal, one per line; with --apply, create them (as an administrator).")
 public class AclCommand implements Callable<Integer> {
-    @Option(names = "--role", required = true, paramLabel = "<role>", converter = RoleConverter.class,
-            description = "ingest, scorer, model-operator, alert-subscriber or dashboard")
-    Role role;
+    @Option(names = "--role", required = true, split = ",", paramLabel = "<role>", converter = RoleConverter.class,
+            description = "ingest, scorer, model-operator, alert-subscriber or dashboard (repeat, or "
+                    + "comma-separated, for several)")
+    List<Role> roles;
 
     @Option(names = "--principal", paramLabel = "<type:name>",
-            description = "Who gets them, e.g. User:scorer (SCRAM user, or certificate CN) (default: User:<role>)")
+            description = "Who gets them, e.g. User:scorer (a SCRAM user, or a certificate's CN); with one role only "
+                    + "(default: User:<role>)")
     String principal;
 
     @Option(names = "--application-id", paramLabel = "<id>", defaultValue = RoleAcls.DEFAULT_APPLICATION_ID,
@@ -53,10 +55,15 @@ public class AclCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<AclBinding> acls;
+        if (principal != null && roles.size() > 1) {
+            throw new ParameterException(spec.commandLine(), "--principal names the principal of one --role");
+        }
+        List<AclBinding> acls = new java.util.ArrayList<>();
         try {
-            acls = RoleAcls.of(role, principal == null ? "User:" + role.id() : principal,
-                    new RoleAcls.Options(applicationId, groupPrefix, autoLearn));
+            for (Role role : roles) {
+                acls.addAll(RoleAcls.of(role, principal == null ? "User:" + role.id() : principal,
+                        new RoleAcls.Options(applicationId, groupPrefix, autoLearn)));
+            }
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -67,10 +74,11 @@ public class AclCommand implements Callable<Integer> {
             try (Admin admin = Admin.create(connection.config())) {
                 RoleAcls.apply(admin, acls);
             } catch (ExecutionException e) {
-                throw new java.io.IOException("cannot create the ACLs of " + role + " on " + connection + ": "
+                throw new java.io.IOException("cannot create the ACLs of " + roles + " on " + connection + ": "
                         + e.getCause().getMessage(), e);
             }
-            out.printf("applied %d ACLs of role %s on %s%n", acls.size(), role, connection);
+            out.printf("applied %d ACLs of %s on %s%n", acls.size(), roles.stream().map(Role::id)
+                    .collect(java.util.stream.Collectors.joining(", ")), connection);
         }
         out.flush();
         return 0;
