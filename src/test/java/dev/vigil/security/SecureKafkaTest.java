@@ -186,6 +186,13 @@ class SecureKafkaTest {
     }
 
     @Test
+    void aMutualTlsListenerNeedsTheSecuredBroker() {
+        VigilRun run = VigilRun.of("broker", "--mtls-port", "0", "--data-dir", dir.resolve("unused").toString());
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err()).contains("--mtls-port needs --secure");
+    }
+
+    @Test
     void theSubscriberCannotReadFrames() {
         assertThatThrownBy(() -> new TopicReader(broker.connection(Role.ALERT_SUBSCRIBER), Topics.FRAMES, null, true)
                 .close()).isInstanceOf(TopicAuthorizationException.class);
