@@ -7,6 +7,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -22,17 +23,43 @@ public class BrokerCommand implements Callable<Integer> {
             description = "Client port on localhost (default: ${DEFAULT-VALUE})")
     int port;
 
+    @Option(names = "--secure", description = "TLS, SASL (SCRAM-SHA-512) and ACLs: a user and the ACLs of every "
+            + "role (see `vigil acl`), with certificates and passwords made for this run; each role's client settings "
+            + "are written to <data-dir>/clients/<role>.properties (owner-only), for --kafka-config")
+    boolean secure;
+
+    @Option(names = "--mtls-port", paramLabel = "<port>", defaultValue = "-1",
+            description = "With --secure, also a mutual-TLS listener on this port (0: any free port), with "
+                    + "<data-dir>/clients/<role>-mtls.properties (default: none)")
+    int mtlsPort;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        EmbeddedBroker broker = EmbeddedBroker.start(dataDir, port);
+        if (mtlsPort >= 0 && !secure) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--mtls-port needs --secure");
+        }
+        EmbeddedBroker broker = secure ? EmbeddedBroker.startSecure(dataDir, port, mtlsPort)
+                : EmbeddedBroker.start(dataDir, port);
         Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "vigil-broker-shutdown"));
+        // as admin on a secured broker: no role may create topics
         List<String> created = Topics.ensure(broker.connection());
-        spec.commandLine().getOut().printf("Kafka broker on %s (data in %s); topics created: %s; Ctrl-C stops it%n",
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("Kafka broker on %s (data in %s); topics created: %s; Ctrl-C stops it%n",
                 broker.bootstrap(), dataDir, created.isEmpty() ? "none, all existed" : String.join(", ", created));
-        spec.commandLine().getOut().flush();
+        if (secure) {
+            // the paths only: the files hold the passwords
+            out.printf("SASL_SSL (SCRAM-SHA-512) on %s%s; client settings (--kafka-config), one per role:%n",
+                    broker.bootstrap(), broker.mtlsBootstrap() == null ? ""
+                            : ", mutual TLS on " + broker.mtlsBootstrap());
+            for (String user : EmbeddedBroker.clientUsers()) {
+                out.printf("  %-17s %s%s%n", user, broker.clientConfig(user, false), broker.mtlsBootstrap() == null
+                        ? "" : "  " + broker.clientConfig(user, true));
+            }
+        }
+        out.flush();
         broker.awaitShutdown();
         return 0;
     }

@@ -155,6 +155,11 @@ public class ServeCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka;
 
+    @Option(names = "--dashboard-kafka-config", paramLabel = "<file>",
+            description = "Kafka client settings for the dashboard alone, as its own principal (role dashboard), so "
+                    + "that the scorer's principal need not have the dashboard's ACLs (default: --kafka-config's)")
+    java.nio.file.Path dashboardKafkaConfig;
+
     @Spec
     CommandSpec spec;
 
@@ -186,7 +191,9 @@ public class ServeCommand implements Callable<Integer> {
         PrometheusMeterRegistry metrics = Metrics.registry();
         // up before the backbone loads, so that a liveness probe sees a process that is starting, not a dead one
         AtomicReference<ScoringService> running = new AtomicReference<>();
-        DashboardFeed feed = httpPort == 0 || access == null ? null : DashboardFeed.start(kafkaConnection);
+        var dashboardConnection = dashboardKafkaConfig == null ? kafkaConnection
+                : dev.vigil.stream.KafkaConnection.of(kafka.bootstrap, dashboardKafkaConfig);
+        DashboardFeed feed = httpPort == 0 || access == null ? null : DashboardFeed.start(dashboardConnection);
         if (httpPort != 0 && access == null) {
             org.slf4j.LoggerFactory.getLogger(ServeCommand.class).warn("dashboard off: no token (set $"
                     + DashboardOptions.TOKEN_ENV + " or --dashboard-token-file, or --no-auth for local use)");
@@ -195,7 +202,7 @@ public class ServeCommand implements Callable<Integer> {
         try {
             health = httpPort == 0 ? null : WebServer.start(new InetSocketAddress(httpPort),
                     new Health(() -> liveness(running.get()), () -> readiness(running.get())), metrics,
-                    feed == null ? null : new DashboardApi(feed, kafkaConnection), access);
+                    feed == null ? null : new DashboardApi(feed, dashboardConnection), access);
         } catch (java.io.IOException | RuntimeException e) {
             if (feed != null) {
                 feed.close();

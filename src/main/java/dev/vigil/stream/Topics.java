@@ -2,7 +2,11 @@ package dev.vigil.stream;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.ClusterAuthorizationException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -18,6 +22,7 @@ import java.util.concurrent.ExecutionException;
  * partition number (docs/topics.md).
  */
 public final class Topics {
+    private static final Logger LOG = LoggerFactory.getLogger(Topics.class);
     public static final int PARTITIONS = 6;
 
     /** JPEG/PNG frames from ingest and replay. */
@@ -75,7 +80,8 @@ public final class Topics {
 
     /**
      * Creates the topics that do not exist yet, with {@code replication} replicas, or the broker's default when empty;
-     * returns the names created.
+     * returns the names created. On a secured cluster a principal sees only the topics it has ACLs for, and may
+     * create none: the others are left alone (an administrator creates them, docs/configuration.md).
      */
     public static List<String> ensure(Admin admin, Optional<Short> replication)
             throws InterruptedException, ExecutionException {
@@ -86,15 +92,27 @@ public final class Topics {
                 missing.add(new NewTopic(topic.name(), Optional.of(topic.partitions()), replication).configs(topic.configs()));
             }
         }
-        try {
-            admin.createTopics(missing).all().get();
-        } catch (ExecutionException e) {
-            // another instance created one meanwhile: fine
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw e;
+        List<String> created = new ArrayList<>();
+        List<String> refused = new ArrayList<>();
+        for (var result : admin.createTopics(missing).values().entrySet()) {
+            try {
+                result.getValue().get();
+                created.add(result.getKey());
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof TopicAuthorizationException
+                        || e.getCause() instanceof ClusterAuthorizationException) {
+                    // a secured cluster: this principal may neither see nor create the topic; an administrator
+                    // creates Vigil's topics there, and the topics this principal uses it may see
+                    refused.add(result.getKey());
+                } else if (!(e.getCause() instanceof TopicExistsException)) {
+                    // exists: another instance created it meanwhile, fine
+                    throw e;
+                }
             }
         }
-        List<String> created = missing.stream().map(NewTopic::name).toList();
+        if (!refused.isEmpty()) {
+            LOG.debug("topics not visible to this principal and not created: {}", refused);
+        }
         awaitLeaders(admin, created);
         return created;
     }

@@ -255,7 +255,8 @@ class DeployFilesTest {
         List<Container> out = new ArrayList<>();
         for (HasMetadata r : resources) {
             PodTemplateSpec pod = r instanceof StatefulSet s ? s.getSpec().getTemplate()
-                    : r instanceof Deployment d ? d.getSpec().getTemplate() : null;
+                    : r instanceof Deployment d ? d.getSpec().getTemplate()
+                    : r instanceof Job j ? j.getSpec().getTemplate() : null;
             if (pod != null) {
                 pod.getSpec().getContainers().stream().filter(c -> c.getImage().startsWith("vigil:")).forEach(out::add);
             }
@@ -295,7 +296,7 @@ class DeployFilesTest {
             parses(dockerfile.toString(), dockerCmd(dockerfile));
             seen++;
         }
-        assertThat(seen).isGreaterThanOrEqualTo(7);
+        assertThat(seen).isGreaterThanOrEqualTo(9);
     }
 
     static List<String> dockerCmd(Path dockerfile) throws IOException {
@@ -358,7 +359,7 @@ class DeployFilesTest {
         List<String> compose = (List<String>) composeServices().get("topics").get("command");
         assertThat(topicsCreated(String.join("\n", compose), "compose service topics")).isEqualTo(registry());
         Job job = manifests(K8S).stream().filter(r -> r instanceof Job).map(r -> (Job) r).findFirst().orElseThrow();
-        String script = String.join("\n", job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs());
+        String script = String.join("\n", job.getSpec().getTemplate().getSpec().getInitContainers().get(0).getArgs());
         assertThat(topicsCreated(script, "k8s Job vigil-topics")).isEqualTo(registry());
     }
 
@@ -464,6 +465,150 @@ class DeployFilesTest {
             if (c.getArgs().get(0).equals("ingest")) {
                 assertThat(option(c.getArgs(), "--config")).isEqualTo("config/cameras.yaml");
             }
+        }
+    }
+
+    // ---- security: TLS and SASL everywhere, secrets as files, the roles' ACLs ----
+
+    /** Every broker's settings: the Compose brokers' environment and the Kubernetes StatefulSet's. */
+    static List<Map<String, String>> brokerSettings() throws IOException {
+        List<Map<String, String>> brokers = new ArrayList<>();
+        for (Map<String, Object> s : composeServices().values()) {
+            Map<String, Object> env = (Map<String, Object>) s.get("environment");
+            if (String.valueOf(s.get("image")).startsWith("apache/kafka") && env != null
+                    && env.containsKey("KAFKA_NODE_ID")) {
+                brokers.add(env.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey,
+                        e -> String.valueOf(e.getValue()))));
+            }
+        }
+        StatefulSet kafka = manifests(K8S).stream().filter(r -> r instanceof StatefulSet && r.getMetadata().getName()
+                .equals("kafka")).map(r -> (StatefulSet) r).findFirst().orElseThrow();
+        brokers.add(kafka.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+                .collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue)));
+        return brokers;
+    }
+
+    @Test
+    void noBrokerListensInPlaintextAndEveryListenerAuthenticates() throws IOException {
+        List<Map<String, String>> brokers = brokerSettings();
+        assertThat(brokers).hasSize(4);
+        for (Map<String, String> env : brokers) {
+            Map<String, String> protocols = new TreeMap<>();
+            for (String pair : env.get("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP").split(",")) {
+                protocols.put(pair.split(":")[0], pair.split(":")[1]);
+            }
+            assertThat(protocols.values()).as("listener protocols").allMatch(p -> p.equals("SSL") || p.equals("SASL_SSL"));
+            for (String listener : env.get("KAFKA_LISTENERS").split(",")) {
+                String name = listener.substring(0, listener.indexOf(':'));
+                assertThat(protocols).as("listener %s", name).containsKey(name);
+                // SSL alone would take any client that trusts the broker: it must also show a certificate
+                if (protocols.get(name).equals("SSL")) {
+                    assertThat(env).containsEntry("KAFKA_LISTENER_NAME_" + name + "_SSL_CLIENT_AUTH", "required");
+                }
+            }
+            assertThat(env).containsEntry("KAFKA_AUTHORIZER_CLASS_NAME",
+                            "org.apache.kafka.metadata.authorizer.StandardAuthorizer")
+                    .containsEntry("KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND", "false")
+                    .containsEntry("KAFKA_SUPER_USERS", "User:broker;User:admin")
+                    .containsEntry("KAFKA_LISTENER_NAME_CLIENT_SASL_ENABLED_MECHANISMS", "SCRAM-SHA-512");
+            // passwords come from the mounted secret through the file config provider, never written here
+            env.forEach((k, v) -> {
+                if (k.contains("PASSWORD")) {
+                    assertThat(v).as(k).startsWith("${file:/etc/kafka/secrets/");
+                }
+            });
+        }
+    }
+
+    /** The --kafka-config file of a command line, which every Vigil client must have. */
+    static String kafkaConfig(String where, List<String> args) {
+        assertThat(args).as("%s: vigil %s has a --kafka-config", where, String.join(" ", args))
+                .contains("--kafka-config");
+        return option(args, "--kafka-config");
+    }
+
+    @Test
+    void everyVigilClientReadsItsRolesSettingsFromAMountedSecret() throws IOException {
+        List<String> made = dev.vigil.access.DeploymentSecrets.files();
+        Map<String, String> roleOf = Map.of("serve", "scorer.properties", "ingest", "ingest.properties",
+                "acl", "admin.properties");
+        for (HasMetadata r : manifests(K8S)) {
+            PodTemplateSpec pod = r instanceof StatefulSet s ? s.getSpec().getTemplate()
+                    : r instanceof Deployment d ? d.getSpec().getTemplate()
+                    : r instanceof Job j ? j.getSpec().getTemplate() : null;
+            if (pod == null) {
+                continue;
+            }
+            List<Container> all = new ArrayList<>(pod.getSpec().getContainers());
+            if (pod.getSpec().getInitContainers() != null) {
+                all.addAll(pod.getSpec().getInitContainers());
+            }
+            for (io.fabric8.kubernetes.api.model.Volume v : pod.getSpec().getVolumes()) {
+                if (v.getSecret() != null) {
+                    assertThat(v.getSecret().getDefaultMode()).as("%s secret volume %s", r.getMetadata().getName(),
+                            v.getName()).isEqualTo(0400);
+                    assertThat(v.getSecret().getItems()).allSatisfy(i -> assertThat(made).contains(i.getKey()));
+                }
+            }
+            for (Container c : all) {
+                if (!c.getImage().startsWith("vigil:")) {
+                    continue;
+                }
+                String file = kafkaConfig("k8s container " + c.getName(), c.getArgs());
+                Path path = Path.of(file);
+                var mount = c.getVolumeMounts().stream().filter(m -> m.getMountPath().equals(path.getParent()
+                        .toString())).findFirst().orElseThrow(() -> new AssertionError(c.getName() + ": " + file
+                        + " is on no mounted volume"));
+                var volume = pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals(mount.getName()))
+                        .findFirst().orElseThrow();
+                assertThat(volume.getSecret()).as("%s: %s comes from a Secret", c.getName(), file).isNotNull();
+                assertThat(volume.getSecret().getItems()).as(c.getName())
+                        .anySatisfy(i -> {
+                            assertThat(i.getPath()).isEqualTo(path.getFileName().toString());
+                            assertThat(i.getKey()).isEqualTo(roleOf.get(c.getArgs().get(0)));
+                        });
+            }
+        }
+        Map<String, Object> secrets = (Map<String, Object>) compose().get("secrets");
+        secrets.values().forEach(v -> assertThat(made).contains(Path.of((String) ((Map<?, ?>) v).get("file"))
+                .getFileName().toString()));
+        for (var service : composeServices().entrySet()) {
+            if (!String.valueOf(service.getValue().get("image")).startsWith("vigil:")) {
+                continue;
+            }
+            List<String> command = (List<String>) service.getValue().get("command");
+            String file = kafkaConfig("compose service " + service.getKey(), command);
+            List<Map<String, Object>> mounted = (List<Map<String, Object>>) service.getValue().get("secrets");
+            assertThat(mounted).as(service.getKey()).anySatisfy(m -> {
+                assertThat(m.get("target")).isEqualTo(file);
+                String source = ((Map<String, String>) secrets.get(m.get("source"))).get("file");
+                assertThat(Path.of(source).getFileName().toString()).isEqualTo(roleOf.get(command.get(0)));
+            });
+            assertThat(mounted).allSatisfy(m -> assertThat(m.get("mode")).isEqualTo(0400));
+        }
+    }
+
+    @Test
+    void theUsersAndAclsCreatedAreThoseOfEveryRole() throws IOException {
+        List<String> roles = Stream.of(dev.vigil.access.Role.values()).map(dev.vigil.access.Role::id).toList();
+        Job job = manifests(K8S).stream().filter(r -> r instanceof Job).map(r -> (Job) r).findFirst().orElseThrow();
+        List<String> k8sAcl = job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
+        List<String> composeAcl = (List<String>) composeServices().get("acls").get("command");
+        for (List<String> acl : List.of(k8sAcl, composeAcl)) {
+            assertThat(acl.subList(0, 2)).containsExactly("acl", "--apply");
+            assertThat(List.of(option(acl, "--role").split(","))).containsExactlyElementsOf(roles);
+            assertThat(option(acl, "--kafka-config")).endsWith("/admin.properties");
+        }
+        String k8sScript = String.join("\n", job.getSpec().getTemplate().getSpec().getInitContainers().get(0).getArgs());
+        String composeScript = String.join("\n", (List<String>) composeServices().get("topics").get("command"));
+        for (String script : List.of(k8sScript, composeScript)) {
+            Matcher m = Pattern.compile("(?m)^\\s*user (\\S+)\\s*$").matcher(script);
+            List<String> users = new ArrayList<>();
+            while (m.find()) {
+                users.add(m.group(1));
+            }
+            assertThat(users).containsExactlyElementsOf(roles);
+            assertThat(script).contains("--add-config-file").doesNotContain("password=");
         }
     }
 }
