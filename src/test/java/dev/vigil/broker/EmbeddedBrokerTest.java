@@ -45,6 +45,19 @@ class EmbeddedBrokerTest {
     }
 
     @Test
+    void theDataDirectoryIsOwnerOnlyEvenWhenItExistedOpen(@TempDir Path tmp) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.vigil.files.PrivateFiles.posix(tmp));
+        Path data = java.nio.file.Files.createDirectory(tmp.resolve("kafka"),
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x")));
+        try (EmbeddedBroker broker = EmbeddedBroker.start(data, 0)) {
+            // Kafka's own files inside follow the umask; the folder above them is closed, so none can be reached
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                    java.nio.file.Files.getPosixFilePermissions(data))).isEqualTo("rwx------");
+        }
+    }
+
+    @Test
     void vigilsTopicsAreCreatedOnceWithTheirConfigs(@TempDir Path data) throws Exception {
         try (EmbeddedBroker broker = EmbeddedBroker.start(data, 0);
              Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap()))) {
