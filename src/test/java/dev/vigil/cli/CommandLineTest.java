@@ -364,6 +364,46 @@ class CommandLineTest {
     }
 
     @Test
+    void aDashboardTokenFileEveryUserMayReadIsRefused() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.vigil.files.PrivateFiles.posix(dir));
+        Path open = Files.writeString(dir.resolve("open-token"), "a-token-everyone-can-read\n");
+        Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        for (String option : List.of("--dashboard-token-file", "--dashboard-viewer-token-file")) {
+            VigilRun serve = vigil("serve", option, open.toString(), "--bootstrap", "localhost:1", "--http-port", "0");
+            assertThat(serve.exit()).as(serve.toString()).isEqualTo(1);
+            assertThat(serve.err()).contains(open + ": every user of this machine may read it (rw-r--r--)")
+                    .contains("chmod 600").doesNotContain("a-token-everyone-can-read");
+        }
+    }
+
+    @Test
+    void noAuthBindsToLocalhostUnlessAHostIsGivenAndIsRefusedBesideAToken() throws Exception {
+        Path token = Files.writeString(dir.resolve("no-auth-token"), "a-token-of-sixteen\n");
+        if (dev.vigil.files.PrivateFiles.posix(dir)) {
+            Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        }
+        VigilRun both = vigil("serve", "--no-auth", "--dashboard-token-file", token.toString(), "--bootstrap",
+                "localhost:1", "--http-port", "0");
+        assertThat(both.exit()).as(both.toString()).isEqualTo(1);
+        assertThat(both.err()).contains("--no-auth and a dashboard token (--dashboard-token-file " + token
+                + ") together");
+
+        assertThat(bindAddress("serve", "--no-auth").getAddress().isLoopbackAddress()).isTrue();
+        assertThat(bindAddress("serve", "--no-auth", "--http-host", "0.0.0.0").getAddress().isAnyLocalAddress())
+                .isTrue();
+        assertThat(bindAddress("serve").getAddress().isAnyLocalAddress()).isTrue();
+        assertThat(bindAddress("serve", "--http-host", "127.0.0.1").getAddress().isLoopbackAddress()).isTrue();
+    }
+
+    /** Where serve's listener would bind, from its parsed command line and its dashboard's access. */
+    private static java.net.InetSocketAddress bindAddress(String... args) throws Exception {
+        picocli.CommandLine cli = new picocli.CommandLine(new VigilCommand());
+        ServeCommand serve = (ServeCommand) cli.parseArgs(args).subcommand().commandSpec().userObject();
+        return serve.httpAddress(serve.dashboard.noAuth ? dev.vigil.web.Access.open()
+                : dev.vigil.web.Access.token("vigil", "a-token-of-sixteen"));
+    }
+
+    @Test
     void aDamagedModelIsRefusedWithItsPathAndTheFailedCheck() throws Exception {
         Path model = dir.resolve("damaged.vgm");
         VigilRun train = vigil("train", "--backbone", BACKBONE, "--input", dir.resolve("clips/train/a.mp4").toString(),
