@@ -3,6 +3,7 @@ package dev.vigil.cli;
 import dev.vigil.broker.EmbeddedBroker;
 import dev.vigil.stream.Topics;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -22,14 +23,18 @@ public class BrokerCommand implements Callable<Integer> {
             description = "Client port on localhost (default: ${DEFAULT-VALUE})")
     int port;
 
+    @Mixin
+    RetentionOptions retention;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
+        var topicRetention = retention.retention();
         EmbeddedBroker broker = EmbeddedBroker.start(dataDir, port);
         Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "vigil-broker-shutdown"));
-        List<String> created = Topics.ensure(broker.connection());
+        List<String> created = Topics.ensure(broker.connection(), topicRetention);
         spec.commandLine().getOut().printf("Kafka broker on %s (data in %s); topics created: %s; Ctrl-C stops it%n",
                 broker.bootstrap(), dataDir, created.isEmpty() ? "none, all existed" : String.join(", ", created));
         spec.commandLine().getOut().flush();

@@ -161,6 +161,9 @@ public class ServeCommand implements Callable<Integer> {
     DashboardOptions dashboard;
 
     @Mixin
+    RetentionOptions retention;
+
+    @Mixin
     KafkaOptions kafka;
 
     @Spec
@@ -187,8 +190,10 @@ public class ServeCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--max-frame-pixels must be at least 1, got "
                     + maxFramePixels);
         }
+        ScoringSettings finalSettings = settings;
         CountDownLatch stopped = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
+        var topicRetention = retention.retention();
         Access access = dashboard.access();
         // the name the listener was bound by is one the operator opens it by; IP addresses are allowed anyway
         AllowedHosts hosts = dashboard.allowedHosts(httpHost != null && httpHost.matches(".*[A-Za-z].*")
@@ -216,11 +221,12 @@ public class ServeCommand implements Callable<Integer> {
         try (OnnxBackbone bb = OnnxBackbone.load(BackboneManifest.read(EngineOptions.locate(backbone)),
                 EngineOptions.device(device));
              ScoringEngine engine = new ScoringEngine(bb, batch, Duration.ofMillis(lingerMs), maxFramePixels);
-             ScoringService service = ScoringService.start(kafkaConnection, engine, bb.manifest().name(), settings,
+             ScoringService service = withTopics(kafkaConnection, topicRetention, () -> ScoringService.start(
+                     kafkaConnection, engine, bb.manifest().name(), finalSettings,
                      new ScoringService.Options(applicationId, stateDir, threads, standbyReplicas, !atLeastOnce,
                              instanceId == null || instanceId.isBlank() ? null : instanceId, sessionTimeout,
                              transactionTimeout),
-                     settings.autoLearn() == null ? null : learning.learner(bb, kafkaConnection), metrics)) {
+                     finalSettings.autoLearn() == null ? null : learning.learner(bb, kafkaConnection), metrics))) {
             running.set(service);
             // an Error on a scoring or stream thread: stop now and exit non-zero, for the orchestrator to restart us
             service.onFailure(e -> stopped.countDown());
@@ -257,6 +263,13 @@ public class ServeCommand implements Callable<Integer> {
             closed.countDown();
         }
         return 0;
+    }
+
+    /** The topics first, those missing created with the retention asked for; the scorer's own check then finds them. */
+    private static ScoringService withTopics(dev.vigil.stream.KafkaConnection kafka, dev.vigil.stream.Retention retention,
+                                             Callable<ScoringService> start) throws Exception {
+        dev.vigil.stream.Topics.ensure(kafka, retention);
+        return start.call();
     }
 
     /**
