@@ -34,11 +34,11 @@ public class DashboardOptions {
             description = "User name for basic auth with a token as password (default: ${DEFAULT-VALUE})")
     String user;
 
-    @Option(names = "--dashboard-allowed-hosts", paramLabel = "<name>[:<port>]", split = ",",
-            description = "Further names the dashboard answers to (Host header), such as its DNS name behind an "
-                    + "ingress; a name without a port matches any port. Always allowed: localhost, 127.0.0.1, [::1] "
-                    + "and IP addresses. Others are refused (DNS rebinding); the health checks and metrics answer "
-                    + "any name")
+    @Option(names = "--dashboard-allowed-hosts", paramLabel = "<host>", split = ",",
+            description = "Further names the dashboard answers to (Host header), comma-separated, such as its DNS "
+                    + "name behind an ingress: name (any port) or name:port. Always allowed: localhost, 127.0.0.1, "
+                    + "[::1] and IP addresses. Others are refused (DNS rebinding); the health checks and metrics "
+                    + "answer any name")
     List<String> allowedHosts;
 
     @Option(names = "--no-auth", description = "Serve the dashboard and its API with no token to anyone who can reach "
