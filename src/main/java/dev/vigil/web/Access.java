@@ -100,11 +100,6 @@ public final class Access {
         return openKey != null;
     }
 
-    /** Whether some token lets a viewer in. */
-    public boolean hasViewers() {
-        return viewer != null;
-    }
-
     /**
      * What a request with these credentials may do, or null when it may not come in. Either may be null.
      */
@@ -172,10 +167,6 @@ public final class Access {
         String expected = csrf(role);
         return expected != null && candidate != null && MessageDigest.isEqual(
                 expected.getBytes(StandardCharsets.US_ASCII), candidate.getBytes(StandardCharsets.UTF_8));
-    }
-
-    String user() {
-        return user;
     }
 
     @Override
