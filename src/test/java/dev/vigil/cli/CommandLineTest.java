@@ -186,6 +186,17 @@ class CommandLineTest {
         for (String figure : List.of("roc.png", "overlays_highest.png", "overlays_lowest.png", "summary.md")) {
             assertThat(report.resolve(figure)).isNotEmptyFile();
         }
+        // the overlays are pictures of the footage: the report is its owner's alone, whatever the umask
+        if (dev.vigil.files.PrivateFiles.posix(report)) {
+            assertThat(mode(report)).isEqualTo("rwx------");
+            for (String file : List.of("report.json", "roc.png", "overlays_highest.png", "summary.md")) {
+                assertThat(mode(report.resolve(file))).as(file).isEqualTo("rw-------");
+            }
+        }
+    }
+
+    private static String mode(Path p) throws Exception {
+        return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
     }
 
     @Test
