@@ -1,7 +1,7 @@
 package dev.vigil.access;
 
 import dev.vigil.tls.KeyStores;
-import dev.vigil.tls.PrivateFiles;
+import dev.vigil.files.PrivateFiles;
 
 import java.io.IOException;
 import java.io.StringWriter;

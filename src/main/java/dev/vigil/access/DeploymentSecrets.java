@@ -2,7 +2,7 @@ package dev.vigil.access;
 
 import dev.vigil.tls.CertificateAuthority;
 import dev.vigil.tls.KeyStores;
-import dev.vigil.tls.PrivateFiles;
+import dev.vigil.files.PrivateFiles;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -69,7 +69,7 @@ public final class DeploymentSecrets {
         if (brokerHosts.isEmpty()) {
             throw new IllegalArgumentException("name at least one broker host");
         }
-        PrivateFiles.directory(out);
+        PrivateFiles.ownDirectory(out);
         try {
             CertificateAuthority ca = CertificateAuthority.create("vigil-kafka-ca", validity);
             String trustPassword = ClientSettings.randomPassword();

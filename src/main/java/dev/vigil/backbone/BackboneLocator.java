@@ -3,6 +3,7 @@ package dev.vigil.backbone;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.vigil.secrets.Redaction;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -108,8 +109,9 @@ public final class BackboneLocator {
         JsonNode root;
         try {
             root = new ObjectMapper(new YAMLFactory()).readTree(config.toFile());
-        } catch (IOException e) {
-            throw new IOException("settings file " + config + " is not valid YAML: " + e.getMessage(), e);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            // not chained: the parser's message quotes the offending line, which may hold a URL with its password
+            throw new IOException("settings file " + config + " is not valid YAML: " + Redaction.syntaxError(e));
         }
         if (root == null || root.isMissingNode() || root.isNull()) {
             return null;
@@ -128,7 +130,8 @@ public final class BackboneLocator {
             return null;
         }
         if (!backbone.isTextual() || backbone.asText().isBlank()) {
-            throw new IOException("settings file " + config + ": 'backbone' must be the path of a manifest, got " + backbone);
+            throw new IOException("settings file " + config + ": 'backbone' must be the path of a manifest, got "
+                    + Redaction.text(backbone.toString()));
         }
         return Path.of(backbone.asText());
     }

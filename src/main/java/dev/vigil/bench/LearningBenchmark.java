@@ -25,7 +25,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -146,7 +145,7 @@ public final class LearningBenchmark {
 
         Path kafkaDir = o.brokerLogDir();
         org.apache.kafka.common.utils.Utils.delete(kafkaDir.toFile());
-        Files.createDirectories(o.workDir());
+        dev.vigil.files.PrivateFiles.createDirectories(o.workDir());
         try (EmbeddedBroker broker = EmbeddedBroker.start(kafkaDir, 0)) {
             KafkaConnection kafka = broker.connection();
             Topics.ensure(kafka);

@@ -80,7 +80,7 @@ public final class ScaleBenchmark {
         Preprocessing pre = o.preprocessing();
         List<byte[]> encoded = StreamBenchmark.sceneFrames(pre, o.codec());
         org.apache.kafka.common.utils.Utils.delete(o.workDir().toFile());
-        Files.createDirectories(o.workDir());
+        dev.vigil.files.PrivateFiles.createDirectories(o.workDir());
         Path modelFile = StreamBenchmark.fitSceneModel(backbone, pre, o.features(), o.seed(), o.batch(), o.codec(),
                 o.workDir().resolve("bench.vgm"));
 

@@ -31,7 +31,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -124,7 +123,7 @@ public final class StreamBenchmark {
     public static Map<String, Object> run(OnnxBackbone backbone, Options o) throws Exception {
         Preprocessing pre = o.preprocessing();
         List<byte[]> encoded = sceneFrames(pre, o.codec());
-        Files.createDirectories(o.workDir());
+        dev.vigil.files.PrivateFiles.createDirectories(o.workDir());
         Path modelFile = fitSceneModel(backbone, pre, o.features(), o.seed(), o.batch(), o.codec(),
                 o.workDir().resolve("bench.vgm"));
 

@@ -6,7 +6,7 @@ import dev.vigil.access.RoleAcls;
 import dev.vigil.stream.KafkaConnection;
 import dev.vigil.tls.CertificateAuthority;
 import dev.vigil.tls.KeyStores;
-import dev.vigil.tls.PrivateFiles;
+import dev.vigil.files.PrivateFiles;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ScramCredentialInfo;
 import org.apache.kafka.clients.admin.ScramMechanism;
@@ -61,8 +61,8 @@ final class BrokerSecurity {
     /** Makes the authority, the certificates and key stores under {@code dir/tls} and {@code dir/clients}. */
     static BrokerSecurity create(Path dir) throws IOException {
         try {
-            Path tls = PrivateFiles.directory(dir.resolve("tls"));
-            Path clients = PrivateFiles.directory(dir.resolve("clients"));
+            Path tls = PrivateFiles.ownDirectory(dir.resolve("tls"));
+            Path clients = PrivateFiles.ownDirectory(dir.resolve("clients"));
             CertificateAuthority ca = CertificateAuthority.create("vigil-embedded-ca", VALIDITY);
             ClientSettings.Store trust = new ClientSettings.Store(tls.resolve("truststore.p12"),
                     ClientSettings.randomPassword());

@@ -1,5 +1,6 @@
 package dev.vigil.broker;
 
+import dev.vigil.files.PrivateFiles;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import dev.vigil.access.Role;
@@ -51,7 +52,8 @@ public final class EmbeddedBroker implements AutoCloseable {
     public static EmbeddedBroker start(Path dataDir, int port) throws IOException {
         int brokerPort = port == 0 ? freePort() : port;
         int controllerPort = freePort();
-        Files.createDirectories(dataDir);
+        // the logs hold the frames: owner-only, whatever modes Kafka gives the files inside
+        PrivateFiles.ownDirectory(dataDir);
         String logDir = dataDir.toAbsolutePath().toString();
         Map<String, Object> props = settings(logDir, controllerPort);
         props.put("listeners", "PLAINTEXT://localhost:" + brokerPort + ",CONTROLLER://localhost:" + controllerPort);

@@ -1,5 +1,6 @@
 package dev.vigil.broker;
 
+import dev.vigil.files.PrivateFiles;
 import dev.vigil.stream.KafkaConnection;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -9,7 +10,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -62,9 +62,11 @@ public final class EmbeddedCluster implements AutoCloseable {
                 .collect(Collectors.joining(","));
         String clusterId = Uuid.randomUuid().toString();
         List<Map<String, Object>> configs = new ArrayList<>();
+        // the logs hold the frames: owner-only, whatever modes Kafka gives the files inside
+        PrivateFiles.ownDirectory(dataDir);
         for (int i = 0; i < nodes; i++) {
             Path dir = dataDir.resolve("node-" + (i + 1));
-            Files.createDirectories(dir);
+            PrivateFiles.ownDirectory(dir);
             String logDir = dir.toAbsolutePath().toString();
             Map<String, Object> props = new HashMap<>();
             props.put("process.roles", "broker,controller");

@@ -11,7 +11,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -251,8 +250,9 @@ public class BenchCommand implements Callable<Integer> {
 
     private void write(Map<String, Object> result) throws java.io.IOException {
         if (json.toAbsolutePath().getParent() != null) {
-            Files.createDirectories(json.toAbsolutePath().getParent());
+            dev.vigil.files.PrivateFiles.createDirectories(json.toAbsolutePath().getParent());
         }
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), result);
+        dev.vigil.files.PrivateFiles.write(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                .writeValueAsBytes(result));
     }
 }

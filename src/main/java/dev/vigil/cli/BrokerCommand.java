@@ -3,6 +3,7 @@ package dev.vigil.cli;
 import dev.vigil.broker.EmbeddedBroker;
 import dev.vigil.stream.Topics;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -33,6 +34,9 @@ public class BrokerCommand implements Callable<Integer> {
                     + "<data-dir>/clients/<role>-mtls.properties (default: none)")
     int mtlsPort;
 
+    @Mixin
+    RetentionOptions retention;
+
     @Spec
     CommandSpec spec;
 
@@ -41,11 +45,12 @@ public class BrokerCommand implements Callable<Integer> {
         if (mtlsPort >= 0 && !secure) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--mtls-port needs --secure");
         }
+        var topicRetention = retention.retention();
         EmbeddedBroker broker = secure ? EmbeddedBroker.startSecure(dataDir, port, mtlsPort)
                 : EmbeddedBroker.start(dataDir, port);
         Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "vigil-broker-shutdown"));
         // as admin on a secured broker: no role may create topics
-        List<String> created = Topics.ensure(broker.connection());
+        List<String> created = Topics.ensure(broker.connection(), topicRetention);
         PrintWriter out = spec.commandLine().getOut();
         out.printf("Kafka broker on %s (data in %s); topics created: %s; Ctrl-C stops it%n",
                 broker.bootstrap(), dataDir, created.isEmpty() ? "none, all existed" : String.join(", ", created));

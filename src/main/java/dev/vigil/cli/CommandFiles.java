@@ -73,6 +73,37 @@ final class CommandFiles {
         return text;
     }
 
+    /**
+     * A secret's text, as {@link #readRequired}, from a file that other users of the machine cannot read: one they
+     * can is refused (its secret is no longer one); one the file's group can read is used, with a warning, since
+     * Kubernetes gives a secret's files group read access for the pod's {@code fsGroup} whatever its
+     * {@code defaultMode}.
+     *
+     * @throws IllegalArgumentException "cannot use {@code what} from {@code file}: ..." with the mode and the fix
+     */
+    static String readSecret(Path file, String what, org.slf4j.Logger log) {
+        String text = readRequired(file, what);
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> mode;
+        try {
+            mode = Files.getPosixFilePermissions(file);
+        } catch (UnsupportedOperationException e) {
+            return text;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + what + " from " + file + ": " + reason(e));
+        }
+        String shown = java.nio.file.attribute.PosixFilePermissions.toString(mode);
+        if (mode.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)) {
+            throw new IllegalArgumentException("cannot use " + what + " from " + file + ": every user of this machine "
+                    + "may read it (" + shown + "); chmod 600 it (in Kubernetes, mount the secret with defaultMode: "
+                    + "0400)");
+        }
+        if (mode.contains(java.nio.file.attribute.PosixFilePermission.GROUP_READ)) {
+            log.warn("{} in {} may be read by the file's group ({}): chmod 600 it unless that group is this service's "
+                    + "own (a Kubernetes fsGroup)", what, file, shown);
+        }
+        return text;
+    }
+
     /** Why files cannot be written in {@code folder} (absolute), or null when they can. */
     private static String folderProblem(Path folder) {
         if (folder == null) {

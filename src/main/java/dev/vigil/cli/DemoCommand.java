@@ -96,7 +96,7 @@ public class DemoCommand implements Callable<Integer> {
         // a minute of normal footage lets every pedestrian wrap around the scene once
         generate(normal, 0, 600, -1, -1, stdout);
         generate(intruder, 600, 120, 660, 690, stdout);
-        Files.createDirectories(out);
+        dev.vigil.files.PrivateFiles.createDirectories(out);
         Path modelFile = out.resolve("walkway.vgm");
         Preprocessing pre = new Preprocessing(Preprocessing.Mode.RESIZE, WIDTH, HEIGHT);
         try (OnnxBackbone bb = OnnxBackbone.load(manifest, OnnxBackbone.Device.AUTO)) {

@@ -88,7 +88,7 @@ public class ModelMergeCommand implements Callable<Integer> {
                 info.trainingFrames() + stats.frames(), null, null,
                 info.provenance() != null ? info.provenance().codec() : null, 0, 0));
         if (out.toAbsolutePath().getParent() != null) {
-            Files.createDirectories(out.toAbsolutePath().getParent());
+            dev.vigil.files.PrivateFiles.createDirectories(out.toAbsolutePath().getParent());
         }
         ModelFile.write(out, model.with(info));
         model.close();

@@ -8,7 +8,6 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 
@@ -63,7 +62,7 @@ public class ModelOutputOptions {
 
     private static Path create(Path file) throws IOException {
         if (file.toAbsolutePath().getParent() != null) {
-            Files.createDirectories(file.toAbsolutePath().getParent());
+            dev.vigil.files.PrivateFiles.createDirectories(file.toAbsolutePath().getParent());
         }
         return file;
     }

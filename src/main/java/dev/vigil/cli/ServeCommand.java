@@ -7,6 +7,7 @@ import dev.vigil.engine.ScoringEngine;
 import dev.vigil.topology.ScoringService;
 import dev.vigil.topology.ScoringSettings;
 import dev.vigil.web.Access;
+import dev.vigil.web.AllowedHosts;
 import dev.vigil.web.DashboardApi;
 import dev.vigil.web.DashboardFeed;
 import dev.vigil.web.Health;
@@ -25,6 +26,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -142,15 +144,24 @@ public class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--http-port", paramLabel = "<port>", defaultValue = "8080",
             description = "Port of the health checks " + Health.LIVE_PATH + " and " + Health.READY_PATH
-                    + ", the Prometheus metrics " + WebServer.METRICS_PATH + " and the dashboard /, on all "
-                    + "interfaces (0: none; default: ${DEFAULT-VALUE})")
+                    + ", the Prometheus metrics " + WebServer.METRICS_PATH + " and the dashboard / (0: none; "
+                    + "default: ${DEFAULT-VALUE})")
     int httpPort;
+
+    @Option(names = "--http-host", paramLabel = "<host>",
+            description = "Address the HTTP listener binds to: a host name or IP address, 0.0.0.0 for all interfaces "
+                    + "(default: all interfaces; localhost with --no-auth). A name given here is one the dashboard "
+                    + "answers to")
+    String httpHost;
 
     @Mixin
     LearningOptions learning;
 
     @Mixin
     DashboardOptions dashboard;
+
+    @Mixin
+    RetentionOptions retention;
 
     @Mixin
     KafkaOptions kafka;
@@ -184,9 +195,14 @@ public class ServeCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--max-frame-pixels must be at least 1, got "
                     + maxFramePixels);
         }
+        ScoringSettings finalSettings = settings;
         CountDownLatch stopped = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
+        var topicRetention = retention.retention();
         Access access = dashboard.access();
+        // the name the listener was bound by is one the operator opens it by; IP addresses are allowed anyway
+        AllowedHosts hosts = dashboard.allowedHosts(httpHost != null && httpHost.matches(".*[A-Za-z].*")
+                && !httpHost.contains(":") ? List.of(httpHost) : List.of());
         var kafkaConnection = kafka.connection();
         PrometheusMeterRegistry metrics = Metrics.registry();
         // up before the backbone loads, so that a liveness probe sees a process that is starting, not a dead one
@@ -200,9 +216,9 @@ public class ServeCommand implements Callable<Integer> {
         }
         WebServer health;
         try {
-            health = httpPort == 0 ? null : WebServer.start(new InetSocketAddress(httpPort),
+            health = httpPort == 0 ? null : WebServer.start(httpAddress(access),
                     new Health(() -> liveness(running.get()), () -> readiness(running.get())), metrics,
-                    feed == null ? null : new DashboardApi(feed, dashboardConnection), access);
+                    feed == null ? null : new DashboardApi(feed, dashboardConnection), access, hosts);
         } catch (java.io.IOException | RuntimeException e) {
             if (feed != null) {
                 feed.close();
@@ -212,11 +228,12 @@ public class ServeCommand implements Callable<Integer> {
         try (OnnxBackbone bb = OnnxBackbone.load(BackboneManifest.read(EngineOptions.locate(backbone)),
                 EngineOptions.device(device));
              ScoringEngine engine = new ScoringEngine(bb, batch, Duration.ofMillis(lingerMs), maxFramePixels);
-             ScoringService service = ScoringService.start(kafkaConnection, engine, bb.manifest().name(), settings,
+             ScoringService service = withTopics(kafkaConnection, topicRetention, () -> ScoringService.start(
+                     kafkaConnection, engine, bb.manifest().name(), finalSettings,
                      new ScoringService.Options(applicationId, stateDir, threads, standbyReplicas, !atLeastOnce,
                              instanceId == null || instanceId.isBlank() ? null : instanceId, sessionTimeout,
                              transactionTimeout),
-                     settings.autoLearn() == null ? null : learning.learner(bb, kafkaConnection), metrics)) {
+                     finalSettings.autoLearn() == null ? null : learning.learner(bb, kafkaConnection), metrics))) {
             running.set(service);
             // an Error on a scoring or stream thread: stop now and exit non-zero, for the orchestrator to restart us
             service.onFailure(e -> stopped.countDown());
@@ -253,6 +270,41 @@ public class ServeCommand implements Callable<Integer> {
             closed.countDown();
         }
         return 0;
+    }
+
+    /** The topics first, those missing created with the retention asked for; the scorer's own check then finds them. */
+    private static ScoringService withTopics(dev.vigil.stream.KafkaConnection kafka, dev.vigil.stream.Retention retention,
+                                             Callable<ScoringService> start) throws Exception {
+        dev.vigil.stream.Topics.ensure(kafka, retention);
+        return start.call();
+    }
+
+    /**
+     * Where the listener binds: {@code --http-host}, else all interfaces, or localhost only when the dashboard is
+     * open with no authentication. An open dashboard is said at WARN either way.
+     */
+    InetSocketAddress httpAddress(Access access) {
+        InetSocketAddress address = httpHost != null ? new InetSocketAddress(httpHost, httpPort)
+                : access != null && access.isOpen()
+                ? new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), httpPort)
+                : new InetSocketAddress(httpPort);
+        if (httpHost != null && address.isUnresolved()) {
+            throw new ParameterException(spec.commandLine(), "--http-host " + httpHost + " is no address of this "
+                    + "machine (it does not resolve)");
+        }
+        if (access != null && access.isOpen()) {
+            org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ServeCommand.class);
+            if (address.getAddress().isLoopbackAddress()) {
+                log.warn("dashboard open with no authentication (--no-auth), to this machine only: listening on {}:{}"
+                        + "; --http-host binds elsewhere, and the Kubernetes probes need it", address.getHostString(),
+                        httpPort);
+            } else {
+                log.warn("dashboard open with no authentication (--no-auth) to anyone who can reach {}:{}: anyone "
+                        + "there can watch the cameras, acknowledge alerts and activate models",
+                        address.getHostString(), httpPort);
+            }
+        }
+        return address;
     }
 
     /**

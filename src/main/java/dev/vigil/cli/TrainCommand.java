@@ -89,7 +89,7 @@ public class TrainCommand implements Callable<Integer> {
                 files.stream().map(Path::toString).toList(), fitted.trainingFrames() + fitted.threshold().frames(),
                 null, null, codec == null ? "none" : codec.toString(), 0, 0)));
         if (out.toAbsolutePath().getParent() != null) {
-            Files.createDirectories(out.toAbsolutePath().getParent());
+            dev.vigil.files.PrivateFiles.createDirectories(out.toAbsolutePath().getParent());
         }
         ModelFile.write(out, model);
         var info = model.info();
@@ -119,7 +119,7 @@ public class TrainCommand implements Callable<Integer> {
                 files.stream().map(Path::toString).toList(), info.trainingFrames(), null, null,
                 codec == null ? "none" : codec.toString(), 0, 0)), part.accumulator());
         if (out.toAbsolutePath().getParent() != null) {
-            Files.createDirectories(out.toAbsolutePath().getParent());
+            dev.vigil.files.PrivateFiles.createDirectories(out.toAbsolutePath().getParent());
         }
         PartialFitFile.write(out, part);
         spec.commandLine().getOut().printf("wrote partial fit %s: %s, %s %dx%d, grid %dx%d, d=%d, %d frames, %.1f MB, "

@@ -1,5 +1,6 @@
 package dev.vigil.cli;
 
+import dev.vigil.secrets.Redaction;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -44,6 +45,7 @@ public class VigilCommand {
         while ((t.getMessage() == null || t instanceof java.io.UncheckedIOException) && t.getCause() != null) {
             t = t.getCause();
         }
-        return t.getMessage() != null ? t.getMessage() : t.toString();
+        // a last net under every command's error: a URL's password never reaches the terminal or a log collector
+        return Redaction.urls(t.getMessage() != null ? t.getMessage() : t.toString());
     }
 }

@@ -1,5 +1,6 @@
 package dev.vigil.evaluation;
 
+import dev.vigil.files.PrivateFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.vigil.backbone.OnnxBackbone;
@@ -22,7 +23,6 @@ import org.slf4j.LoggerFactory;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -75,7 +75,8 @@ public final class Evaluation {
         LOG.info("dataset {} ({}): {} training files, {} test items, {} anomalous without a mask; frame codec {}",
                 dataset.root(), dataset.layout().label(), dataset.train().size(), dataset.test().size(),
                 dataset.withoutMask().size(), options.frameCodecLabel());
-        Files.createDirectories(options.report());
+        // overlays are pictures of the footage: the report is owner-only
+        PrivateFiles.createDirectories(options.report());
 
         long fitStart = System.nanoTime();
         PadimModel model;
@@ -222,11 +223,13 @@ public final class Evaluation {
         report.put("scores", entries);
 
         Path dir = options.report();
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("report.json").toFile(), report);
+        PrivateFiles.write(dir.resolve("report.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                .writeValueAsBytes(report));
         Figures.writeRocCurve(dir.resolve("roc.png"), AnomalyMetrics.roc(scores, labels),
                 "Image ROC: " + dataset.root().getFileName() + ", " + backbone.manifest().name(), imageAuroc);
         writeOverlays(dir, dataset, model, scored, options.frameCodec());
-        Files.writeString(dir.resolve("summary.md"), Summary.markdown(report, dataset));
+        PrivateFiles.writeString(dir.resolve("summary.md"), Summary.markdown(report, dataset),
+                java.nio.charset.StandardCharsets.UTF_8);
         return report;
     }
 

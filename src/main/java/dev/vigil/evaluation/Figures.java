@@ -1,5 +1,6 @@
 package dev.vigil.evaluation;
 
+import dev.vigil.files.PrivateFiles;
 import dev.vigil.media.RgbImage;
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -11,7 +12,6 @@ import java.awt.geom.AffineTransform;
 import java.awt.geom.Path2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -309,13 +309,16 @@ public final class Figures {
         return cut + "…";
     }
 
+    /** Figures show the footage: owner-only (0600), in folders created 0700. */
     private static void writePng(Path png, BufferedImage image) throws IOException {
         Path parent = png.toAbsolutePath().getParent();
         if (parent != null) {
-            Files.createDirectories(parent);
+            PrivateFiles.createDirectories(parent);
         }
-        if (!ImageIO.write(image, "png", png.toFile())) {
-            throw new IOException("no PNG writer available for " + png);
+        try (java.io.OutputStream out = PrivateFiles.newOutputStream(png)) {
+            if (!ImageIO.write(image, "png", out)) {
+                throw new IOException("no PNG writer available for " + png);
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.vigil.evaluation;
 
+import dev.vigil.files.PrivateFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.vigil.alerting.AlertPolicy;
@@ -26,7 +27,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -82,7 +82,7 @@ public final class VariantEvaluation {
             throw new IllegalArgumentException("--variants fits its own appearance and motion Gaussians; it takes no "
                     + "--model");
         }
-        Files.createDirectories(options.report());
+        PrivateFiles.createDirectories(options.report());
         FitOptions fit = options.fit();
         Preprocessing pre = options.preprocessing();
         int[] channels = ChannelSelection.random(backbone.manifest().totalChannels(), fit.features(), fit.seed());
@@ -192,9 +192,10 @@ public final class VariantEvaluation {
             report.put("fit_seconds", fitSeconds);
             report.put("score_seconds_both_streams", scoreSeconds);
             report.put("variants", rows);
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValue(options.report().resolve("variants.json").toFile(), report);
-            Files.writeString(options.report().resolve("variants.md"), table(rows));
+            PrivateFiles.write(options.report().resolve("variants.json"),
+                    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(report));
+            PrivateFiles.writeString(options.report().resolve("variants.md"), table(rows),
+                    java.nio.charset.StandardCharsets.UTF_8);
             return report;
         }
     }

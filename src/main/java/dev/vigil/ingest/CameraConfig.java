@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.vigil.media.FrameCodec;
 import dev.vigil.padim.ThresholdRule;
+import dev.vigil.secrets.Redaction;
 import dev.vigil.untrusted.CameraId;
 import dev.vigil.untrusted.LogText;
 
@@ -110,11 +111,10 @@ public final class CameraConfig {
         } catch (NoSuchFileException e) {
             throw new CameraConfigException(file, "does not exist");
         } catch (JsonProcessingException e) {
-            throw new CameraConfigException(file, "is not valid YAML: " + e.getOriginalMessage()
-                    + (e.getLocation() == null ? ""
-                    : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")"));
+            // the parser's own message quotes the offending line, which may be a source with its password
+            throw new CameraConfigException(file, "is not valid YAML: " + Redaction.syntaxError(e));
         } catch (IOException e) {
-            throw new CameraConfigException(file, "cannot be read: " + e.getMessage());
+            throw new CameraConfigException(file, "cannot be read: " + Redaction.text(e.getMessage()));
         }
         if (root == null || root.isMissingNode() || root.isNull()) {
             throw new CameraConfigException(file, "is empty: it needs a top-level 'cameras:' list");
@@ -189,7 +189,7 @@ public final class CameraConfig {
         }
         if (!node.isTextual()) {
             throw new CameraConfigException(file, where, "threshold_rule must be text such as p99+1*(p99-p50) or "
-                    + "quantile:0.999, got " + kind(node) + (node.isNull() ? "" : " " + node));
+                    + "quantile:0.999, got " + kind(node) + (node.isNull() ? "" : " " + shown(node)));
         }
         try {
             return ThresholdRule.parse(node.textValue());
@@ -260,8 +260,8 @@ public final class CameraConfig {
             // whether the file exists is for the ingest run to say: this checks the file's form
             Path.of(source);
         } catch (InvalidPathException e) {
-            throw new CameraConfigException(file, where, "source " + source + " is neither a URL nor a file path: "
-                    + e.getReason());
+            throw new CameraConfigException(file, where, "source " + SourceRedaction.redact(source)
+                    + " is neither a URL nor a file path: " + e.getReason());
         }
         return source;
     }
@@ -272,7 +272,7 @@ public final class CameraConfig {
         }
         if (!node.isNumber() || !validFps(node.doubleValue())) {
             throw new CameraConfigException(file, where, "fps must be a number of frames per second >= 0 "
-                    + "(0: every frame), got " + kind(node) + (node.isNull() ? "" : " " + node));
+                    + "(0: every frame), got " + kind(node) + (node.isNull() ? "" : " " + shown(node)));
         }
         return node.doubleValue();
     }
@@ -284,7 +284,7 @@ public final class CameraConfig {
         }
         if (!node.isTextual()) {
             throw new CameraConfigException(file, where, "frame_codec must be jpeg:Q (Q in 1..100) or png, got "
-                    + kind(node) + (node.isNull() ? "" : " " + node));
+                    + kind(node) + (node.isNull() ? "" : " " + shown(node)));
         }
         try {
             return FrameCodec.parse(node.textValue());
@@ -299,9 +299,14 @@ public final class CameraConfig {
         }
         if (!node.isBoolean()) {
             throw new CameraConfigException(file, where, "enabled must be true or false, got " + kind(node)
-                    + (node.isNull() ? "" : " " + node));
+                    + (node.isNull() ? "" : " " + shown(node)));
         }
         return node.booleanValue();
+    }
+
+    /** A value as a message shows it: a value in the wrong field may still be a URL with its password. */
+    private static String shown(JsonNode node) {
+        return Redaction.text(node.toString());
     }
 
     private static String kind(JsonNode node) {

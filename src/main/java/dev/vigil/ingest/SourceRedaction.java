@@ -1,19 +1,14 @@
 package dev.vigil.ingest;
 
-import java.util.regex.Pattern;
+import dev.vigil.secrets.Redaction;
 
 /**
  * Hides the credentials of camera URLs ({@code rtsp://user:password@host/...} becomes {@code rtsp://***@host/...})
  * wherever a source is logged, published or put into an error message: logs and the camera-status topic are read by
- * far more people than may log in to a camera.
+ * far more people than may log in to a camera. The rule is {@link Redaction#urls}, shared with every other message
+ * that may quote a configuration file.
  */
 public final class SourceRedaction {
-    /**
-     * A URL's scheme and userinfo. The userinfo ends at the last {@code @} before the path, query or fragment, as
-     * FFmpeg splits a URL, so a password with a raw {@code @} in it is hidden whole.
-     */
-    private static final Pattern USERINFO = Pattern.compile("\\b([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\\s]+@");
-
     private SourceRedaction() {
     }
 
@@ -22,6 +17,6 @@ public final class SourceRedaction {
      * decoder's error names the URL it failed to open). Null stays null.
      */
     public static String redact(String text) {
-        return text == null ? null : USERINFO.matcher(text).replaceAll("$1***@");
+        return Redaction.urls(text);
     }
 }

@@ -66,10 +66,12 @@ public final class ImageFiles {
         return ImageResize.nearest(mask, img.width(), img.height(), width, height);
     }
 
-    /** Writes {@code image} as a PNG, replacing any existing file. */
+    /** Writes {@code image} as a PNG, replacing any existing file; owner-only (0600), as a picture of footage. */
     public static void write(Path png, RgbImage image) throws IOException {
-        if (!ImageIO.write(toBufferedImage(image), "png", png.toFile())) {
-            throw new MediaException("cannot write " + png + ": no PNG writer available");
+        try (java.io.OutputStream out = dev.vigil.files.PrivateFiles.newOutputStream(png)) {
+            if (!ImageIO.write(toBufferedImage(image), "png", out)) {
+                throw new MediaException("cannot write " + png + ": no PNG writer available");
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.vigil.padim;
 
+import dev.vigil.files.PrivateFiles;
 import dev.vigil.padim.ModelFileException.Check;
 
 import java.io.IOException;
@@ -285,7 +286,8 @@ final class ModelContainer {
         Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36)
                 + ".tmp");
         try {
-            try (FileChannel ch = FileChannel.open(tmp, CREATE_NEW, WRITE)) {
+            // owner-only: a model's statistics, and the frames of its provenance, come from footage of people
+            try (FileChannel ch = PrivateFiles.newChannel(tmp, CREATE_NEW, WRITE)) {
                 Writer out = new Writer(ch);
                 out.bytes(kind.magic());
                 out.u16(version);

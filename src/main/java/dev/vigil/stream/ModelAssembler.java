@@ -1,5 +1,6 @@
 package dev.vigil.stream;
 
+import dev.vigil.files.PrivateFiles;
 import dev.vigil.integrity.FileDigests;
 
 import java.io.IOException;
@@ -34,7 +35,7 @@ public final class ModelAssembler {
     private final Map<String, Long> completed = new HashMap<>();
 
     public ModelAssembler(Path directory) throws IOException {
-        this.directory = Files.createDirectories(directory);
+        this.directory = PrivateFiles.createDirectories(directory);
     }
 
     /**
@@ -61,7 +62,7 @@ public final class ModelAssembler {
             pending.put(camera, p);
         }
         check(chunk, p);
-        try (FileChannel channel = FileChannel.open(p.part(), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        try (FileChannel channel = PrivateFiles.newChannel(p.part(), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             channel.write(ByteBuffer.wrap(chunk.data()), (long) chunk.index() * p.chunkBytes());
         }
         p.received().set(chunk.index());

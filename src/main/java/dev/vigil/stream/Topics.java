@@ -1,7 +1,10 @@
 package dev.vigil.stream;
 
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -25,27 +28,27 @@ public final class Topics {
     private static final Logger LOG = LoggerFactory.getLogger(Topics.class);
     public static final int PARTITIONS = 6;
 
-    /** JPEG/PNG frames from ingest and replay. */
+    /** JPEG/PNG frames from ingest and replay; kept {@link Retention#DEFAULT} (a day) unless created otherwise. */
     public static final Topic<byte[]> FRAMES = new Topic<>("vigil.frames", PARTITIONS,
-            Map.of("retention.ms", String.valueOf(24 * 3600 * 1000L), "max.message.bytes", String.valueOf(8 << 20)),
+            Map.of("retention.ms", ms(Retention.DEFAULT.frames()), "max.message.bytes", String.valueOf(8 << 20)),
             Topic.Format.BYTES);
     /** Model files in chunks; compacted, so the newest version of every chunk of every camera stays. */
     public static final Topic<byte[]> MODELS = new Topic<>("vigil.models", PARTITIONS,
             Map.of("cleanup.policy", "compact", "max.message.bytes", String.valueOf(8 << 20)), Topic.Format.BYTES);
     /** One anomaly map per scored frame. */
     public static final Topic<AnomalyMapRecord> ANOMALY_MAPS = new Topic<>("vigil.anomaly-maps", PARTITIONS,
-            Map.of("retention.ms", String.valueOf(7 * 24 * 3600 * 1000L)),
+            Map.of("retention.ms", ms(Retention.DEFAULT.maps())),
             Topic.Format.json(AnomalyMapRecord.class, "anomaly map record"));
     /** Alert lifecycle records: new, update, end. */
     public static final Topic<Alert> ALERTS = new Topic<>("vigil.alerts", PARTITIONS,
-            Map.of("retention.ms", String.valueOf(30L * 24 * 3600 * 1000)), Topic.Format.json(Alert.class, "alert record"));
+            Map.of("retention.ms", ms(Retention.DEFAULT.alerts())), Topic.Format.json(Alert.class, "alert record"));
     /**
      * Alert snapshots: a JPEG of the frame with its anomaly map and boxes over it, when an alert opens and at each
-     * new peak, keyed by alert id (not camera; the newest record of a key is the alert's picture). Kept as long as
-     * the alerts.
+     * new peak, keyed by alert id (not camera; the newest record of a key is the alert's picture). Pictures of
+     * people: kept a week by default, less than the alerts they illustrate.
      */
     public static final Topic<byte[]> SNAPSHOTS = new Topic<>("vigil.snapshots", PARTITIONS,
-            Map.of("retention.ms", String.valueOf(30L * 24 * 3600 * 1000), "max.message.bytes",
+            Map.of("retention.ms", ms(Retention.DEFAULT.snapshots()), "max.message.bytes",
                     String.valueOf(8 << 20)), Topic.Format.BYTES);
     /** Camera online/offline and model states; compacted to each key's latest, read by their own classes. */
     public static final Topic<byte[]> CAMERA_STATUS = new Topic<>("vigil.camera-status", PARTITIONS,
@@ -54,15 +57,20 @@ public final class Topics {
     public static final Topic<ShadowRecord> SHADOW = new Topic<>("vigil.shadow", PARTITIONS,
             Map.of("retention.ms", String.valueOf(7 * 24 * 3600 * 1000L)),
             Topic.Format.json(ShadowRecord.class, "shadow record"));
-    /** Inputs that could not be processed, with the reason. */
+    /** Inputs that could not be processed, with the reason; they carry the refused frames, so kept as snapshots. */
     public static final Topic<byte[]> DEAD_LETTERS = new Topic<>("vigil.dead-letters", PARTITIONS,
-            Map.of("retention.ms", String.valueOf(30L * 24 * 3600 * 1000), "max.message.bytes", String.valueOf(8 << 20)),
+            Map.of("retention.ms", ms(Retention.DEFAULT.deadLetters()), "max.message.bytes", String.valueOf(8 << 20)),
             Topic.Format.BYTES);
 
+    /** Every topic, with the default retention. */
     public static final List<Topic<?>> ALL = List.of(FRAMES, MODELS, ANOMALY_MAPS, ALERTS, SNAPSHOTS, CAMERA_STATUS,
             SHADOW, DEAD_LETTERS);
 
     private Topics() {
+    }
+
+    private static String ms(java.time.Duration d) {
+        return String.valueOf(d.toMillis());
     }
 
     /**
@@ -70,8 +78,26 @@ public final class Topics {
      * 3 on the clusters of deploy/), through a short-lived admin client.
      */
     public static List<String> ensure(KafkaConnection kafka) throws IOException, InterruptedException {
+        return ensure(kafka, Retention.DEFAULT, false);
+    }
+
+    /**
+     * As {@link #ensure(KafkaConnection)}, creating missing topics with {@code retention}; an existing topic that
+     * keeps records longer than asked is named at WARN (Vigil does not change a topic it did not just create).
+     */
+    public static List<String> ensure(KafkaConnection kafka, Retention retention) throws IOException,
+            InterruptedException {
+        return ensure(kafka, retention, true);
+    }
+
+    private static List<String> ensure(KafkaConnection kafka, Retention retention, boolean compare)
+            throws IOException, InterruptedException {
         try (Admin admin = Admin.create(kafka.config())) {
-            return ensure(admin, Optional.empty());
+            List<String> created = ensure(admin, Optional.empty(), retention);
+            if (compare) {
+                warnLongerRetention(admin, retention, created);
+            }
+            return created;
         } catch (ExecutionException e) {
             throw new IOException("cannot create Vigil's topics on Kafka at " + kafka + ": "
                     + e.getCause().getMessage(), e);
@@ -85,9 +111,15 @@ public final class Topics {
      */
     public static List<String> ensure(Admin admin, Optional<Short> replication)
             throws InterruptedException, ExecutionException {
+        return ensure(admin, replication, Retention.DEFAULT);
+    }
+
+    /** As {@link #ensure(Admin, Optional)}, with {@code retention} for the topics it creates. */
+    public static List<String> ensure(Admin admin, Optional<Short> replication, Retention retention)
+            throws InterruptedException, ExecutionException {
         Set<String> existing = admin.listTopics().names().get();
         List<NewTopic> missing = new ArrayList<>();
-        for (Topic<?> topic : ALL) {
+        for (Topic<?> topic : ALL.stream().map(retention::apply).toList()) {
             if (!existing.contains(topic.name())) {
                 missing.add(new NewTopic(topic.name(), Optional.of(topic.partitions()), replication).configs(topic.configs()));
             }
@@ -115,6 +147,41 @@ public final class Topics {
         }
         awaitLeaders(admin, created);
         return created;
+    }
+
+    /** Names, at WARN, each existing topic that keeps records longer than {@code retention} asks. */
+    private static void warnLongerRetention(Admin admin, Retention retention, List<String> created)
+            throws InterruptedException, ExecutionException {
+        List<ConfigResource> resources = ALL.stream().map(Topic::name)
+                .filter(name -> retention.of(name) != null && !created.contains(name))
+                .map(name -> new ConfigResource(ConfigResource.Type.TOPIC, name)).toList();
+        if (resources.isEmpty()) {
+            return;
+        }
+        Map<ConfigResource, Config> configs;
+        try {
+            configs = admin.describeConfigs(resources).all().get();
+        } catch (ExecutionException e) {
+            // not allowed to read topic configs (ACLs): the creation above is what matters
+            LOG.debug("cannot compare the topics' retention: {}", e.getCause().toString());
+            return;
+        }
+        configs.forEach((resource, config) -> {
+            ConfigEntry entry = config.get("retention.ms");
+            long asked = Long.parseLong(retention.of(resource.name()));
+            long actual;
+            try {
+                actual = entry == null || entry.value() == null ? -1 : Long.parseLong(entry.value());
+            } catch (NumberFormatException e) {
+                return;
+            }
+            if (actual < 0 || actual > asked) {
+                LOG.warn("topic {} keeps records {} but {} is asked: change it with kafka-configs.sh --alter "
+                                + "--entity-type topics --entity-name {} --add-config retention.ms={}", resource.name(),
+                        actual < 0 ? "for ever" : java.time.Duration.ofMillis(actual),
+                        java.time.Duration.ofMillis(asked), resource.name(), asked);
+            }
+        });
     }
 
     /**

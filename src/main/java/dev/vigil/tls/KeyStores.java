@@ -1,5 +1,6 @@
 package dev.vigil.tls;
 
+import dev.vigil.files.PrivateFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.vigil.topology;
 
+import dev.vigil.files.PrivateFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +52,7 @@ final class InFlightJournal implements AutoCloseable {
     static InFlightJournal open(Path file) {
         InFlightJournal j = new InFlightJournal(file);
         try {
-            Files.createDirectories(file.getParent());
+            PrivateFiles.createDirectories(file.getParent());
             if (Files.exists(file)) {
                 j.read(Files.readAllLines(file, StandardCharsets.UTF_8));
             }
@@ -136,7 +137,7 @@ final class InFlightJournal implements AutoCloseable {
         deaths.forEach((offset, n) -> text.append("d ").append(offset).append(' ').append(n).append('\n'));
         open.forEach(offset -> text.append("+ ").append(offset).append('\n'));
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.US_ASCII);
+        PrivateFiles.writeString(tmp, text, StandardCharsets.US_ASCII);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         if (out != null) {
             out.close();

@@ -1,5 +1,6 @@
 package dev.vigil.topology;
 
+import dev.vigil.files.PrivateFiles;
 import dev.vigil.stream.ModelChunk;
 import dev.vigil.stream.ModelVersionStatus;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -99,7 +100,8 @@ final class ModelStore {
      * @throws IOException naming the camera and the version when a chunk is missing; no file is left behind then
      */
     Assembled assemble(String camera, long version) throws IOException {
-        Files.createDirectories(workDir);
+        PrivateFiles.createDirectories(workDir);
+        // a temporary file is created 0600
         Path file = Files.createTempFile(workDir, "model-", ".vgm");
         String expected = null;
         int count = -1;

@@ -1,5 +1,6 @@
 package dev.vigil.topology;
 
+import dev.vigil.files.PrivateFiles;
 import dev.vigil.engine.ScoringEngine;
 import dev.vigil.stream.KafkaConnection;
 import dev.vigil.stream.Topics;
@@ -193,8 +194,12 @@ public final class ScoringService implements AutoCloseable {
         });
         Properties props = properties(kafka, options);
         props.put(DeadLetterWriteHandler.STATS_CONFIG, stats);
+        // the state stores hold frames in flight and models: owner-only. Kafka Streams makes the state dir 0750 as
+        // it starts, and its task folders and RocksDB files follow the umask, so the root is closed again after it
+        PrivateFiles.ownDirectory(options.stateDir());
         KafkaStreams streams = new KafkaStreams(ScoringTopology.build(engine, settings, stats, backboneName, kafka,
                 learner, learning), props);
+        PrivateFiles.ownDirectory(options.stateDir());
         ScoringService service = new ScoringService(streams, stats, learning);
         streams.setUncaughtExceptionHandler(service::threadFailed);
         streams.setStateListener((now, before) -> LOG.info("scoring {} -> {}", before, now));

@@ -54,4 +54,14 @@ class PackageRulesTest {
                         "dev.vigil.topology..", "dev.vigil.engine..", "dev.vigil.media..", "dev.vigil.cli..")
                 .check(classes);
     }
+
+    @Test
+    void fileModesAndRedactionDependOnNothingOfVigil() {
+        noClasses().that().resideInAnyPackage("dev.vigil.files..", "dev.vigil.secrets..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.vigil..")
+                .andShould().dependOnClassesThat().resideOutsideOfPackages("dev.vigil.files..", "dev.vigil.secrets..",
+                        "java..", "com.fasterxml.jackson.core..", "org.yaml.snakeyaml..")
+                .because("every layer writes private files and hides secrets, so these two may lean on no layer")
+                .check(classes);
+    }
 }

@@ -86,6 +86,21 @@ class BackboneLocatorTest {
     }
 
     @Test
+    void aSyntaxErrorIsNamedByFileAndLineWithoutQuotingTheLine() throws IOException {
+        BackboneLocator broken = locator(Map.of(), "# where the manifest is\n"
+                + "backbone: \"https://vigil:hunter2@models.example/mobilenetv2.json\n");
+        assertThatThrownBy(() -> broken.locate(null))
+                .hasMessageContaining("settings file " + dir.resolve("vigil.yaml") + " is not valid YAML")
+                .hasMessageContaining("line 2")
+                .hasMessageNotContaining("hunter2")
+                .hasNoCause();
+        BackboneLocator wrongType = locator(Map.of(), "backbone: {token: s3cret-token-value}\n");
+        assertThatThrownBy(() -> wrongType.locate(null))
+                .hasMessageContaining("'backbone' must be the path of a manifest")
+                .hasMessageNotContaining("s3cret");
+    }
+
+    @Test
     void aSettingsFileWithAnUnknownSettingIsRefused() {
         assertThatThrownBy(() -> locator(Map.of(), "backbon: x.json\n").locate(null))
                 .hasMessageContaining("unknown setting 'backbon' (known: backbone)");

@@ -186,6 +186,17 @@ class CommandLineTest {
         for (String figure : List.of("roc.png", "overlays_highest.png", "overlays_lowest.png", "summary.md")) {
             assertThat(report.resolve(figure)).isNotEmptyFile();
         }
+        // the overlays are pictures of the footage: the report is its owner's alone, whatever the umask
+        if (dev.vigil.files.PrivateFiles.posix(report)) {
+            assertThat(mode(report)).isEqualTo("rwx------");
+            for (String file : List.of("report.json", "roc.png", "overlays_highest.png", "summary.md")) {
+                assertThat(mode(report.resolve(file))).as(file).isEqualTo("rw-------");
+            }
+        }
+    }
+
+    private static String mode(Path p) throws Exception {
+        return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
     }
 
     @Test
@@ -361,6 +372,46 @@ class CommandLineTest {
             assertThat(serve.err()).contains("cannot read the dashboard token from " + c.getKey() + ": "
                     + c.getValue());
         }
+    }
+
+    @Test
+    void aDashboardTokenFileEveryUserMayReadIsRefused() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.vigil.files.PrivateFiles.posix(dir));
+        Path open = Files.writeString(dir.resolve("open-token"), "a-token-everyone-can-read\n");
+        Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        for (String option : List.of("--dashboard-token-file", "--dashboard-viewer-token-file")) {
+            VigilRun serve = vigil("serve", option, open.toString(), "--bootstrap", "localhost:1", "--http-port", "0");
+            assertThat(serve.exit()).as(serve.toString()).isEqualTo(1);
+            assertThat(serve.err()).contains(open + ": every user of this machine may read it (rw-r--r--)")
+                    .contains("chmod 600").doesNotContain("a-token-everyone-can-read");
+        }
+    }
+
+    @Test
+    void noAuthBindsToLocalhostUnlessAHostIsGivenAndIsRefusedBesideAToken() throws Exception {
+        Path token = Files.writeString(dir.resolve("no-auth-token"), "a-token-of-sixteen\n");
+        if (dev.vigil.files.PrivateFiles.posix(dir)) {
+            Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        }
+        VigilRun both = vigil("serve", "--no-auth", "--dashboard-token-file", token.toString(), "--bootstrap",
+                "localhost:1", "--http-port", "0");
+        assertThat(both.exit()).as(both.toString()).isEqualTo(1);
+        assertThat(both.err()).contains("--no-auth and a dashboard token (--dashboard-token-file " + token
+                + ") together");
+
+        assertThat(bindAddress("serve", "--no-auth").getAddress().isLoopbackAddress()).isTrue();
+        assertThat(bindAddress("serve", "--no-auth", "--http-host", "0.0.0.0").getAddress().isAnyLocalAddress())
+                .isTrue();
+        assertThat(bindAddress("serve").getAddress().isAnyLocalAddress()).isTrue();
+        assertThat(bindAddress("serve", "--http-host", "127.0.0.1").getAddress().isLoopbackAddress()).isTrue();
+    }
+
+    /** Where serve's listener would bind, from its parsed command line and its dashboard's access. */
+    private static java.net.InetSocketAddress bindAddress(String... args) throws Exception {
+        picocli.CommandLine cli = new picocli.CommandLine(new VigilCommand());
+        ServeCommand serve = (ServeCommand) cli.parseArgs(args).subcommand().commandSpec().userObject();
+        return serve.httpAddress(serve.dashboard.noAuth ? dev.vigil.web.Access.open()
+                : dev.vigil.web.Access.token("vigil", "a-token-of-sixteen"));
     }
 
     @Test

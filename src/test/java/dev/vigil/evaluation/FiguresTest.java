@@ -55,6 +55,21 @@ class FiguresTest {
     }
 
     @Test
+    void figuresAndTheFoldersMadeForThemAreOwnerOnly() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.vigil.files.PrivateFiles.posix(dir));
+        RocCurve roc = AnomalyMetrics.roc(new double[] {0.1, 0.8}, new boolean[] {false, true});
+        Path png = dir.resolve("report/overlays/roc.png");
+        Figures.writeRocCurve(png, roc, "a report", roc.area());
+        assertThat(mode(png)).isEqualTo("rw-------");
+        assertThat(mode(png.getParent())).isEqualTo("rwx------");
+        assertThat(mode(dir.resolve("report"))).isEqualTo("rwx------");
+    }
+
+    private static String mode(Path p) throws IOException {
+        return java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(p));
+    }
+
+    @Test
     void overlayOutlinesTheMaskAndColoursTheMapLikeJet() throws IOException {
         int width = 12;
         int height = 8;

@@ -204,6 +204,35 @@ class CameraConfigTest {
     }
 
     @Test
+    void aYamlSyntaxErrorOnASourceLineNamesTheFileAndLineButNotThePassword() throws Exception {
+        // each breaks the YAML on the line that holds the password: the parser's message would quote it
+        for (String broken : new String[]{
+                "cameras:\n  - id: gate\n    source: \"rtsp://admin:hunter2@10.0.0.12/stream1\n",
+                "cameras:\n  - id: gate\n    source: rtsp://admin:hunter2@10.0.0.12/s: 1\n",
+                "cameras:\n  - id: gate\n\tsource: rtsp://admin:hunter2@10.0.0.12/s\n",
+                "cameras:\n  - id: gate\n    source: [rtsp://admin:hunter2@10.0.0.12/s\n"}) {
+            Path file = yaml(broken);
+            assertThatThrownBy(() -> CameraConfig.load(file)).as(broken)
+                    .hasMessageStartingWith("camera file " + file + " is not valid YAML: ")
+                    .hasMessageContaining("line 3")
+                    .hasMessageNotContaining("hunter2")
+                    .hasMessageNotContaining("admin");
+        }
+    }
+
+    @Test
+    void aPasswordInTheWrongFieldIsNotEchoed() throws Exception {
+        assertThatThrownBy(() -> CameraConfig.load(yaml("cameras:\n  - id: gate\n    source: a.mp4\n"
+                + "    fps: rtsp://admin:hunter2@10.0.0.12/s\n")))
+                .hasMessageContaining("cameras[0] (id gate): fps must be")
+                .hasMessageNotContaining("hunter2");
+        assertThatThrownBy(() -> CameraConfig.load(yaml("cameras:\n  - id: gate\n    source: a.mp4\n"
+                + "    enabled: {password: hunter2}\n")))
+                .hasMessageContaining("enabled must be true or false")
+                .hasMessageNotContaining("hunter2");
+    }
+
+    @Test
     void badEnabledValuesAreRefused() throws Exception {
         assertThatThrownBy(() -> CameraConfig.load(yaml("cameras:\n  - id: gate\n    source: a.mp4\n"
                 + "    enabled: maybe\n")))

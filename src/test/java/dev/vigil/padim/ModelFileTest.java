@@ -92,6 +92,17 @@ class ModelFileTest {
         return file;
     }
 
+    @Test
+    void aModelFileIsReadableByItsOwnerOnlyEvenWhereAnOpenOneWas() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.vigil.files.PrivateFiles.posix(dir));
+        Path file = Files.writeString(dir.resolve("camera.vgm"), "an older file, open to all");
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        ModelFile.write(file, smallModel());
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+                .isEqualTo("rw-------");
+        // partial fits go through the same writer (ModelContainer.write)
+    }
+
     private static int headerLength(Path file) throws IOException {
         try (var in = Files.newInputStream(file)) {
             return ByteBuffer.wrap(in.readNBytes(14)).order(ByteOrder.LITTLE_ENDIAN).getInt(10);

@@ -82,6 +82,36 @@ class KafkaConnectionTest {
     }
 
     @Test
+    void aJaasConfigCutInTwoIsRefusedByFileAndLineWithoutThePassword() throws Exception {
+        // the backslash is missing: the second line would be a setting named password="s3cret";
+        Path file = dir.resolve("cut.properties");
+        Files.writeString(file, """
+                security.protocol=SASL_SSL
+                sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="vigil"
+                    password="s3cret";
+                """);
+        assertThatThrownBy(() -> KafkaConnection.of("broker:9093", file)).isInstanceOf(IOException.class)
+                .hasMessageContaining("Kafka client settings " + file + ", line 3: not a setting")
+                .hasMessageNotContaining("s3cret")
+                .hasNoCause();
+        Files.writeString(file, "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required\n"
+                + "  username=\"vigil\" password=\"s3cret\";\n");
+        assertThatThrownBy(() -> KafkaConnection.of("broker:9093", file))
+                .hasMessageContaining("Kafka client settings " + file + ", line 2: not a setting")
+                .hasMessageNotContaining("s3cret");
+        Path escape = dir.resolve("escape.properties");
+        Files.writeString(escape, "ssl.keystore.password=s3cret\\u12\n");
+        assertThatThrownBy(() -> KafkaConnection.of("broker:9093", escape))
+                .hasMessageStartingWith("cannot read Kafka client settings " + escape + ": ")
+                .hasMessageNotContaining("s3cret");
+        // comments, continuations and empty values are settings as Properties reads them
+        Path fine = dir.resolve("fine.properties");
+        Files.writeString(fine, "# a comment \\\n! another\n\nsasl.jaas.config=a \\\n  b=\"c\";\nssl.key.password\n");
+        assertThat(KafkaConnection.of("broker:9093", fine).client()).containsOnlyKeys("sasl.jaas.config",
+                "ssl.key.password");
+    }
+
+    @Test
     void anEmptyBootstrapIsRefused() {
         assertThatThrownBy(() -> KafkaConnection.of(" ", null)).hasMessage("Kafka bootstrap servers are empty");
     }

@@ -39,6 +39,21 @@ class InFlightJournalTest {
     }
 
     @Test
+    void theJournalAndItsFolderAreOwnerOnly() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.vigil.files.PrivateFiles.posix(dir));
+        Path file = dir.resolve("journal/0_1.journal");
+        try (InFlightJournal j = InFlightJournal.open(file)) {
+            j.taken(10);
+        }
+        assertThat(mode(file.getParent())).isEqualTo("rwx------");
+        assertThat(mode(file)).isEqualTo("rw-------");
+    }
+
+    private static String mode(Path p) throws Exception {
+        return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    }
+
+    @Test
     void aCleanCloseCountsNothing() throws Exception {
         Path file = dir.resolve("0_2.journal");
         try (InFlightJournal j = InFlightJournal.open(file)) {

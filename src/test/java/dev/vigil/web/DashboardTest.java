@@ -173,11 +173,21 @@ class DashboardTest {
         assertThat(models.get(0).path("active").asBoolean()).isTrue();
 
         String id = alert[0].path("alert").path("id").asText();
+        // a change carries the session's anti-CSRF token, as the page sends it
+        String csrf = getJson(WebServer.SESSION_PATH).path("csrf").asText();
         assertThat(HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + server.port() + "/api/alerts/"
-                + id + "/ack")).header("Authorization", "Bearer " + TOKEN)
+                + id + "/ack")).header("Authorization", "Bearer " + TOKEN).header(WebServer.CSRF_HEADER, csrf)
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString())
                 .statusCode()).isEqualTo(200);
         assertThat(getJson("/api/alerts?camera=" + CAMERA).get(0).path("acknowledged").asBoolean()).isTrue();
+
+        // footage at rest is its owner's alone: the broker's logs and the scorer's state stores
+        if (dev.vigil.files.PrivateFiles.posix(dir)) {
+            for (Path own : new Path[]{dir.resolve("kafka"), dir.resolve("state")}) {
+                assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(own)))
+                        .as(own.toString()).isEqualTo("rwx------");
+            }
+        }
 
         String metrics = new String(get(WebServer.METRICS_PATH).body());
         assertThat(metrics).contains("vigil_frames_in_total{camera=\"gate\"}", "vigil_frames_out_total{camera=\"gate\"}",
@@ -202,6 +212,10 @@ class DashboardTest {
                     .asBoolean());
             assertThat(browser.evaluate("document.querySelector('#connection').textContent").asText())
                     .isEqualTo("live");
+            // the page's own change carries its anti-CSRF token and passes every guard (no such alert: 404)
+            browser.evaluate("window.vigilPost = 0; post('/api/alerts/no-such-alert/ack')"
+                    + ".then(r => { window.vigilPost = r.status; }); 0");
+            await().atMost(Duration.ofSeconds(30)).until(() -> browser.evaluate("window.vigilPost").asInt() == 404);
             // the scores of the crossing, and of the frames after it, for the picture
             replay.join(120_000);
             await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.evaluate(

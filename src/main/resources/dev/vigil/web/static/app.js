@@ -2,7 +2,7 @@
 // Vigil's dashboard: plain DOM and canvas, no framework, nothing loaded from elsewhere. The server sends events
 // (/api/events); frames, maps and snapshots are fetched as images from the same origin.
 
-const state = { cameras: new Map(), alerts: new Map(), overlay: true, view: 'grid', camera: null };
+const state = { cameras: new Map(), alerts: new Map(), overlay: true, view: 'grid', camera: null, session: null };
 const $ = (id) => document.getElementById(id);
 const enc = encodeURIComponent;
 
@@ -20,6 +20,25 @@ async function getJson(url) {
   const r = await fetch(url, { credentials: 'same-origin' });
   if (!r.ok) throw new Error(url + ': ' + r.status);
   return r.json();
+}
+
+// who this page is (viewer or operator) and the anti-CSRF token every change must carry (WebServer.SESSION_PATH)
+async function loadSession() {
+  state.session = await getJson('/api/session');
+}
+
+const mayChange = () => state.session && state.session.role === 'operator';
+
+// a change: POST with the anti-CSRF token; once more with a fresh one if the server restarted since the page loaded
+async function post(url) {
+  const send = () => fetch(url, { method: 'POST', credentials: 'same-origin',
+    headers: { [state.session.csrf_header]: state.session.csrf } });
+  let r = await send();
+  if (r.status === 403) {
+    await loadSession();
+    if (mayChange()) r = await send();
+  }
+  return r;
 }
 
 function loadImage(url) {
@@ -164,7 +183,7 @@ function alertItem(view) {
       el('div', { class: 'meta' }, `${new Date(a.start_time).toLocaleTimeString()} · peak ${a.peak_score.toFixed(1)}`
         + ` (threshold ${a.threshold.toFixed(1)}) · ${a.frames} frames · ${a.boxes.length} regions`),
       view.acknowledged ? el('span', { class: 'hint' }, 'acknowledged')
-        : el('button', { onclick: () => acknowledge(a.id) }, 'acknowledge')));
+        : mayChange() ? el('button', { onclick: () => acknowledge(a.id) }, 'acknowledge') : el('span')));
   return item;
 }
 
@@ -179,7 +198,7 @@ function renderAlerts() {
 }
 
 async function acknowledge(id) {
-  const r = await fetch(`/api/alerts/${enc(id)}/ack`, { method: 'POST', credentials: 'same-origin' });
+  const r = await post(`/api/alerts/${enc(id)}/ack`);
   if (r.ok) { const v = state.alerts.get(id); if (v) { v.acknowledged = true; renderAlerts(); } }
 }
 
@@ -202,14 +221,14 @@ async function showCamera(camera) {
     el('td', {}, m.active ? el('span', { class: 'badge scoring' }, 'active')
       : m.state === 'refused' ? el('span', { class: 'badge offline', title: m.refused_reason }, 'refused')
       : m.state === 'pending' ? el('span', { class: 'badge waiting' }, 'pending')
-      : m.complete ? el('button', { onclick: () => activate(camera, m.version) }, 'activate') : 'incomplete'),
+      : m.complete && mayChange() ? el('button', { onclick: () => activate(camera, m.version) }, 'activate')
+      : m.complete ? 'stored' : 'incomplete'),
     el('td', {}, m.refused_reason || ''))));
 }
 
 async function activate(camera, version) {
   if (!confirm(`Score camera ${camera} with model version ${version}?`)) return;
-  const r = await fetch(`/api/cameras/${enc(camera)}/models/${version}/activate`,
-    { method: 'POST', credentials: 'same-origin' });
+  const r = await post(`/api/cameras/${enc(camera)}/models/${version}/activate`);
   if (!r.ok) alert(await r.text());
   setTimeout(() => showCamera(camera), 1000);
 }
@@ -273,6 +292,7 @@ async function start() {
   });
   $('alert-filter').addEventListener('change', renderAlerts);
   window.addEventListener('hashchange', route);
+  await loadSession();
   for (const view of await getJson('/api/alerts?limit=100')) state.alerts.set(view.alert.id, view);
   renderAlerts();
   await poll();
