@@ -113,6 +113,9 @@ class SecureKafkaTest {
             VigilRun replayed = vigil(Role.INGEST, "replay", "--camera", "gate", "--file", clip.toString(),
                     "--max-speed");
             assertThat(replayed.exit()).as(replayed.toString()).isZero();
+            // a live-camera style ingest of a file source, as the ingest principal
+            VigilRun ingested = vigil(Role.INGEST, "ingest", "--camera", "dock", "--source", clip.toString());
+            assertThat(ingested.exit()).as(ingested.toString()).isZero();
 
             // the dashboard reads the maps; the subscriber the alerts
             List<AnomalyMapRecord> maps = readCount(broker.connection(Role.DASHBOARD), Topics.ANOMALY_MAPS, 45)
@@ -129,6 +132,13 @@ class SecureKafkaTest {
             assertThat(versions.exit()).as(versions.toString()).isZero();
             String version = published.out().replaceAll("(?s).* as version (\\d+):.*", "$1");
             assertThat(versions.out()).containsPattern(version + "\\s+\\*");
+            // the operator learns a model from the camera's frames on the topic
+            Path learnt = dir.resolve("learnt.vgm");
+            VigilRun learn = vigil(Role.MODEL_OPERATOR, "learn", "--camera", "gate", "--frames", "20", "--features",
+                    "20", "--size", W + "x" + H, "--backbone", SharedData.backbone("mobilenetv2-l123").toString(),
+                    "--out", learnt.toString());
+            assertThat(learn.exit()).as(learn.toString()).isZero();
+            assertThat(learnt).exists();
 
             // the dashboard, as its own principal: what it shows, and an activation (a rollback) when asked
             await().atMost(Duration.ofSeconds(60)).until(() -> !feed.alerts("gate", 10).isEmpty());
