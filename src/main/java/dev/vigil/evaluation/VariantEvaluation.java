@@ -2,8 +2,6 @@ package dev.vigil.evaluation;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.vigil.alerting.AlertPolicy;
-import dev.vigil.alerting.AlertTracker;
 import dev.vigil.backbone.OnnxBackbone;
 import dev.vigil.backbone.Preprocessing;
 import dev.vigil.engine.Detection;
@@ -11,7 +9,6 @@ import dev.vigil.media.ImageFiles;
 import dev.vigil.padim.ModelInfo;
 import dev.vigil.padim.PatchDistances;
 import dev.vigil.padim.ThresholdStats;
-import dev.vigil.stream.Alert;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -182,36 +179,33 @@ public final class VariantEvaluation {
     }
 
     /**
-     * The real alert tracker (default policy) over each test clip at the threshold: alerts opened on a normal frame
-     * are false, per hour of normal frames; alerts opened during an anomaly count as detections.
+     * The real alert tracker (default policy) over each test clip at the threshold ({@link ClipAlerts}): alerts opened
+     * on a normal frame are false, per hour of normal frames; alerts opened during an anomaly count as detections.
      */
     private static Map<String, Object> alerts(List<TestItem> items, double[] scores, double threshold, double fps) {
-        AlertTracker tracker = new AlertTracker(AlertPolicy.DEFAULT,
-                new Alert.AnalyticsModule("vigil-eval", "eval --variants", "eval", "0"));
-        Map<String, AlertTracker.State> states = new LinkedHashMap<>();
-        int falseAlerts = 0;
-        int trueAlerts = 0;
-        int normalFrames = 0;
-        for (int i = 0; i < items.size(); i++) {
-            TestItem item = items.get(i);
-            normalFrames += item.anomalous() ? 0 : 1;
-            AlertTracker.State s = states.computeIfAbsent(item.clip(), c -> new AlertTracker.State());
-            for (Alert a : tracker.observe(s, new AlertTracker.Observation(item.clip(), item.frame(),
-                    (long) (item.frame() * 1000 / fps), scores[i], threshold, 0, 0, 0), List::of)) {
-                if (a.type() == Alert.Type.NEW) {
-                    if (item.anomalous()) {
-                        trueAlerts++;
-                    } else {
-                        falseAlerts++;
-                    }
-                }
+        ClipAlerts all = ClipAlerts.NONE;
+        for (int from = 0; from < items.size(); ) {
+            String clip = items.get(from).clip();
+            int to = from;
+            while (to < items.size() && items.get(to).clip().equals(clip)) {
+                to++;
             }
+            boolean[] labels = new boolean[to - from];
+            for (int i = from; i < to; i++) {
+                labels[i - from] = items.get(i).anomalous();
+            }
+            all = all.plus(ClipAlerts.run(clip, java.util.Arrays.copyOfRange(scores, from, to), labels, threshold,
+                    fps));
+            from = to;
         }
+        double normalHours = all.normalFrames() / fps / 3600;
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("false_alerts", falseAlerts);
-        m.put("alerts_on_anomalies", trueAlerts);
-        m.put("normal_hours", normalFrames / fps / 3600);
-        m.put("false_alerts_per_hour", normalFrames == 0 ? null : falseAlerts / (normalFrames / fps / 3600));
+        m.put("false_alerts", all.falseAlerts());
+        m.put("alerts_on_anomalies", all.alertsOnAnomalies());
+        m.put("events", all.events());
+        m.put("events_alerted", all.eventsAlerted());
+        m.put("normal_hours", normalHours);
+        m.put("false_alerts_per_hour", all.normalFrames() == 0 ? null : all.falseAlerts() / normalHours);
         return m;
     }
 
