@@ -223,6 +223,16 @@ public final class Trainer {
                 new ModelInfo.Origin(Instant.now(), options.label(), null));
     }
 
+    /** The Gaussians of the sums, pooled over neighbouring positions when the scoring asks for it. */
+    private GaussianModel finish(GaussianSums sums, FeatureExtractor extractor) {
+        if (scoring.pooling().isNone()) {
+            return sums.finish(options.eps(), true);
+        }
+        var grid = extractor.embeddings();
+        LOG.info("pooling the Gaussians over neighbouring positions (sigma {} patches)", scoring.pooling());
+        return scoring.pooling().finish(sums, options.eps(), grid.gridWidth(), grid.gridHeight());
+    }
+
     /**
      * A fitted model, and its held-back frames' distances under it (null when none were held back): what the
      * threshold of other scoring settings of the same Gaussians is learnt from.
@@ -245,8 +255,8 @@ public final class Trainer {
         boolean motion = scoring.usesMotion();
         GaussianSums accumulator = a.accumulator();
         GaussianAccumulator motionFit = a.motionFit();
-        GaussianModel gaussian = accumulator.finish(options.eps(), true);
-        GaussianModel motionGaussian = motion ? motionFit.finish(options.eps(), true) : null;
+        GaussianModel gaussian = finish(accumulator, a.extractor());
+        GaussianModel motionGaussian = motion ? finish(motionFit, a.extractor()) : null;
         ModelInfo info = describe(a.extractor(), a.channels(), accumulator.count())
                 // scales of 1 until the held-back frames give them (here, or the caller's when it holds frames back)
                 .withMotion(motion ? new MotionBlend(scoring.motionWeight(), 1, 1, motionFit.count()) : null);

@@ -16,6 +16,7 @@ import dev.vigil.padim.ModelInfo;
 import dev.vigil.padim.PadimModel;
 import dev.vigil.padim.PatchDistances;
 import dev.vigil.padim.Scoring;
+import dev.vigil.padim.SpatialPooling;
 import dev.vigil.padim.ThresholdRule;
 import dev.vigil.padim.ThresholdStats;
 
@@ -59,15 +60,20 @@ final class ClipFit implements AutoCloseable {
     /**
      * Fits on the clips, in order, each frame following the one before it in its clip.
      *
-     * @param variants the variants to be scored: a motion stream is fitted when one of them blends it in
+     * @param variants the variants to be scored, all with the same pooling: a motion stream is fitted when one of
+     *                 them blends it in
      */
     static ClipFit fit(OnnxBackbone backbone, Preprocessing preprocessing, FitOptions fit, FrameCodec codec,
                        List<Path> clips, List<ScoringVariant> variants) {
+        SpatialPooling pooling = variants.get(0).pooling();
+        if (variants.stream().anyMatch(v -> !v.pooling().equals(pooling))) {
+            throw new IllegalArgumentException("variants of one fit share its pooling: group them by it");
+        }
         // the blend's weight is each variant's own; the fit needs one only to know that it fits the motion stream
         double weight = variants.stream().mapToDouble(ScoringVariant::motionWeight).max().orElse(0);
         long start = System.nanoTime();
         Trainer.Fitted fitted = new Trainer(backbone, preprocessing, fit, ThresholdRule.DEFAULT,
-                new Scoring(FrameScore.MAX, weight))
+                new Scoring(FrameScore.MAX, weight, pooling))
                 .fitWithHeldBack(SequenceFrame.fromSources(codec, MediaInputs.frames(clips)));
         if (fitted.heldBack() == null) {
             fitted.model().close();
@@ -108,6 +114,15 @@ final class ClipFit implements AutoCloseable {
             scoredFrames += frames.size();
         }
         return out;
+    }
+
+    /** The variants grouped by what they fit (their pooling), in order: one fit per group. */
+    static java.util.Collection<List<ScoringVariant>> byFit(List<ScoringVariant> variants) {
+        Map<SpatialPooling, List<ScoringVariant>> groups = new LinkedHashMap<>();
+        for (ScoringVariant v : variants) {
+            groups.computeIfAbsent(v.pooling(), p -> new ArrayList<>()).add(v);
+        }
+        return groups.values();
     }
 
     /** A clip's name: its file name without the extension, as labels.json names it. */

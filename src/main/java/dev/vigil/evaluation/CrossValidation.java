@@ -108,16 +108,18 @@ public final class CrossValidation {
             Map<String, Object> foldReport = new LinkedHashMap<>();
             foldReport.put("left_out", out.stream().map(ClipFit::name).toList());
             // variants that differ in how they score, not in what is fitted, share one fit
-            try (ClipFit fit = ClipFit.fit(backbone, options.preprocessing(), options.fit(), options.frameCodec(),
-                    train, variants)) {
-                List<ClipFit.Clip> unseen = fit.score(out);
-                List<ClipFit.Clip> test = fit.score(dataset.testFiles());
-                foldReport.put("fitted_frames", fit.info().trainingFrames());
-                foldReport.put("held_back_frames", fit.heldBackFrames());
-                foldReport.put("fit_seconds", fit.fitSeconds());
-                foldReport.put("score_seconds", fit.scoreSeconds());
-                for (ScoringVariant v : variants) {
-                    tallies.get(v).addFold(fit, unseen, test, labels, fps);
+            for (List<ScoringVariant> group : ClipFit.byFit(variants)) {
+                try (ClipFit fit = ClipFit.fit(backbone, options.preprocessing(), options.fit(),
+                        options.frameCodec(), train, group)) {
+                    List<ClipFit.Clip> unseen = fit.score(out);
+                    List<ClipFit.Clip> test = fit.score(dataset.testFiles());
+                    foldReport.put("fitted_frames", fit.info().trainingFrames());
+                    foldReport.put("held_back_frames", fit.heldBackFrames());
+                    foldReport.merge("fit_seconds", fit.fitSeconds(), (x, y) -> (double) x + (double) y);
+                    foldReport.merge("score_seconds", fit.scoreSeconds(), (x, y) -> (double) x + (double) y);
+                    for (ScoringVariant v : group) {
+                        tallies.get(v).addFold(fit, unseen, test, labels, fps);
+                    }
                 }
             }
             foldReports.add(foldReport);

@@ -57,41 +57,61 @@ public final class VariantEvaluation {
         }
         Files.createDirectories(options.report());
         Preprocessing pre = options.preprocessing();
-        try (ClipFit fit = ClipFit.fit(backbone, pre, options.fit(), options.frameCodec(), dataset.train(),
-                variants)) {
-            List<ClipFit.Clip> clips = fit.score(dataset.testFiles());
-            PatchDistances test = PatchDistances.concat(clips.stream().map(ClipFit.Clip::distances).toList());
-            if (test.frames() != dataset.test().size()) {
-                throw new IllegalStateException("decoded " + test.frames() + " test frames, labels.json has "
-                        + dataset.test().size());
+        List<Map<String, Object>> rows = new ArrayList<>();
+        List<Map<String, Object>> fits = new ArrayList<>();
+        List<boolean[]> masks = null;
+        // variants that differ in how they score, not in what is fitted, share one fit
+        for (List<ScoringVariant> group : ClipFit.byFit(variants)) {
+            try (ClipFit fit = ClipFit.fit(backbone, pre, options.fit(), options.frameCodec(), dataset.train(),
+                    group)) {
+                List<ClipFit.Clip> clips = fit.score(dataset.testFiles());
+                PatchDistances test = PatchDistances.concat(clips.stream().map(ClipFit.Clip::distances).toList());
+                if (test.frames() != dataset.test().size()) {
+                    throw new IllegalStateException("decoded " + test.frames() + " test frames, labels.json has "
+                            + dataset.test().size());
+                }
+                if (masks == null) {
+                    masks = masks(dataset, pre, clips);
+                }
+                for (ScoringVariant v : group) {
+                    rows.add(variantRow(v, fit, dataset, tuneClips, fps, pre, test, masks));
+                    LOG.info("variant {}: {}", v.name(), rows.get(rows.size() - 1));
+                }
+                ModelInfo info = fit.info();
+                Map<String, Object> f = new LinkedHashMap<>();
+                f.put("pooling", group.get(0).pooling().toString());
+                f.put("variants", group.stream().map(ScoringVariant::name).toList());
+                f.put("fitted_frames", info.trainingFrames());
+                f.put("motion_pairs", info.hasMotion() ? info.motion().trainingPairs() : 0);
+                f.put("held_back_frames", fit.heldBackFrames());
+                f.put("appearance_scale", info.hasMotion() ? info.motion().appearanceScale() : null);
+                f.put("motion_scale", info.hasMotion() ? info.motion().motionScale() : null);
+                f.put("fit_seconds", fit.fitSeconds());
+                f.put("score_seconds_both_streams", fit.scoreSeconds());
+                fits.add(f);
             }
-            List<boolean[]> masks = masks(dataset, pre, clips);
-            List<Map<String, Object>> rows = new ArrayList<>();
-            for (ScoringVariant v : variants) {
-                rows.add(variantRow(v, fit, dataset, tuneClips, fps, pre, test, masks));
-                LOG.info("variant {}: {}", v.name(), rows.get(rows.size() - 1));
-            }
-            ModelInfo info = fit.info();
-            Map<String, Object> report = new LinkedHashMap<>();
-            report.put("dataset", dataset.root().toString());
-            report.put("backbone", backbone.manifest().name());
-            report.put("features", info.features());
-            report.put("input_size", pre.width() + "x" + pre.height());
-            report.put("frame_codec", options.frameCodecLabel());
-            report.put("tune_clips", List.copyOf(tuneClips));
-            report.put("fitted_frames", info.trainingFrames());
-            report.put("motion_pairs", info.hasMotion() ? info.motion().trainingPairs() : 0);
-            report.put("held_back_frames", fit.heldBackFrames());
-            report.put("appearance_scale", info.hasMotion() ? info.motion().appearanceScale() : null);
-            report.put("motion_scale", info.hasMotion() ? info.motion().motionScale() : null);
-            report.put("fit_seconds", fit.fitSeconds());
-            report.put("score_seconds_both_streams", fit.scoreSeconds());
-            report.put("variants", rows);
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValue(options.report().resolve("variants.json").toFile(), report);
-            Files.writeString(options.report().resolve("variants.md"), table(rows));
-            return report;
         }
+        // variants are reported in the order given, whatever fit they share
+        rows.sort(java.util.Comparator.comparingInt(r -> variants.stream().map(ScoringVariant::name).toList()
+                .indexOf((String) r.get("variant"))));
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("dataset", dataset.root().toString());
+        report.put("backbone", backbone.manifest().name());
+        report.put("features", options.fit().features());
+        report.put("input_size", pre.width() + "x" + pre.height());
+        report.put("frame_codec", options.frameCodecLabel());
+        report.put("tune_clips", List.copyOf(tuneClips));
+        // the first fit's figures where the report had them when there was one fit; every fit's under fits
+        for (String k : List.of("fitted_frames", "motion_pairs", "held_back_frames", "appearance_scale",
+                "motion_scale", "fit_seconds", "score_seconds_both_streams")) {
+            report.put(k, fits.get(0).get(k));
+        }
+        report.put("fits", fits);
+        report.put("variants", rows);
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                .writeValue(options.report().resolve("variants.json").toFile(), report);
+        Files.writeString(options.report().resolve("variants.md"), table(rows));
+        return report;
     }
 
     private static Map<String, Object> variantRow(ScoringVariant v, ClipFit fit, Dataset dataset,
