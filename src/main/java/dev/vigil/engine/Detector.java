@@ -132,10 +132,11 @@ public final class Detector implements AutoCloseable {
         float[] grids = distances.grids(scoring.motion());
         float[][] m = maps.apply(grids, n);
         FrameScore frameScore = scoring.frameScore();
+        int gridWidth = model.info().gridWidth();
         List<Detection> out = new ArrayList<>(n);
         for (int b = 0; b < n; b++) {
-            out.add(new Detection(frameScore.score(grids, b * positions, positions, m[b]), m[b], maps.width(),
-                    maps.height()));
+            out.add(new Detection(frameScore.score(grids, b * positions, positions, gridWidth, m[b]), m[b],
+                    maps.width(), maps.height()));
         }
         return out;
     }
@@ -149,6 +150,7 @@ public final class Detector implements AutoCloseable {
         int positions = distances.positions();
         float[] grids = distances.grids(scoring.motion());
         FrameScore frameScore = scoring.frameScore();
+        int gridWidth = model.info().gridWidth();
         double[] out = new double[n];
         for (int from = 0; from < n; from += MAP_CHUNK) {
             int k = Math.min(MAP_CHUNK, n - from);
@@ -156,7 +158,8 @@ public final class Detector implements AutoCloseable {
                     ? maps.apply(java.util.Arrays.copyOfRange(grids, from * positions, (from + k) * positions), k)
                     : null;
             for (int b = 0; b < k; b++) {
-                out[from + b] = frameScore.score(grids, (from + b) * positions, positions, m == null ? null : m[b]);
+                out[from + b] = frameScore.score(grids, (from + b) * positions, positions, gridWidth,
+                        m == null ? null : m[b]);
             }
         }
         return out;

@@ -144,7 +144,12 @@ final class ClipFit implements AutoCloseable {
 
     /** The variant's default threshold: the default rule on its scores of the held-back frames. */
     ThresholdStats threshold(ScoringVariant v) {
-        return heldBack.threshold(detector, scoring(v), ThresholdRule.DEFAULT);
+        return threshold(v, ThresholdRule.DEFAULT);
+    }
+
+    /** The variant's threshold by another rule, on the same held-back scores. */
+    ThresholdStats threshold(ScoringVariant v, ThresholdRule rule) {
+        return heldBack.threshold(detector, scoring(v), rule);
     }
 
     /** The variant's frame scores of some frames' distances. */

@@ -3,6 +3,7 @@ package dev.vigil.evaluation;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.vigil.backbone.OnnxBackbone;
+import dev.vigil.padim.ThresholdRule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +32,8 @@ import java.util.Map;
  */
 public final class CrossValidation {
     private static final Logger LOG = LoggerFactory.getLogger(CrossValidation.class);
+    /** the default rule's margin is 1: p99 + 1 x (p99 - p50); these wider ones are reported beside it */
+    private static final int[] STRICTER_MARGINS = {2, 3};
 
     private CrossValidation() {
     }
@@ -175,6 +178,13 @@ public final class CrossValidation {
         private final List<Double> thresholds = new ArrayList<>();
         private final Map<String, List<Double>> clipAuroc = new LinkedHashMap<>();
         private final List<Integer> foldEventsAlerted = new ArrayList<>();
+        /** the anomalous test frames' scores, against the unseen normal frames': do anomalies outscore new crowds? */
+        private final List<Double> anomalousVsUnseen = new ArrayList<>();
+        private final List<Boolean> anomalousVsUnseenLabels = new ArrayList<>();
+        /** per margin K of {@link #STRICTER_MARGINS}: events alerted and false alerts on unseen footage */
+        private final Map<Integer, int[]> stricter = new LinkedHashMap<>();
+        /** per left-out clip: frames, frames above the threshold, false alerts */
+        private final Map<String, int[]> unseenByClip = new LinkedHashMap<>();
         private ClipAlerts unseen = ClipAlerts.NONE;
         private ClipAlerts test = ClipAlerts.NONE;
         private int anomalousAbove;
@@ -193,16 +203,29 @@ public final class CrossValidation {
             List<Double> foldScores = new ArrayList<>();
             List<Boolean> foldLabels = new ArrayList<>();
             int alertedBefore = test.eventsAlerted();
+            // each clip's scores and labels, for the stricter thresholds below
+            List<String> names = new ArrayList<>();
+            List<double[]> clipScores = new ArrayList<>();
+            List<boolean[]> clipLabels = new ArrayList<>();
             for (ClipFit.Clip clip : unseenClips) {
                 double[] s = fit.frameScores(variant, clip.distances());
                 boolean[] l = new boolean[s.length];
-                unseen = unseen.plus(ClipAlerts.run(clip.name(), s, l, threshold, fps));
+                names.add(clip.name());
+                clipScores.add(s);
+                clipLabels.add(l);
+                ClipAlerts alerts = ClipAlerts.run(clip.name(), s, l, threshold, fps);
+                unseen = unseen.plus(alerts);
+                int above = 0;
                 for (double x : s) {
                     foldScores.add(x);
                     foldLabels.add(false);
-                    unseenAbove += x > threshold ? 1 : 0;
+                    anomalousVsUnseen.add(x);
+                    anomalousVsUnseenLabels.add(false);
+                    above += x > threshold ? 1 : 0;
                 }
+                unseenAbove += above;
                 unseenFrames += s.length;
+                unseenByClip.put(clip.name(), new int[]{s.length, above, alerts.falseAlerts()});
             }
             for (ClipFit.Clip clip : testClips) {
                 double[] s = fit.frameScores(variant, clip.distances());
@@ -212,6 +235,9 @@ public final class CrossValidation {
                             + "labels.json has " + (items == null ? 0 : items.size()));
                 }
                 boolean[] l = new boolean[s.length];
+                names.add(clip.name());
+                clipScores.add(s);
+                clipLabels.add(l);
                 for (int i = 0; i < s.length; i++) {
                     l[i] = items.get(i).anomalous();
                     foldScores.add(s[i]);
@@ -219,6 +245,8 @@ public final class CrossValidation {
                     testScores.add(s[i]);
                     testLabels.add(l[i]);
                     if (l[i]) {
+                        anomalousVsUnseen.add(s[i]);
+                        anomalousVsUnseenLabels.add(true);
                         anomalousFrames++;
                         anomalousAbove += s[i] > threshold ? 1 : 0;
                     }
@@ -230,6 +258,21 @@ public final class CrossValidation {
                 }
             }
             foldEventsAlerted.add(test.eventsAlerted() - alertedBefore);
+            for (int k : STRICTER_MARGINS) {
+                double t = fit.threshold(variant, ThresholdRule.parse("p99+" + k + "*(p99-p50)")).threshold();
+                ClipAlerts onUnseen = ClipAlerts.NONE;
+                ClipAlerts onTest = ClipAlerts.NONE;
+                for (int c = 0; c < names.size(); c++) {
+                    ClipAlerts a = ClipAlerts.run(names.get(c), clipScores.get(c), clipLabels.get(c), t, fps);
+                    if (c < unseenClips.size()) {
+                        onUnseen = onUnseen.plus(a);
+                    } else {
+                        onTest = onTest.plus(a);
+                    }
+                }
+                stricter.merge(k, new int[]{onTest.eventsAlerted(), onUnseen.falseAlerts()},
+                        (x, y) -> new int[]{x[0] + y[0], x[1] + y[1]});
+            }
             foldAuroc.add(auroc(foldScores, foldLabels));
             scores.addAll(foldScores);
             anomalous.addAll(foldLabels);
@@ -244,6 +287,7 @@ public final class CrossValidation {
             r.put("frame_auroc_spread", foldAuroc.stream().max(Double::compare).orElse(0.0)
                     - foldAuroc.stream().min(Double::compare).orElse(0.0));
             r.put("frame_auroc_test_clips", auroc(testScores, testLabels));
+            r.put("frame_auroc_anomalies_vs_unseen_normal", auroc(anomalousVsUnseen, anomalousVsUnseenLabels));
             Map<String, Double> perClip = new LinkedHashMap<>();
             clipAuroc.forEach((c, v) -> perClip.put(c, v.stream().mapToDouble(Double::doubleValue).average()
                     .orElse(Double.NaN)));
@@ -259,6 +303,14 @@ public final class CrossValidation {
             r.put("false_alerts_unseen", unseen.falseAlerts());
             r.put("false_alerts_unseen_per_hour", unseenHours == 0 ? null : unseen.falseAlerts() / unseenHours);
             r.put("false_alerts_test_normal_frames", test.falseAlerts());
+            List<Map<String, Object>> margins = new ArrayList<>();
+            stricter.forEach((k, v) -> margins.add(Map.of("rule", "p99+" + k + "*(p99-p50)", "events_alerted", v[0],
+                    "false_alerts_unseen", v[1])));
+            r.put("stricter_thresholds", margins);
+            Map<String, Map<String, Integer>> perUnseen = new LinkedHashMap<>();
+            unseenByClip.forEach((c, v) -> perUnseen.put(c, Map.of("frames", v[0], "frames_above_threshold", v[1],
+                    "false_alerts", v[2])));
+            r.put("unseen_clips", perUnseen);
             r.put("frame_tpr", anomalousFrames == 0 ? null : (double) anomalousAbove / anomalousFrames);
             r.put("frame_fpr_unseen", unseenFrames == 0 ? null : (double) unseenAbove / unseenFrames);
             return r;

@@ -29,7 +29,7 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
 
     /**
      * {@code plain} (the paper's PaDiM), or parts joined by {@code +}: a stream, {@code appearance} (the default) or
-     * {@code motion:W}; a score, {@code max} (the default) or {@code top:F}; and {@code pool:S} or {@code pool:SXxSY},
+     * {@code motion:W}; a score, {@code max} (the default), {@code top:F} or {@code region:F}; and {@code pool:S} or {@code pool:SXxSY},
      * the Gaussians' spatial pooling. A lone {@code top:F} is the appearance stream with it.
      */
     public static ScoringVariant parse(String text) {
@@ -49,14 +49,14 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
                 } else if (part.startsWith("motion:") && !stream) {
                     stream = true;
                     weight = weight(text, part.substring(7));
-                } else if ((part.equals("max") || part.startsWith("top:")) && !scored) {
+                } else if ((part.equals("max") || part.startsWith("top:") || part.startsWith("region:")) && !scored) {
                     scored = true;
                     score = FrameScore.parse(part);
                 } else if (part.startsWith("pool:") && pooling.isNone()) {
                     pooling = SpatialPooling.parse(part.substring(5));
                 } else {
                     throw new IllegalArgumentException("variant '" + text + "' must be plain, or parts joined by +: "
-                            + "appearance or motion:W, max or top:F, pool:S or pool:SXxSY, each at most once");
+                            + "appearance or motion:W, max or top:F or region:F, pool:S or pool:SXxSY, each at most once");
                 }
             } catch (IllegalArgumentException e) {
                 throw e.getMessage().startsWith("variant '") ? e
