@@ -45,10 +45,10 @@ public class EvalCommand implements Callable<Integer> {
     Path report;
 
     @Option(names = "--variants", paramLabel = "<v>[,<v>...]", split = ",",
-            description = "Compare ways of scoring frames on the same fitted features (clips layout; fits appearance "
-                    + "and motion Gaussians itself): plain (the paper's), top:F, appearance[+SCORE], motion:W[+SCORE], "
-                    + "SCORE being max or top:F (e.g. " + ScoringVariant.DEFAULTS + "). Prints one table and writes "
-                    + "variants.json and variants.md instead of the single-model report")
+            description = "Compare ways of fitting and scoring frames on the same training clips (clips layout; "
+                    + "fits its own models with train's fit): plain (the paper's), or parts joined by +: appearance "
+                    + "or motion:W, max or top:F or region:F, pool:S or pool:SXxSY (e.g. " + ScoringVariant.DEFAULTS
+                    + "). Prints one table and writes variants.json and variants.md instead of the single-model report")
     List<String> variants;
 
     @Option(names = "--cross-validate", paramLabel = "K",

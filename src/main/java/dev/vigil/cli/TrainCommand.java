@@ -71,7 +71,8 @@ public class TrainCommand implements Callable<Integer> {
         dev.vigil.media.FrameCodec codec = frameCodec.codecOrNull();
         List<Path> files = MediaInputs.expand(inputs);
         ThresholdRule rule = ThresholdRule.parse(thresholdRule);
-        Scoring score = frameScore.resolve();
+        // video is fitted with the video default (a motion stream); a partial fit holds the appearance sums only
+        Scoring score = frameScore.resolve(!partial && files.stream().anyMatch(MediaInputs::isVideo));
         long start = System.nanoTime();
         if (partial) {
             return writePartial(codec, files, score, start);

@@ -272,10 +272,12 @@ public final class Trainer {
                 + (options.holdOutEvery() * options.holdOutEvery() - 1);
         if (a.held() == 0) {
             if (motion) {
-                model.close();
-                throw new IllegalArgumentException("a model with a motion stream learns its scales from held-back "
-                        + "frames, and " + a.seen() + " frames are too few to hold any back (the first block is frames "
-                        + firstBlock + ")");
+                // a motion stream's scales are learnt from held-back frames: without any, the appearance alone
+                LOG.warn("{} frames are too few to hold any back (the first block is frames {}): the motion stream's "
+                        + "scales cannot be learnt, so the model has none", a.seen(), firstBlock);
+                motionGaussian.close();
+                info = info.withMotion(null);
+                model = new PadimModel(info, gaussian);
             }
             LOG.warn("too few training frames to hold any back (the first block is frames {}): the model has no "
                     + "default threshold; set one with --threshold", firstBlock);

@@ -84,8 +84,18 @@ public final class TopicLearner {
     public Learnt fit(CameraFrames.Selection selection, Preprocessing preprocessing, FitOptions options,
                       ThresholdRule rule, Scoring scoring, double sampleFps, Path out) throws IOException {
         String camera = selection.camera();
+        CameraFrames.Selection sampled = selection;
         if (scoring.usesMotion() && sampleFps > 0) {
             selection = selection.withPredecessors();
+        }
+        if (scoring.usesMotion() && !options.holdsBackAny(selection.size())) {
+            // a motion stream's scales are learnt from held-back frames, and none would be held back
+            LOG.warn("camera {}: {} frames are too few to hold any back: the motion stream's scales cannot be "
+                    + "learnt, so the model has none", camera, selection.size());
+            scoring = scoring.withoutMotion();
+            selection = sampled;
+        }
+        if (scoring.usesMotion() && sampleFps > 0) {
             LOG.info("camera {}: motion stream: {} frames with the frames right before the sampled ones", camera,
                     selection.size());
         }

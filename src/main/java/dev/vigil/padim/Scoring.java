@@ -12,6 +12,12 @@ package dev.vigil.padim;
  */
 public record Scoring(FrameScore frameScore, double motionWeight, SpatialPooling pooling) {
     public static final Scoring PLAIN = new Scoring(FrameScore.MAX, 0);
+    /**
+     * The default for video (clips, cameras): the motion stream with weight 3, each frame scored by its top 5 % of
+     * patches. Chosen on the cross-validation of docs/results.md ("Settings chosen on unseen footage"); still images
+     * keep the paper's {@link #PLAIN}, which has no motion to blend.
+     */
+    public static final Scoring VIDEO = new Scoring(new FrameScore(0.05), 3);
 
     public Scoring {
         if (frameScore == null) {
@@ -32,6 +38,11 @@ public record Scoring(FrameScore frameScore, double motionWeight, SpatialPooling
 
     public static Scoring of(FrameScore frameScore) {
         return new Scoring(frameScore, 0);
+    }
+
+    /** The same without a motion stream. */
+    public Scoring withoutMotion() {
+        return new Scoring(frameScore, 0, pooling);
     }
 
     public boolean usesMotion() {
