@@ -252,7 +252,9 @@ public final class CrossValidation {
                     }
                 }
                 test = test.plus(ClipAlerts.run(clip.name(), s, l, threshold, fps));
-                Double a = auroc(s, l);
+                // this clip's frames: the last ones added to the test clips' pooled lists
+                Double a = AnomalyMetrics.imageAurocOrNull(testScores.subList(testScores.size() - s.length,
+                        testScores.size()), testLabels.subList(testLabels.size() - s.length, testLabels.size()));
                 if (a != null) {
                     clipAuroc.computeIfAbsent(clip.name(), c -> new ArrayList<>()).add(a);
                 }
@@ -273,7 +275,7 @@ public final class CrossValidation {
                 stricter.merge(k, new int[]{onTest.eventsAlerted(), onUnseen.falseAlerts()},
                         (x, y) -> new int[]{x[0] + y[0], x[1] + y[1]});
             }
-            foldAuroc.add(auroc(foldScores, foldLabels));
+            foldAuroc.add(AnomalyMetrics.imageAurocOrNull(foldScores, foldLabels));
             scores.addAll(foldScores);
             anomalous.addAll(foldLabels);
         }
@@ -281,13 +283,13 @@ public final class CrossValidation {
         Map<String, Object> row(double fps) {
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("variant", variant.name());
-            r.put("frame_auroc_pooled", auroc(scores, anomalous));
+            r.put("frame_auroc_pooled", AnomalyMetrics.imageAurocOrNull(scores, anomalous));
             r.put("frame_auroc_folds", foldAuroc);
             r.put("frame_auroc_worst_fold", foldAuroc.stream().min(Double::compare).orElse(null));
             r.put("frame_auroc_spread", foldAuroc.stream().max(Double::compare).orElse(0.0)
                     - foldAuroc.stream().min(Double::compare).orElse(0.0));
-            r.put("frame_auroc_test_clips", auroc(testScores, testLabels));
-            r.put("frame_auroc_anomalies_vs_unseen_normal", auroc(anomalousVsUnseen, anomalousVsUnseenLabels));
+            r.put("frame_auroc_test_clips", AnomalyMetrics.imageAurocOrNull(testScores, testLabels));
+            r.put("frame_auroc_anomalies_vs_unseen_normal", AnomalyMetrics.imageAurocOrNull(anomalousVsUnseen, anomalousVsUnseenLabels));
             Map<String, Double> perClip = new LinkedHashMap<>();
             clipAuroc.forEach((c, v) -> perClip.put(c, v.stream().mapToDouble(Double::doubleValue).average()
                     .orElse(Double.NaN)));
@@ -315,25 +317,6 @@ public final class CrossValidation {
             r.put("frame_fpr_unseen", unseenFrames == 0 ? null : (double) unseenAbove / unseenFrames);
             return r;
         }
-    }
-
-    private static Double auroc(List<Double> scores, List<Boolean> labels) {
-        boolean[] l = new boolean[labels.size()];
-        for (int i = 0; i < l.length; i++) {
-            l[i] = labels.get(i);
-        }
-        return auroc(scores.stream().mapToDouble(Double::doubleValue).toArray(), l);
-    }
-
-    /** AUROC, or null when the frames hold only one class. */
-    private static Double auroc(double[] scores, boolean[] labels) {
-        boolean pos = false;
-        boolean neg = false;
-        for (boolean b : labels) {
-            pos |= b;
-            neg |= !b;
-        }
-        return pos && neg ? AnomalyMetrics.imageAuroc(scores, labels) : null;
     }
 
     /** The Markdown table of docs/results.md: one row per variant. */

@@ -188,14 +188,7 @@ public final class VariantEvaluation {
                 l.add(labels[i]);
             }
         }
-        if (!l.contains(true) || !l.contains(false)) {
-            return null;
-        }
-        boolean[] lb = new boolean[l.size()];
-        for (int i = 0; i < lb.length; i++) {
-            lb[i] = l.get(i);
-        }
-        return AnomalyMetrics.imageAuroc(s.stream().mapToDouble(Double::doubleValue).toArray(), lb);
+        return AnomalyMetrics.imageAurocOrNull(s, l);
     }
 
     /**
