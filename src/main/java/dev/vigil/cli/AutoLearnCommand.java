@@ -98,7 +98,7 @@ public class AutoLearnCommand implements Callable<Integer> {
                     continue;
                 }
                 TopicLearner.Learnt learnt = LearnCommand.fit(engine, connection, camera, selection,
-                        thresholdRule.resolve(camera), frameScore.resolve(), sampleFps,
+                        thresholdRule.resolve(camera), frameScore.resolve(true), sampleFps,
                         ModelOutputOptions.fileIn(modelsDir, camera, java.time.Instant.now()));
                 long version = System.currentTimeMillis();
                 ModelPublisher.publish(connection, camera, learnt.file(), version,

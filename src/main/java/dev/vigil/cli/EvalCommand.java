@@ -1,6 +1,7 @@
 package dev.vigil.cli;
 
 import dev.vigil.backbone.OnnxBackbone;
+import dev.vigil.evaluation.CrossValidation;
 import dev.vigil.evaluation.Evaluation;
 import dev.vigil.evaluation.Layout;
 import dev.vigil.evaluation.ScoringVariant;
@@ -44,11 +45,20 @@ public class EvalCommand implements Callable<Integer> {
     Path report;
 
     @Option(names = "--variants", paramLabel = "<v>[,<v>...]", split = ",",
-            description = "Compare ways of scoring frames on the same fitted features (clips layout; fits appearance "
-                    + "and motion Gaussians itself): plain (the paper's), top:F, appearance[+SCORE], motion:W[+SCORE], "
-                    + "SCORE being max or top:F (e.g. " + ScoringVariant.DEFAULTS + "). Prints one table and writes "
-                    + "variants.json and variants.md instead of the single-model report")
+            description = "Compare ways of fitting and scoring frames on the same training clips (clips layout; "
+                    + "fits its own models with train's fit): plain (the paper's), or parts joined by +: appearance "
+                    + "or motion:W, max or top:F or region:F, pool:S or pool:SXxSY (e.g. " + ScoringVariant.DEFAULTS
+                    + "). Prints one table and writes variants.json and variants.md instead of the single-model report")
     List<String> variants;
+
+    @Option(names = "--cross-validate", paramLabel = "K",
+            description = "Measure scoring variants on footage no setting was tuned on (clips layout): the training "
+                    + "clips in K folds, the densest clips spread over them; each fold's model is fitted on the other "
+                    + "folds and scores its left-out clips (unseen normal footage) and the test clips. Reports pooled "
+                    + "and per-fold frame AUROC, per-clip AUROC, events alerted and false alerts per hour of unseen "
+                    + "footage at each variant's default threshold, for the --variants given (default: "
+                    + ScoringVariant.DEFAULTS + "); writes crossval.json and crossval.md")
+    Integer crossValidate;
 
     @Option(names = "--tune-clips", paramLabel = "<clip>[,<clip>...]", split = ",",
             description = "With --variants: the clips the settings were tuned on, whose frame AUROC is reported apart "
@@ -56,7 +66,8 @@ public class EvalCommand implements Callable<Integer> {
     List<String> tuneClips = List.of();
 
     @Option(names = "--fps", paramLabel = "F", defaultValue = "10",
-            description = "With --variants: frames per second of the clips, for false alerts per hour "
+            description = "With --variants or --cross-validate: frames per second of the clips, for false alerts "
+                    + "per hour "
                     + "(default: ${DEFAULT-VALUE})")
     double fps;
 
@@ -69,6 +80,9 @@ public class EvalCommand implements Callable<Integer> {
         FrameCodec codec = frameCodec.codecOrNull();
         CommandFiles.requireWritableFolder(report, "the report");
         Layout datasetLayout = Layout.parse(layout);
+        if (crossValidate != null) {
+            return crossValidate(codec, datasetLayout);
+        }
         if (variants != null) {
             return compareVariants(codec, datasetLayout);
         }
@@ -86,9 +100,32 @@ public class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
-    private int compareVariants(FrameCodec codec, Layout datasetLayout) throws Exception {
+    private int crossValidate(FrameCodec codec, Layout datasetLayout) throws Exception {
+        List<ScoringVariant> parsed = parseVariants(variants == null ? List.of(ScoringVariant.DEFAULTS.split(","))
+                : variants, "--cross-validate", datasetLayout);
+        if (crossValidate < 2) {
+            throw new ParameterException(spec.commandLine(), "--cross-validate needs at least 2 folds, got "
+                    + crossValidate);
+        }
+        if (!tuneClips.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--tune-clips is for --variants: --cross-validate tunes "
+                    + "on nothing it reports");
+        }
+        Map<String, Object> r;
+        try (OnnxBackbone backbone = engine.loadBackbone()) {
+            r = CrossValidation.run(backbone, new Evaluation.Options(dataset, datasetLayout, null,
+                    engine.preprocessing(backbone.manifest()), engine.fitOptions(backbone, null), report, codec),
+                    crossValidate, parsed, fps);
+        }
+        spec.commandLine().getOut().print(java.nio.file.Files.readString(report.resolve("crossval.md")));
+        spec.commandLine().getOut().printf("%s, %s d=%s, %d folds; report in %s%n", dataset.getFileName(),
+                r.get("backbone"), r.get("features"), crossValidate, report.resolve("crossval.json"));
+        return 0;
+    }
+
+    private List<ScoringVariant> parseVariants(List<String> texts, String option, Layout datasetLayout) {
         List<ScoringVariant> parsed = new ArrayList<>();
-        for (String v : variants) {
+        for (String v : texts) {
             try {
                 parsed.add(ScoringVariant.parse(v));
             } catch (IllegalArgumentException e) {
@@ -96,16 +133,21 @@ public class EvalCommand implements Callable<Integer> {
             }
         }
         if (model != null) {
-            throw new ParameterException(spec.commandLine(), "--variants fits its own appearance and motion Gaussians "
+            throw new ParameterException(spec.commandLine(), option + " fits its own appearance and motion Gaussians "
                     + "and takes no --model");
         }
         if (datasetLayout != Layout.CLIPS) {
-            throw new ParameterException(spec.commandLine(), "--variants needs --layout clips (the motion stream "
+            throw new ParameterException(spec.commandLine(), option + " needs --layout clips (the motion stream "
                     + "compares consecutive frames)");
         }
         if (!(fps > 0)) {
             throw new ParameterException(spec.commandLine(), "--fps must be positive, got " + fps);
         }
+        return parsed;
+    }
+
+    private int compareVariants(FrameCodec codec, Layout datasetLayout) throws Exception {
+        List<ScoringVariant> parsed = parseVariants(variants, "--variants", datasetLayout);
         Map<String, Object> r;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
             r = VariantEvaluation.run(backbone, new Evaluation.Options(dataset, datasetLayout, null,

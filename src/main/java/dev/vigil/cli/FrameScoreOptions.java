@@ -6,22 +6,32 @@ import picocli.CommandLine.Option;
 
 /**
  * How a fitted model will score frames: its frame score and whether it has a motion stream. Both are stored in the
- * model, and its threshold is learnt on that score.
+ * model, and its threshold is learnt on that score. Video (clips, cameras) and still images have different defaults,
+ * {@link Scoring#VIDEO} and {@link Scoring#PLAIN}; an option given replaces its part of the default only.
  */
 public class FrameScoreOptions {
-    @Option(names = "--frame-score", paramLabel = "max|top:F", defaultValue = "max",
+    @Option(names = "--frame-score", paramLabel = "max|top:F|region:F",
             description = "How a frame's score is taken from its patch distances: max (the paper's: the blurred "
-                    + "map's maximum) or top:F (the mean of the highest fraction F of patch distances, e.g. top:0.05); "
-                    + "the threshold is learnt on that score (default: ${DEFAULT-VALUE})")
+                    + "map's maximum), top:F (the mean of the highest fraction F of patch distances, e.g. top:0.05) or "
+                    + "region:F (the strongest connected region of them); the threshold is learnt on that score "
+                    + "(default: top:0.05 for video, max for still images)")
     String frameScore;
 
-    @Option(names = "--motion", paramLabel = "W", defaultValue = "0",
+    @Option(names = "--motion", paramLabel = "W",
             description = "Also fit a motion stream (Gaussians of consecutive frames' embedding differences) and "
-                    + "blend it into the patch distances with weight W, e.g. 3 with --frame-score top:0.05 "
-                    + "(docs/results.md); needs consecutive frames (default: ${DEFAULT-VALUE}, none: the paper's PaDiM)")
-    double motion;
+                    + "blend it into the patch distances with weight W; needs consecutive frames and at least 100 "
+                    + "of them (held-back frames give its scales). 0: none, the paper's PaDiM (default: 3 for video, "
+                    + "0 for still images; docs/results.md)")
+    Double motion;
 
-    Scoring resolve() {
-        return new Scoring(FrameScore.parse(frameScore), motion);
+    /** @param video whether the frames are video (a clip, a camera): the default is then {@link Scoring#VIDEO} */
+    Scoring resolve(boolean video) {
+        return resolve(frameScore, motion, video ? Scoring.VIDEO : Scoring.PLAIN);
+    }
+
+    /** The options given, each part not given taken from the defaults. */
+    static Scoring resolve(String frameScore, Double motion, Scoring defaults) {
+        return new Scoring(frameScore == null ? defaults.frameScore() : FrameScore.parse(frameScore),
+                motion == null ? defaults.motionWeight() : motion);
     }
 }

@@ -84,7 +84,7 @@ public class LearnCommand implements Callable<Integer> {
         LOG.info("camera {}: fitting on {} frames of partition {} ({} .. {})", camera, selection.size(),
                 selection.partition(), Instant.ofEpochMilli(selection.firstMillis()),
                 Instant.ofEpochMilli(selection.lastMillis()));
-        TopicLearner.Learnt learnt = fit(engine, connection, camera, selection, rule, frameScore.resolve(), sampleFps,
+        TopicLearner.Learnt learnt = fit(engine, connection, camera, selection, rule, frameScore.resolve(true), sampleFps,
                 output.out);
         Path file = learnt.file();
         long[] undecodable = {learnt.undecodable()};

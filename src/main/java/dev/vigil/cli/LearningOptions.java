@@ -55,16 +55,18 @@ public class LearningOptions {
             description = "Embedding channels kept in learnt models (default: 100, or 550 for backbones of 1000+ channels)")
     Integer features;
 
-    @Option(names = "--auto-learn-frame-score", paramLabel = "max|top:F", defaultValue = "max",
-            description = "How learnt models score frames: max (the paper's) or top:F (the mean of the highest "
-                    + "fraction F of patch distances; docs/results.md) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--auto-learn-frame-score", paramLabel = "max|top:F|region:F",
+            description = "How learnt models score frames: max (the paper's), top:F (the mean of the highest "
+                    + "fraction F of patch distances) or region:F (the strongest connected region of them); "
+                    + "docs/results.md (default: top:0.05, the video default)")
     String frameScore;
 
-    @Option(names = "--auto-learn-motion", paramLabel = "W", defaultValue = "0",
-            description = "Learnt models also fit a motion stream, blended in with weight W (e.g. 3, with "
-                    + "--auto-learn-frame-score top:0.05); with --auto-learn-sample-fps, each sampled frame is fitted "
-                    + "with the frame right before it (default: ${DEFAULT-VALUE}, none: the paper's PaDiM)")
-    double motion;
+    @Option(names = "--auto-learn-motion", paramLabel = "W",
+            description = "Learnt models also fit a motion stream, blended in with weight W; with "
+                    + "--auto-learn-sample-fps, each sampled frame is fitted with the frame right before it. A phase "
+                    + "of fewer than 100 frames holds none back for the stream's scales and is learnt without it "
+                    + "(default: 3, the video default; 0: none, the paper's PaDiM)")
+    Double motion;
 
     @Mixin
     ThresholdRuleOptions thresholdRule;
@@ -103,6 +105,6 @@ public class LearningOptions {
         }
         return new PublishingLearner(backbone, kafka, preprocessing, features == null ? 0 : features,
                 camera -> rules.getOrDefault(camera, fallback),
-                new dev.vigil.padim.Scoring(dev.vigil.padim.FrameScore.parse(frameScore), motion));
+                FrameScoreOptions.resolve(frameScore, motion, dev.vigil.padim.Scoring.VIDEO));
     }
 }

@@ -79,22 +79,30 @@ public class ModelCalibrateCommand implements Callable<Integer> {
         }
         Path work = Files.createTempDirectory("vigil-calibrate-");
         Path activeFile = ModelVersions.download(connection, camera, active, work);
-        // with the frames right before sampled ones, for a model with a motion stream
-        double[] scores = new double[2 * selection.size()];
+        double[] scores = new double[selection.size()];
         int[] n = {0};
         long[] undecodable = {0};
         PadimModel model;
         try (OnnxBackbone bb = scoring.load()) {
             // refuses a model fitted with another backbone, naming every difference
             model = Detector.loadModel(bb, activeFile);
-            // a motion stream is scored on consecutive frames: sampled ones come with the frame before each
-            CameraFrames.Selection scored = model.hasMotion() && sampleFps > 0 ? selection.withPredecessors()
-                    : selection;
+            // a motion stream is scored on consecutive frames, as the scorer scored them: each selected frame comes
+            // with the frame right before it (the first one's, and with sampling every one's), read for its
+            // difference only
+            CameraFrames.Selection scored = model.hasMotion() ? selection.withPredecessors() : selection;
+            java.util.Set<Long> selected = new java.util.HashSet<>();
+            for (long o : selection.offsets()) {
+                selected.add(o);
+            }
             try (CameraFrames.Frames frames = CameraFrames.read(connection, scored);
                  Detector detector = new Detector(bb, model)) {
-                Iterator<SequenceFrame> images = TopicLearner.sequence(camera, frames, undecodable, o -> false);
-                detector.scoreAll(images, scoring.batch, SequenceFrame::image, SequenceFrame::follows,
-                        (f, d) -> scores[n[0]++] = d.score());
+                Iterator<SequenceFrame> images = TopicLearner.sequence(camera, frames, undecodable,
+                        o -> !selected.contains(o));
+                detector.scoreAll(images, scoring.batch, SequenceFrame::image, SequenceFrame::follows, (f, d) -> {
+                    if (!f.reference()) {
+                        scores[n[0]++] = d.score();
+                    }
+                });
             }
         } finally {
             Files.deleteIfExists(activeFile);

@@ -106,7 +106,7 @@ public class ModelMergeCommand implements Callable<Integer> {
             // refuses a backbone other than the one the shares were fitted with, naming every difference
             ModelCompatibility.check(parts.get(0), info, bb);
             try (Detector detector = new Detector(bb, model)) {
-                detector.scoreAll(TrainCommand.sequence(null, MediaInputs.frames(files)), scoring.batch, SequenceFrame::image,
+                detector.scoreAll(SequenceFrame.fromSources(null, MediaInputs.frames(files)), scoring.batch, SequenceFrame::image,
                         SequenceFrame::follows, (f, d) -> scores.add((double) d.score()));
             }
         }

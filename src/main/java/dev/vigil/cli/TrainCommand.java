@@ -71,7 +71,8 @@ public class TrainCommand implements Callable<Integer> {
         dev.vigil.media.FrameCodec codec = frameCodec.codecOrNull();
         List<Path> files = MediaInputs.expand(inputs);
         ThresholdRule rule = ThresholdRule.parse(thresholdRule);
-        Scoring score = frameScore.resolve();
+        // video is fitted with the video default (a motion stream); a partial fit holds the appearance sums only
+        Scoring score = frameScore.resolve(!partial && files.stream().anyMatch(MediaInputs::isVideo));
         long start = System.nanoTime();
         if (partial) {
             return writePartial(codec, files, score, start);
@@ -79,7 +80,7 @@ public class TrainCommand implements Callable<Integer> {
         PadimModel model;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
             model = new Trainer(backbone, engine.preprocessing(backbone.manifest()), engine.fitOptions(backbone, label),
-                    rule, score).fitSequence(sequence(codec, MediaInputs.frames(files)));
+                    rule, score).fitSequence(SequenceFrame.fromSources(codec, MediaInputs.frames(files)));
         }
         if (threshold != null) {
             model = model.with(model.info().withThreshold(model.info().threshold().withThreshold(threshold)));
@@ -112,7 +113,7 @@ public class TrainCommand implements Callable<Integer> {
         PartialFit part;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
             part = new Trainer(backbone, engine.preprocessing(backbone.manifest()), engine.fitOptions(backbone, label),
-                    ThresholdRule.parse(thresholdRule), score).fitPartial(sequence(codec, MediaInputs.frames(files)));
+                    ThresholdRule.parse(thresholdRule), score).fitPartial(SequenceFrame.fromSources(codec, MediaInputs.frames(files)));
         }
         var info = part.info();
         part = new PartialFit(info.withProvenance(new Provenance("train", label,
@@ -127,25 +128,5 @@ public class TrainCommand implements Callable<Integer> {
                 info.inputHeight(), info.gridWidth(), info.gridHeight(), info.features(), info.trainingFrames(),
                 Files.size(out) / 1e6, (System.nanoTime() - start) / 1e9);
         return 0;
-    }
-
-    /** The frames through the codec; a frame follows the one before it when both are consecutive frames of a video. */
-    static Iterator<SequenceFrame> sequence(FrameCodec codec, Iterator<SourceFrame> frames) {
-        return new Iterator<>() {
-            SourceFrame last;
-
-            @Override
-            public boolean hasNext() {
-                return frames.hasNext();
-            }
-
-            @Override
-            public SequenceFrame next() {
-                SourceFrame f = frames.next();
-                boolean follows = last != null && last.source().equals(f.source()) && f.index() == last.index() + 1;
-                last = f;
-                return SequenceFrame.of(FrameCodec.roundTrip(codec, f.image()), follows);
-            }
-        };
     }
 }

@@ -10,6 +10,7 @@ import dev.vigil.padim.FrameScore;
 import dev.vigil.padim.ModelFile;
 import dev.vigil.padim.ModelInfo;
 import dev.vigil.padim.PadimModel;
+import dev.vigil.padim.PatchDistances;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -32,6 +33,8 @@ public final class Detector implements AutoCloseable {
     private final AnomalyMapOperator maps;
     /** the motion stream's last frame, or null for a model without one */
     private final FrameDifferences differences;
+    /** frames whose maps {@link #frameScores} makes at once: hundreds of maps would be hundreds of MB */
+    private static final int MAP_CHUNK = 64;
 
     public Detector(OnnxBackbone backbone, PadimModel model) {
         this(new FeatureExtractor(backbone, preprocessing(model.info()), model.info().channelIndices()), model);
@@ -101,19 +104,63 @@ public final class Detector implements AutoCloseable {
      *                with a motion stream looks at it.
      */
     public List<Detection> score(EmbeddingBatch batch, int first, int n, boolean[] follows) {
-        float[] grids = model.gaussian().mahalanobis(batch, first, n);
+        return detect(distances(batch, first, n, follows), model.info().scoring());
+    }
+
+    /**
+     * Both streams' patch distances of images {@code [first, first + n)} of a batch, each following the one before it
+     * as {@code follows} says (null: all do); the motion stream's only with a model that has one.
+     */
+    public PatchDistances distances(EmbeddingBatch batch, int first, int n, boolean[] follows) {
+        float[] appearance = model.gaussian().mahalanobis(batch, first, n);
         int positions = model.gaussian().positions();
-        if (differences != null) {
-            boolean[] valid = new boolean[n];
-            float[] motion = model.motion().mahalanobis(differences.next(batch, first, n, follows, valid), n);
-            grids = model.info().motion().blend(grids, motion, valid, n, positions);
+        if (differences == null) {
+            return new PatchDistances(n, positions, appearance, null, null);
         }
+        boolean[] valid = new boolean[n];
+        float[] motion = model.motion().mahalanobis(differences.next(batch, first, n, follows, valid), n);
+        return new PatchDistances(n, positions, appearance, motion, valid);
+    }
+
+    /**
+     * Maps and frame scores of patch distances under scoring settings: this model's ({@link #score}), or, for the
+     * same Gaussians, another frame score or blend (a threshold learnt for it, variants compared side by side).
+     */
+    public List<Detection> detect(PatchDistances distances, ModelInfo.FrameScoring scoring) {
+        int n = distances.frames();
+        int positions = distances.positions();
+        float[] grids = distances.grids(scoring.motion());
         float[][] m = maps.apply(grids, n);
-        FrameScore frameScore = model.info().frameScore();
+        FrameScore frameScore = scoring.frameScore();
+        int gridWidth = model.info().gridWidth();
         List<Detection> out = new ArrayList<>(n);
         for (int b = 0; b < n; b++) {
-            out.add(new Detection(frameScore.score(grids, b * positions, positions, m[b]), m[b], maps.width(),
-                    maps.height()));
+            out.add(new Detection(frameScore.score(grids, b * positions, positions, gridWidth, m[b]), m[b],
+                    maps.width(), maps.height()));
+        }
+        return out;
+    }
+
+    /**
+     * The frame scores alone of patch distances under scoring settings, as {@link #detect} gives them: maps are made
+     * only for a score that reads them ({@code max}), a few frames at a time, and not kept.
+     */
+    public double[] frameScores(PatchDistances distances, ModelInfo.FrameScoring scoring) {
+        int n = distances.frames();
+        int positions = distances.positions();
+        float[] grids = distances.grids(scoring.motion());
+        FrameScore frameScore = scoring.frameScore();
+        int gridWidth = model.info().gridWidth();
+        double[] out = new double[n];
+        for (int from = 0; from < n; from += MAP_CHUNK) {
+            int k = Math.min(MAP_CHUNK, n - from);
+            float[][] m = frameScore.isMax()
+                    ? maps.apply(java.util.Arrays.copyOfRange(grids, from * positions, (from + k) * positions), k)
+                    : null;
+            for (int b = 0; b < k; b++) {
+                out[from + b] = frameScore.score(grids, (from + b) * positions, positions, gridWidth,
+                        m == null ? null : m[b]);
+            }
         }
         return out;
     }
@@ -160,6 +207,23 @@ public final class Detector implements AutoCloseable {
     /** As {@link #scoreAll(Iterator, int, Function, Predicate, BiConsumer)}, for frames at the input size. */
     public <T> void scoreAllPrepared(Iterator<T> items, int batchSize, Function<T, RgbImage> prepared,
                                      Predicate<T> follows, BiConsumer<T, Detection> consumer) {
+        distancesAll(items, batchSize, prepared, follows, (batch, distances) -> {
+            List<Detection> detections = detect(distances, model.info().scoring());
+            for (int i = 0; i < detections.size(); i++) {
+                consumer.accept(batch.get(i), detections.get(i));
+            }
+        });
+    }
+
+    /**
+     * Both streams' patch distances ({@link #distances}) of a stream of items, a batch at a time, the backbone one
+     * batch ahead: what {@link #scoreAllPrepared} scores, for callers that score them more than one way.
+     *
+     * @param prepared the frame of an item, at the input size
+     * @param consumer receives each batch of items, in order, with their distances
+     */
+    public <T> void distancesAll(Iterator<T> items, int batchSize, Function<T, RgbImage> prepared,
+                                 Predicate<T> follows, BiConsumer<List<T>, PatchDistances> consumer) {
         // the items are a sequence of their own: the first has no predecessor
         newSequence();
         record Embedded<T>(List<T> items, EmbeddingBatch batch) {
@@ -175,11 +239,9 @@ public final class Detector implements AutoCloseable {
             for (int i = 0; i < after.length; i++) {
                 after[i] = follows.test(embedded.items().get(i));
             }
-            List<Detection> detections = score(embedded.batch(), 0, after.length, after);
+            PatchDistances distances = distances(embedded.batch(), 0, after.length, after);
             extractor.recycle(embedded.batch());
-            for (int i = 0; i < detections.size(); i++) {
-                consumer.accept(embedded.items().get(i), detections.get(i));
-            }
+            consumer.accept(embedded.items(), distances);
         });
     }
 

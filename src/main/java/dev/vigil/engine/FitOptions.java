@@ -40,6 +40,11 @@ public record FitOptions(int features, long seed, double eps, int batchSize, int
         return n > 0 && (index / n) % n == n - 1 && heldSoFar < maxHeldOut;
     }
 
+    /** Whether a fit of {@code frames} frames holds any back: the first block is frames n(n-1) to n^2-1. */
+    public boolean holdsBackAny(long frames) {
+        return holdOutEvery > 0 && maxHeldOut > 0 && frames > (long) holdOutEvery * (holdOutEvery - 1);
+    }
+
     /** The paper's d: 100, or 550 for backbones as wide as Wide-ResNet-50-2 (1792 channels over layers 1-3). */
     public static int defaultFeatures(int totalChannels) {
         return Math.min(totalChannels, totalChannels >= 1000 ? 550 : 100);

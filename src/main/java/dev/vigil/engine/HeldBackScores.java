@@ -1,107 +1,75 @@
 package dev.vigil.engine;
 
-import dev.vigil.padim.AnomalyMapOperator;
-import dev.vigil.padim.EmbeddingBatch;
-import dev.vigil.padim.FrameDifferences;
-import dev.vigil.padim.FrameScore;
 import dev.vigil.padim.MotionBlend;
-import dev.vigil.padim.PadimModel;
+import dev.vigil.padim.ModelInfo;
+import dev.vigil.padim.PatchDistances;
+import dev.vigil.padim.ThresholdRule;
+import dev.vigil.padim.ThresholdStats;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 
 /**
- * The held-back normal frames of a fit with a motion stream, scored: first both streams' patch distances, whose means
- * are the blend's scales (so that neither stream dominates by its units), then each frame's score on the blend, which
- * the threshold is learnt on. The same computation as {@code eval --variants}; a model without a motion stream needs
- * none of it ({@link Detector} scores its held-back frames).
+ * The held-back normal frames of a fit, scored: both streams' patch distances under the fitted Gaussians
+ * ({@link Detector#distances}), whose means are a motion blend's scales (so that neither stream dominates by its
+ * units), then each frame's score under the model's scoring settings, which the default threshold is learnt on. Every
+ * fit learns its threshold here ({@link Trainer}, the scorer's learning); the evaluations take the distances to learn
+ * the threshold of other settings of the same Gaussians.
+ *
+ * @param distances the held-back frames' distances, reference frames left out ({@code [frames][positions]})
  */
-public final class HeldBackScores {
+public record HeldBackScores(PatchDistances distances) {
     /**
-     * @param scores the held-back frames' scores on the blend (reference frames left out)
-     * @param motion the blend, with its scales
-     */
-    public record Result(double[] scores, MotionBlend motion) {
-    }
-
-    private HeldBackScores() {
-    }
-
-    /**
-     * @param model  the fitted appearance and motion Gaussians (the blend's scales in it are not used)
-     * @param weight the motion stream's weight
-     * @param pairs  consecutive pairs the motion Gaussians were fitted on, recorded in the blend
-     * @param frames the held-back frames in order, each block of them led by a reference frame, its predecessor
+     * @param detector a detector on the fitted Gaussians (the blend's scales in its model are not used)
+     * @param frames   the held-back frames in order; with a motion stream each block of them is led by a reference
+     *                 frame, its predecessor, embedded for its difference and not scored
      * @param prepared whether the frames are at the input size already ({@link FeatureExtractor#prepare}: a crop
      *                 must not be cropped again)
+     * @return null when there are no held-back frames
+     */
+    public static HeldBackScores of(Detector detector, Iterator<SequenceFrame> frames, boolean prepared,
+                                    int batchSize) {
+        // held-back frames are at most a few hundred: their distance grids are a few MB
+        List<PatchDistances> kept = new ArrayList<>();
+        FeatureExtractor extractor = detector.extractor();
+        detector.distancesAll(frames, batchSize, f -> prepared ? f.image() : extractor.prepare(f.image()),
+                SequenceFrame::follows, (part, distances) -> {
+                    for (int i = 0; i < part.size(); i++) {
+                        if (!part.get(i).reference()) {
+                            kept.add(distances.frame(i));
+                        }
+                    }
+                });
+        return kept.isEmpty() ? null : new HeldBackScores(PatchDistances.concat(kept));
+    }
+
+    public int frames() {
+        return distances.frames();
+    }
+
+    /**
+     * The blend of the motion stream with weight w, scaled by the held-back means of both streams' distances.
+     *
+     * @param pairs consecutive pairs the motion Gaussians were fitted on, recorded in the blend
      * @throws IllegalArgumentException when no held-back frame has a predecessor: the motion scale is then unknown
      */
-    public static Result score(FeatureExtractor extractor, PadimModel model, double weight, long pairs,
-                               Iterator<SequenceFrame> frames, boolean prepared, int batchSize) {
-        int positions = model.gaussian().positions();
-        FrameDifferences differences = new FrameDifferences(positions, model.gaussian().features());
-        // held-back frames are at most a few hundred: their distance grids are a few MB
-        List<float[]> appearance = new ArrayList<>();
-        List<float[]> motion = new ArrayList<>();
-        double sumA = 0;
-        double sumM = 0;
-        long countM = 0;
-        Batches<SequenceFrame> batches = new Batches<>(frames, batchSize);
-        while (batches.hasNext()) {
-            List<SequenceFrame> part = batches.next();
-            int k = part.size();
-            List<dev.vigil.media.RgbImage> images = new ArrayList<>(k);
-            boolean[] follows = new boolean[k];
-            for (int i = 0; i < k; i++) {
-                images.add(prepared ? part.get(i).image() : extractor.prepare(part.get(i).image()));
-                follows[i] = part.get(i).follows();
-            }
-            EmbeddingBatch batch = extractor.embed(images);
-            float[] a = model.gaussian().mahalanobis(batch, k);
-            boolean[] valid = new boolean[k];
-            float[] m = model.motion().mahalanobis(differences.next(batch, 0, k, follows, valid), k);
-            extractor.recycle(batch);
-            for (int i = 0; i < k; i++) {
-                if (part.get(i).reference()) {
-                    continue;
-                }
-                float[] ai = Arrays.copyOfRange(a, i * positions, (i + 1) * positions);
-                appearance.add(ai);
-                for (float v : ai) {
-                    sumA += v;
-                }
-                if (valid[i]) {
-                    float[] mi = Arrays.copyOfRange(m, i * positions, (i + 1) * positions);
-                    motion.add(mi);
-                    for (float v : mi) {
-                        sumM += v;
-                    }
-                    countM += positions;
-                } else {
-                    motion.add(null);
-                }
-            }
+    public MotionBlend blend(double weight, long pairs) {
+        double motion = distances.motionMean();
+        if (Double.isNaN(motion)) {
+            throw new IllegalArgumentException("none of the " + frames() + " held-back frames follows another frame: "
+                    + "the motion stream's scale cannot be learnt (it needs consecutive frames)");
         }
-        if (countM == 0) {
-            throw new IllegalArgumentException("none of the " + appearance.size() + " held-back frames follows "
-                    + "another frame: the motion stream's scale cannot be learnt (it needs consecutive frames)");
-        }
-        MotionBlend blend = new MotionBlend(weight, sumA / ((double) appearance.size() * positions), sumM / countM,
-                pairs);
-        FrameScore frameScore = model.info().frameScore();
-        double[] scores = new double[appearance.size()];
-        var info = model.info();
-        try (AnomalyMapOperator maps = AnomalyMapOperator.standard(info.gridHeight(), info.gridWidth(),
-                info.inputHeight(), info.inputWidth())) {
-            for (int i = 0; i < scores.length; i++) {
-                boolean[] valid = {motion.get(i) != null};
-                float[] grid = blend.blend(appearance.get(i), valid[0] ? motion.get(i) : appearance.get(i), valid, 1,
-                        positions);
-                scores[i] = frameScore.score(grid, 0, positions, frameScore.isMax() ? maps.apply(grid, 1)[0] : null);
-            }
-        }
-        return new Result(scores, blend);
+        return new MotionBlend(weight, distances.appearanceMean(), motion, pairs);
+    }
+
+    /** The held-back frames' scores under scoring settings of the Gaussians they were scored with. */
+    public double[] scores(Detector detector, ModelInfo.FrameScoring scoring) {
+        return detector.frameScores(distances, scoring);
+    }
+
+    /** The default threshold of scoring settings: the rule on the held-back frames' scores under them. */
+    public ThresholdStats threshold(Detector detector, ModelInfo.FrameScoring scoring, ThresholdRule rule) {
+        return ThresholdStats.fromNormalScores(scores(detector, scoring), rule);
     }
 }

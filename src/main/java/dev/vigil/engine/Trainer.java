@@ -223,74 +223,81 @@ public final class Trainer {
                 new ModelInfo.Origin(Instant.now(), options.label(), null));
     }
 
+    /** The Gaussians of the sums, pooled over neighbouring positions when the scoring asks for it. */
+    private GaussianModel finish(GaussianSums sums, FeatureExtractor extractor) {
+        if (scoring.pooling().isNone()) {
+            return sums.finish(options.eps(), true);
+        }
+        var grid = extractor.embeddings();
+        LOG.info("pooling the Gaussians over neighbouring positions (sigma {} patches)", scoring.pooling());
+        return scoring.pooling().finish(sums, options.eps(), grid.gridWidth(), grid.gridHeight());
+    }
+
+    /**
+     * A fitted model, and its held-back frames' distances under it (null when none were held back): what the
+     * threshold of other scoring settings of the same Gaussians is learnt from.
+     */
+    public record Fitted(PadimModel model, HeldBackScores heldBack) {
+    }
+
     /**
      * Fits on frames of one or more sequences. With a motion stream, its Gaussians are fitted on the differences of
      * the frames that follow another fitted frame; each held-back block is scored as a sequence after the frame
      * before it, and the blend's scales are learnt from those frames ({@link HeldBackScores}).
      */
     public PadimModel fitSequence(Iterator<SequenceFrame> frames) {
+        return fitWithHeldBack(frames).model();
+    }
+
+    /** As {@link #fitSequence}, keeping the held-back frames' distances. */
+    public Fitted fitWithHeldBack(Iterator<SequenceFrame> frames) {
         Accumulated a = accumulate(frames);
-        FeatureExtractor extractor = a.extractor();
         boolean motion = scoring.usesMotion();
         GaussianSums accumulator = a.accumulator();
         GaussianAccumulator motionFit = a.motionFit();
-        List<SequenceFrame> heldOut = a.heldOut();
-        GaussianModel gaussian = accumulator.finish(options.eps(), true);
-        GaussianModel motionGaussian = motion ? motionFit.finish(options.eps(), true) : null;
-        ModelInfo info = describe(extractor, a.channels(), accumulator.count())
+        GaussianModel gaussian = finish(accumulator, a.extractor());
+        GaussianModel motionGaussian = motion ? finish(motionFit, a.extractor()) : null;
+        ModelInfo info = describe(a.extractor(), a.channels(), accumulator.count())
                 // scales of 1 until the held-back frames give them (here, or the caller's when it holds frames back)
                 .withMotion(motion ? new MotionBlend(scoring.motionWeight(), 1, 1, motionFit.count()) : null);
         PadimModel model = new PadimModel(info, gaussian, motionGaussian);
         if (motion) {
             LOG.info("motion stream: {} consecutive pairs fitted", motionFit.count());
-            if (options.holdOutEvery() == 0) {
-                return model.with(info.withThreshold(ThresholdStats.none().withRule(rule)));
-            }
-            if (a.held() == 0) {
-                model.close();
-                throw new IllegalArgumentException("a model with a motion stream learns its scales from held-back "
-                        + "frames, and " + a.seen() + " frames are too few to hold any back (the first block is frames "
-                        + options.holdOutEvery() * (options.holdOutEvery() - 1) + "-"
-                        + (options.holdOutEvery() * options.holdOutEvery() - 1) + ")");
-            }
-            HeldBackScores.Result r;
-            try {
-                r = HeldBackScores.score(extractor, model, scoring.motionWeight(), motionFit.count(),
-                        heldOut.iterator(), true, options.batchSize());
-            } catch (RuntimeException e) {
-                model.close();
-                throw e;
-            }
-            ThresholdStats threshold = ThresholdStats.fromNormalScores(r.scores(), rule);
-            LOG.info("fitted {} frames; blend scales {} (appearance) and {} (motion); threshold {} from {} held-back "
-                    + "frames", accumulator.count(), r.motion().appearanceScale(), r.motion().motionScale(),
-                    threshold.threshold(), threshold.frames());
-            return model.with(info.withMotion(r.motion()).withThreshold(threshold));
         }
-        List<RgbImage> heldFrames = heldOut.stream().map(SequenceFrame::image).toList();
-        ThresholdStats threshold = threshold(model, heldFrames);
-        LOG.info("fitted {} frames; threshold {} from {} held-back frames", accumulator.count(),
-                threshold.threshold(), threshold.frames());
-        return model.with(info.withThreshold(threshold));
-    }
-
-    private ThresholdStats threshold(PadimModel model, List<RgbImage> heldOut) {
         if (options.holdOutEvery() == 0) {
             // asked for: the caller derives the threshold
-            return ThresholdStats.none().withRule(rule);
+            return new Fitted(model.with(info.withThreshold(ThresholdStats.none().withRule(rule))), null);
         }
-        if (heldOut.isEmpty()) {
-            LOG.warn("too few training frames to hold any back (the first block is frames {}-{}): the model has no "
-                    + "default threshold; set one with --threshold", options.holdOutEvery() * (options.holdOutEvery() - 1),
-                    options.holdOutEvery() * options.holdOutEvery() - 1);
-            return ThresholdStats.none().withRule(rule);
+        String firstBlock = options.holdOutEvery() * (options.holdOutEvery() - 1) + "-"
+                + (options.holdOutEvery() * options.holdOutEvery() - 1);
+        if (a.held() == 0) {
+            if (motion) {
+                // a motion stream's scales are learnt from held-back frames: without any, the appearance alone
+                LOG.warn("{} frames are too few to hold any back (the first block is frames {}): the motion stream's "
+                        + "scales cannot be learnt, so the model has none", a.seen(), firstBlock);
+                motionGaussian.close();
+                info = info.withMotion(null);
+                model = new PadimModel(info, gaussian);
+            }
+            LOG.warn("too few training frames to hold any back (the first block is frames {}): the model has no "
+                    + "default threshold; set one with --threshold", firstBlock);
+            return new Fitted(model.with(info.withThreshold(ThresholdStats.none().withRule(rule))), null);
         }
-        double[] scores = new double[heldOut.size()];
-        int[] i = {0};
-        try (Detector detector = new Detector(backbone, model)) {
-            detector.scoreAllPrepared(heldOut.iterator(), options.batchSize(), f -> f,
-                    (f, d) -> scores[i[0]++] = d.score());
+        HeldBackScores held;
+        try (Detector detector = new Detector(a.extractor(), model)) {
+            held = HeldBackScores.of(detector, a.heldOut().iterator(), true, options.batchSize());
+            if (motion) {
+                info = info.withMotion(held.blend(scoring.motionWeight(), motionFit.count()));
+                LOG.info("blend scales {} (appearance) and {} (motion)", info.motion().appearanceScale(),
+                        info.motion().motionScale());
+            }
+            info = info.withThreshold(held.threshold(detector, info.scoring(), rule));
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
         }
-        return ThresholdStats.fromNormalScores(scores, rule);
+        LOG.info("fitted {} frames; threshold {} from {} held-back frames", accumulator.count(),
+                info.threshold().threshold(), info.threshold().frames());
+        return new Fitted(model.with(info), held);
     }
 }

@@ -33,6 +33,21 @@ public final class AnomalyMetrics {
     }
 
     /**
+     * {@link #imageAuroc} of images gathered one by one, or null when they hold only one class (a clip with no
+     * anomalous frame, a fold of normal footage alone): there is then nothing to rank.
+     */
+    public static Double imageAurocOrNull(List<Double> scores, List<Boolean> labels) {
+        if (!labels.contains(true) || !labels.contains(false)) {
+            return null;
+        }
+        boolean[] l = new boolean[labels.size()];
+        for (int i = 0; i < l.length; i++) {
+            l[i] = labels.get(i);
+        }
+        return imageAuroc(scores.stream().mapToDouble(Double::doubleValue).toArray(), l);
+    }
+
+    /**
      * ROC curve of image scores, one point per distinct score.
      *
      * @param scores {@code [images]} anomaly score of each image

@@ -1,55 +1,90 @@
 package dev.vigil.evaluation;
 
 import dev.vigil.padim.FrameScore;
+import dev.vigil.padim.Scoring;
+import dev.vigil.padim.SpatialPooling;
 
 /**
- * One way of scoring frames, compared side by side by {@code eval --variants}: a stream (the paper's appearance
- * Gaussians alone, or blended with the motion stream's, {@link dev.vigil.padim.FrameDifferences}) and a frame score.
+ * One way of fitting and scoring frames, compared side by side by {@code eval --variants} and
+ * {@code eval --cross-validate}: a stream (the paper's appearance Gaussians alone, or blended with the motion
+ * stream's, {@link dev.vigil.padim.FrameDifferences}), a frame score, and optionally the Gaussians' spatial pooling.
+ * Each is a model setting ({@link Scoring}), so what is measured is what {@code train} would fit and the scorer run.
  *
  * @param motionWeight 0 for appearance alone, else the motion stream's weight in the blend
+ * @param pooling      the spatial pooling of the Gaussians: variants with the same pooling share one fit
  */
-public record ScoringVariant(String name, double motionWeight, FrameScore frameScore) {
+public record ScoringVariant(String name, double motionWeight, FrameScore frameScore, SpatialPooling pooling) {
     public static final String DEFAULTS = "plain,top:0.05,motion:3,motion:3+top:0.05";
 
+    public ScoringVariant {
+        if (pooling == null) {
+            pooling = SpatialPooling.NONE;
+        }
+    }
+
+    /** Without spatial pooling. */
+    public ScoringVariant(String name, double motionWeight, FrameScore frameScore) {
+        this(name, motionWeight, frameScore, SpatialPooling.NONE);
+    }
+
     /**
-     * {@code plain} (the paper's PaDiM), {@code STREAM} or {@code STREAM+SCORE}: STREAM is {@code appearance} or
-     * {@code motion:W}, SCORE is {@code max} or {@code top:F}; a lone {@code top:F} is the appearance stream with it.
+     * {@code plain} (the paper's PaDiM), or parts joined by {@code +}: a stream, {@code appearance} (the default) or
+     * {@code motion:W}; a score, {@code max} (the default), {@code top:F} or {@code region:F}; and {@code pool:S} or {@code pool:SXxSY},
+     * the Gaussians' spatial pooling. A lone {@code top:F} is the appearance stream with it.
      */
     public static ScoringVariant parse(String text) {
         String t = text.trim();
         if (t.equals("plain")) {
             return new ScoringVariant(t, 0, FrameScore.MAX);
         }
-        String[] parts = t.split("\\+", 2);
-        String stream = parts[0];
-        String score = parts.length > 1 ? parts[1] : "max";
-        if (stream.startsWith("top:") && parts.length == 1) {
-            return new ScoringVariant(t, 0, FrameScore.parse(stream));
-        }
-        double weight;
-        if (stream.equals("appearance")) {
-            weight = 0;
-        } else if (stream.startsWith("motion:")) {
+        double weight = 0;
+        FrameScore score = FrameScore.MAX;
+        SpatialPooling pooling = SpatialPooling.NONE;
+        boolean stream = false;
+        boolean scored = false;
+        for (String part : t.split("\\+")) {
             try {
-                weight = Double.parseDouble(stream.substring(7));
-            } catch (NumberFormatException e) {
-                weight = Double.NaN;
+                if (part.equals("appearance") && !stream) {
+                    stream = true;
+                } else if (part.startsWith("motion:") && !stream) {
+                    stream = true;
+                    weight = weight(text, part.substring(7));
+                } else if ((part.equals("max") || part.startsWith("top:") || part.startsWith("region:")) && !scored) {
+                    scored = true;
+                    score = FrameScore.parse(part);
+                } else if (part.startsWith("pool:") && pooling.isNone()) {
+                    pooling = SpatialPooling.parse(part.substring(5));
+                } else {
+                    throw new IllegalArgumentException("variant '" + text + "' must be plain, or parts joined by +: "
+                            + "appearance or motion:W, max or top:F or region:F, pool:S or pool:SXxSY, each at most once");
+                }
+            } catch (IllegalArgumentException e) {
+                throw e.getMessage().startsWith("variant '") ? e
+                        : new IllegalArgumentException("variant '" + text + "': " + e.getMessage(), e);
             }
-            if (!(weight > 0) || Double.isInfinite(weight)) {
-                throw new IllegalArgumentException("variant '" + text + "': motion:W needs a positive weight W");
-            }
-        } else {
-            throw new IllegalArgumentException("variant '" + text + "' must be plain, appearance[+SCORE], top:F or "
-                    + "motion:W[+SCORE], SCORE being max or top:F");
         }
+        return new ScoringVariant(t, weight, score, pooling);
+    }
+
+    private static double weight(String text, String w) {
+        double weight;
         try {
-            return new ScoringVariant(t, weight, FrameScore.parse(score));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("variant '" + text + "': " + e.getMessage(), e);
+            weight = Double.parseDouble(w);
+        } catch (NumberFormatException e) {
+            weight = Double.NaN;
         }
+        if (!(weight > 0) || Double.isInfinite(weight)) {
+            throw new IllegalArgumentException("variant '" + text + "': motion:W needs a positive weight W");
+        }
+        return weight;
     }
 
     public boolean usesMotion() {
         return motionWeight > 0;
+    }
+
+    /** The model setting this variant is: what {@code train} would be given to fit and score this way. */
+    public Scoring scoring() {
+        return new Scoring(frameScore, motionWeight, pooling);
     }
 }

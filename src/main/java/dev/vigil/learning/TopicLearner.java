@@ -7,7 +7,6 @@ import dev.vigil.engine.FitOptions;
 import dev.vigil.engine.Trainer;
 import dev.vigil.media.FrameCodec;
 import dev.vigil.media.RgbImage;
-import dev.vigil.engine.FeatureExtractor;
 import dev.vigil.engine.HeldBackScores;
 import dev.vigil.engine.SequenceFrame;
 import dev.vigil.padim.FrameContinuity;
@@ -85,8 +84,18 @@ public final class TopicLearner {
     public Learnt fit(CameraFrames.Selection selection, Preprocessing preprocessing, FitOptions options,
                       ThresholdRule rule, Scoring scoring, double sampleFps, Path out) throws IOException {
         String camera = selection.camera();
+        CameraFrames.Selection sampled = selection;
         if (scoring.usesMotion() && sampleFps > 0) {
             selection = selection.withPredecessors();
+        }
+        if (scoring.usesMotion() && !options.holdsBackAny(selection.size())) {
+            // a motion stream's scales are learnt from held-back frames, and none would be held back
+            LOG.warn("camera {}: {} frames are too few to hold any back: the motion stream's scales cannot be "
+                    + "learnt, so the model has none", camera, selection.size());
+            scoring = scoring.withoutMotion();
+            selection = sampled;
+        }
+        if (scoring.usesMotion() && sampleFps > 0) {
             LOG.info("camera {}: motion stream: {} frames with the frames right before the sampled ones", camera,
                     selection.size());
         }
@@ -122,14 +131,8 @@ public final class TopicLearner {
         }
         long t1 = System.nanoTime();
         try {
-            ModelInfo fitted;
-            if (model.hasMotion()) {
-                fitted = motionThreshold(model, selection, Arrays.copyOf(heldOffsets, held), references, options,
-                        rule, undecodable);
-            } else {
-                fitted = model.info().withThreshold(threshold(model, selection.with(Arrays.copyOf(heldOffsets, held)),
-                        options, rule, undecodable));
-            }
+            ModelInfo fitted = heldBackThreshold(model, selection, Arrays.copyOf(heldOffsets, held), references,
+                    options, rule, undecodable);
             ThresholdStats threshold = fitted.threshold();
             LOG.info("camera {}: fitted {} frames; threshold {} from {} held-back frames", camera,
                     fitted.trainingFrames(), threshold.threshold(), threshold.frames());
@@ -147,35 +150,52 @@ public final class TopicLearner {
     }
 
     /**
-     * With a motion stream: the held-back frames, read again in order, each block after its reference frame, give the
-     * blend's scales and the blended scores the threshold is learnt on ({@link HeldBackScores}).
+     * The held-back frames, read again in order (with a motion stream, each block after its reference frame), scored
+     * ({@link HeldBackScores}): with a motion stream they give the blend's scales, and the threshold is learnt on
+     * their scores.
      */
-    private ModelInfo motionThreshold(PadimModel model, CameraFrames.Selection selection, long[] heldOffsets,
-                                      java.util.TreeSet<Long> references, FitOptions options, ThresholdRule rule,
-                                      long[] undecodable) {
+    private ModelInfo heldBackThreshold(PadimModel model, CameraFrames.Selection selection, long[] heldOffsets,
+                                        java.util.TreeSet<Long> references, FitOptions options, ThresholdRule rule,
+                                        long[] undecodable) {
+        String firstBlock = options.holdOutEvery() * (options.holdOutEvery() - 1) + "-"
+                + (options.holdOutEvery() * options.holdOutEvery() - 1);
+        ModelInfo info = model.info();
         if (heldOffsets.length == 0) {
-            throw new IllegalArgumentException("camera " + selection.camera() + ": a model with a motion stream learns "
-                    + "its scales from held-back frames, and " + selection.size() + " frames are too few to hold any "
-                    + "back (the first block is frames " + options.holdOutEvery() * (options.holdOutEvery() - 1) + "-"
-                    + (options.holdOutEvery() * options.holdOutEvery() - 1) + ")");
+            if (model.hasMotion()) {
+                throw new IllegalArgumentException("camera " + selection.camera() + ": a model with a motion stream "
+                        + "learns its scales from held-back frames, and " + selection.size() + " frames are too few "
+                        + "to hold any back (the first block is frames " + firstBlock + ")");
+            }
+            LOG.warn("camera {}: too few frames to hold any back (the first block is frames {}): the model has no "
+                    + "default threshold", selection.camera(), firstBlock);
+            return info.withThreshold(ThresholdStats.none().withRule(rule));
         }
         java.util.TreeSet<Long> all = new java.util.TreeSet<>(references);
         for (long o : heldOffsets) {
             all.add(o);
         }
-        ModelInfo info = model.info();
-        FeatureExtractor extractor = new FeatureExtractor(backbone, Detector.preprocessing(info),
-                info.channelIndices());
-        HeldBackScores.Result r;
         try (CameraFrames.Frames frames = CameraFrames.read(kafka,
-                selection.with(all.stream().mapToLong(Long::longValue).toArray()))) {
-            r = HeldBackScores.score(extractor, model, info.motion().weight(), info.motion().trainingPairs(),
+                selection.with(all.stream().mapToLong(Long::longValue).toArray()));
+             Detector detector = new Detector(backbone, model)) {
+            HeldBackScores held = HeldBackScores.of(detector,
                     sequence(selection.camera(), frames, undecodable, references::contains), false,
                     options.batchSize());
+            if (held == null && model.hasMotion()) {
+                throw new IllegalArgumentException("camera " + selection.camera() + ": none of the held-back frames "
+                        + "decoded: the motion stream's scale cannot be learnt");
+            }
+            if (held == null) {
+                LOG.warn("camera {}: no held-back frame decoded: the model has no default threshold",
+                        selection.camera());
+                return info.withThreshold(ThresholdStats.none().withRule(rule));
+            }
+            if (model.hasMotion()) {
+                info = info.withMotion(held.blend(info.motion().weight(), info.motion().trainingPairs()));
+                LOG.info("camera {}: blend scales {} (appearance) and {} (motion)", selection.camera(),
+                        info.motion().appearanceScale(), info.motion().motionScale());
+            }
+            return info.withThreshold(held.threshold(detector, info.scoring(), rule));
         }
-        LOG.info("camera {}: blend scales {} (appearance) and {} (motion)", selection.camera(),
-                r.motion().appearanceScale(), r.motion().motionScale());
-        return info.withMotion(r.motion()).withThreshold(ThresholdStats.fromNormalScores(r.scores(), rule));
     }
 
     /**
@@ -223,25 +243,6 @@ public final class TopicLearner {
                 return out;
             }
         };
-    }
-
-    /** The held-back frames' scores under the fitted model, read again from the topic, as the rule wants them. */
-    private ThresholdStats threshold(PadimModel model, CameraFrames.Selection held, FitOptions options,
-                                     ThresholdRule rule, long[] undecodable) {
-        if (held.size() == 0) {
-            LOG.warn("camera {}: too few frames to hold any back (the first block is frames {}-{}): the model has no "
-                    + "default threshold", held.camera(), options.holdOutEvery() * (options.holdOutEvery() - 1),
-                    options.holdOutEvery() * options.holdOutEvery() - 1);
-            return ThresholdStats.none().withRule(rule);
-        }
-        double[] scores = new double[held.size()];
-        int[] n = {0};
-        try (CameraFrames.Frames frames = CameraFrames.read(kafka, held);
-             Detector detector = new Detector(backbone, model)) {
-            detector.scoreAll(decoded(held.camera(), frames, undecodable), options.batchSize(), f -> f,
-                    (f, d) -> scores[n[0]++] = d.score());
-        }
-        return ThresholdStats.fromNormalScores(Arrays.copyOf(scores, n[0]), rule);
     }
 
     /** Frames decoded one at a time as they are taken; one that does not decode is skipped and counted. */

@@ -333,7 +333,7 @@ public final class CellAccumulator implements GaussianSums {
         void accept(int i, int j, double sum);
     }
 
-    /** Position p's mean, float64. */
+    @Override
     public double[] mean(int p) {
         double[] out = new double[features];
         for (int e = 0; e < layers.length; e++) {

@@ -225,7 +225,7 @@ public final class GaussianAccumulator implements GaussianSums {
         this.count = frames;
     }
 
-    /** Mean of position p, a copy. */
+    @Override
     public double[] mean(int p) {
         double[] out = new double[features];
         System.arraycopy(mean, p * features, out, 0, features);

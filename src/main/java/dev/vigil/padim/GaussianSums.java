@@ -32,6 +32,9 @@ public interface GaussianSums {
         add(List.of(batch), new int[]{images});
     }
 
+    /** The mean of position p, float64, a copy. */
+    double[] mean(int p);
+
     /** The covariance of position p, {@code 1/(N-1) M2 + eps I}, as a full d x d row-major matrix. */
     double[] covariance(int p, double eps);
 

@@ -21,6 +21,11 @@ public record MotionBlend(double weight, double appearanceScale, double motionSc
         }
     }
 
+    /** The same scales with another weight: a setting compared on the same fit. */
+    public MotionBlend withWeight(double w) {
+        return new MotionBlend(w, appearanceScale, motionScale, trainingPairs);
+    }
+
     /** The blended patch distances of {@code images} frames ({@code [images][positions]} each). */
     public float[] blend(float[] appearance, float[] motion, boolean[] valid, int images, int positions) {
         return FrameDifferences.blend(appearance, motion, valid, images, positions, weight, appearanceScale,

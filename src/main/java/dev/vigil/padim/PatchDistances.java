@@ -1,0 +1,100 @@
+package dev.vigil.padim;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Both streams' Mahalanobis distances of some frames, before a model's scoring settings ({@link ModelInfo.FrameScoring})
+ * make them into patch grids, maps and frame scores. Kept apart from those settings so that one pass of the backbone
+ * and the Gaussians can be scored several ways: the held-back frames' threshold for each setting, and
+ * {@code eval --variants} and {@code --cross-validate}, which compare settings on the same distances.
+ *
+ * @param appearance {@code [frames][positions]}: the appearance Gaussians' distances (the paper's)
+ * @param motion     {@code [frames][positions]}: the motion Gaussians' distances, or null without a motion stream
+ * @param valid      per frame, whether it had a predecessor (its motion distances exist); null without a motion
+ *                   stream
+ */
+public record PatchDistances(int frames, int positions, float[] appearance, float[] motion, boolean[] valid) {
+    public PatchDistances {
+        if (appearance.length != frames * positions || (motion != null && (motion.length != appearance.length
+                || valid == null || valid.length != frames))) {
+            throw new IllegalArgumentException("patch distances of " + frames + " frames x " + positions
+                    + " positions do not match their arrays");
+        }
+    }
+
+    public boolean hasMotion() {
+        return motion != null;
+    }
+
+    /** Frame i alone, copied. */
+    public PatchDistances frame(int i) {
+        int from = i * positions;
+        return new PatchDistances(1, positions, Arrays.copyOfRange(appearance, from, from + positions),
+                motion == null ? null : Arrays.copyOfRange(motion, from, from + positions),
+                motion == null ? null : new boolean[]{valid[i]});
+    }
+
+    /** Several frames' distances as one, in order (all with a motion stream, or none). */
+    public static PatchDistances concat(List<PatchDistances> parts) {
+        int positions = parts.get(0).positions();
+        int frames = parts.stream().mapToInt(PatchDistances::frames).sum();
+        boolean motion = parts.get(0).hasMotion();
+        float[] a = new float[frames * positions];
+        float[] m = motion ? new float[frames * positions] : null;
+        boolean[] v = motion ? new boolean[frames] : null;
+        int at = 0;
+        for (PatchDistances p : parts) {
+            if (p.positions() != positions || p.hasMotion() != motion) {
+                throw new IllegalArgumentException("cannot join distances of different grids or streams");
+            }
+            System.arraycopy(p.appearance(), 0, a, at * positions, p.frames() * positions);
+            if (motion) {
+                System.arraycopy(p.motion(), 0, m, at * positions, p.frames() * positions);
+                System.arraycopy(p.valid(), 0, v, at, p.frames());
+            }
+            at += p.frames();
+        }
+        return new PatchDistances(frames, positions, a, m, v);
+    }
+
+    /**
+     * The patch grids the frames are scored on: the appearance distances, or with a blend, both streams blended
+     * ({@link MotionBlend#blend}).
+     *
+     * @return {@code [frames][positions]}; the appearance array itself when there is no blend
+     */
+    public float[] grids(MotionBlend blend) {
+        if (blend == null) {
+            return appearance;
+        }
+        if (motion == null) {
+            throw new IllegalArgumentException("a motion blend needs the motion stream's distances");
+        }
+        return blend.blend(appearance, motion, valid, frames, positions);
+    }
+
+    /** Mean appearance distance over all frames and positions: the appearance scale of a blend. */
+    public double appearanceMean() {
+        double sum = 0;
+        for (float x : appearance) {
+            sum += x;
+        }
+        return sum / appearance.length;
+    }
+
+    /** Mean motion distance over the frames that had a predecessor; NaN when none had one. */
+    public double motionMean() {
+        double sum = 0;
+        long count = 0;
+        for (int b = 0; b < frames; b++) {
+            if (valid[b]) {
+                for (int p = b * positions; p < (b + 1) * positions; p++) {
+                    sum += motion[p];
+                }
+                count += positions;
+            }
+        }
+        return count == 0 ? Double.NaN : sum / count;
+    }
+}
