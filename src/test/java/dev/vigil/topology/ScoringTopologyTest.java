@@ -247,8 +247,10 @@ class ScoringTopologyTest {
                 assertThat(shadow).allSatisfy(r -> {
                     assertThat(r.active().modelVersion()).isEqualTo(1000);
                     assertThat(r.shadow().modelVersion()).isEqualTo(2000);
-                    // the same frame, the same Gaussians: the same score, judged against two thresholds
-                    assertThat(r.shadow().score()).isCloseTo(r.active().score(), within(1e-6));
+                    // the same frame, the same Gaussians: the same score, judged against two thresholds. The two
+                    // submissions may land in batches of other sizes, whose float32 sums round differently in the
+                    // last bits (7.6e-6 of 79.4 seen once): equal to float precision, not bit for bit
+                    assertThat(r.shadow().score()).isCloseTo(r.active().score(), within(1e-6 * r.active().score()));
                     assertThat(r.shadow().anomalous()).isFalse();
                     assertThat(r.shadow().alerts()).isEmpty();
                 });
