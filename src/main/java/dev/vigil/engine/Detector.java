@@ -224,6 +224,18 @@ public final class Detector implements AutoCloseable {
      */
     public <T> void distancesAll(Iterator<T> items, int batchSize, Function<T, RgbImage> prepared,
                                  Predicate<T> follows, BiConsumer<List<T>, PatchDistances> consumer) {
+        distancesAll(items, batchSize, prepared, follows, (batch, embeddings) -> {
+        }, consumer);
+    }
+
+    /**
+     * As {@link #distancesAll(Iterator, int, Function, Predicate, BiConsumer)}, handing each batch's embeddings to
+     * {@code tap} first, before they are recycled: for evaluations that score the same embeddings another way
+     * (a patch memory).
+     */
+    public <T> void distancesAll(Iterator<T> items, int batchSize, Function<T, RgbImage> prepared,
+                                 Predicate<T> follows, BiConsumer<List<T>, EmbeddingBatch> tap,
+                                 BiConsumer<List<T>, PatchDistances> consumer) {
         // the items are a sequence of their own: the first has no predecessor
         newSequence();
         record Embedded<T>(List<T> items, EmbeddingBatch batch) {
@@ -239,6 +251,7 @@ public final class Detector implements AutoCloseable {
             for (int i = 0; i < after.length; i++) {
                 after[i] = follows.test(embedded.items().get(i));
             }
+            tap.accept(embedded.items(), embedded.batch());
             PatchDistances distances = distances(embedded.batch(), 0, after.length, after);
             extractor.recycle(embedded.batch());
             consumer.accept(embedded.items(), distances);

@@ -120,6 +120,9 @@ public final class CrossValidation {
                     foldReport.put("held_back_frames", fit.heldBackFrames());
                     foldReport.merge("fit_seconds", fit.fitSeconds(), (x, y) -> (double) x + (double) y);
                     foldReport.merge("score_seconds", fit.scoreSeconds(), (x, y) -> (double) x + (double) y);
+                    if (fit.memoryInfo() != null) {
+                        foldReport.put("patch_memory", fit.memoryInfo());
+                    }
                     for (ScoringVariant v : group) {
                         tallies.get(v).addFold(fit, unseen, test, labels, fps);
                     }
@@ -209,7 +212,7 @@ public final class CrossValidation {
             List<double[]> clipScores = new ArrayList<>();
             List<boolean[]> clipLabels = new ArrayList<>();
             for (ClipFit.Clip clip : unseenClips) {
-                double[] s = fit.frameScores(variant, clip.distances());
+                double[] s = fit.frameScores(variant, clip);
                 boolean[] l = new boolean[s.length];
                 names.add(clip.name());
                 clipScores.add(s);
@@ -229,7 +232,7 @@ public final class CrossValidation {
                 unseenByClip.put(clip.name(), new int[]{s.length, above, alerts.falseAlerts()});
             }
             for (ClipFit.Clip clip : testClips) {
-                double[] s = fit.frameScores(variant, clip.distances());
+                double[] s = fit.frameScores(variant, clip);
                 List<TestItem> items = labels.get(clip.name());
                 if (items == null || items.size() != s.length) {
                     throw new IllegalStateException("clip " + clip.name() + " decoded to " + s.length + " frames, "

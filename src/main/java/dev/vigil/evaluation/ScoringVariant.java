@@ -12,14 +12,29 @@ import dev.vigil.padim.SpatialPooling;
  *
  * @param motionWeight 0 for appearance alone, else the motion stream's weight in the blend
  * @param pooling      the spatial pooling of the Gaussians: variants with the same pooling share one fit
+ * @param memoryRadius R of {@code memory:R}, the row band of the patch memory ({@link dev.vigil.padim.PatchMemory})
+ *                     that may call a patch normal where its position's Gaussian does not; -1 without. An evaluation
+ *                     setting only: a model file has no memory
  */
-public record ScoringVariant(String name, double motionWeight, FrameScore frameScore, SpatialPooling pooling) {
+public record ScoringVariant(String name, double motionWeight, FrameScore frameScore, SpatialPooling pooling,
+                             int memoryRadius) {
+    /** the patch memory's row band half-width when there is none */
+    public static final int NO_MEMORY = -1;
+
     public static final String DEFAULTS = "plain,top:0.05,motion:3,motion:3+top:0.05";
 
     public ScoringVariant {
         if (pooling == null) {
             pooling = SpatialPooling.NONE;
         }
+        if (memoryRadius < NO_MEMORY) {
+            throw new IllegalArgumentException("memory:R needs R >= 0, got " + memoryRadius);
+        }
+    }
+
+    /** Without a patch memory. */
+    public ScoringVariant(String name, double motionWeight, FrameScore frameScore, SpatialPooling pooling) {
+        this(name, motionWeight, frameScore, pooling, NO_MEMORY);
     }
 
     /** Without spatial pooling. */
@@ -30,7 +45,8 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
     /**
      * {@code plain} (the paper's PaDiM), or parts joined by {@code +}: a stream, {@code appearance} (the default) or
      * {@code motion:W}; a score, {@code max} (the default), {@code top:F} or {@code region:F}; and {@code pool:S} or {@code pool:SXxSY},
-     * the Gaussians' spatial pooling. A lone {@code top:F} is the appearance stream with it.
+     * the Gaussians' spatial pooling; {@code memory:R}, the patch memory of rows y-R..y+R (eval only). A lone
+     * {@code top:F} is the appearance stream with it.
      */
     public static ScoringVariant parse(String text) {
         String t = text.trim();
@@ -40,6 +56,7 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
         double weight = 0;
         FrameScore score = FrameScore.MAX;
         SpatialPooling pooling = SpatialPooling.NONE;
+        int memory = NO_MEMORY;
         boolean stream = false;
         boolean scored = false;
         for (String part : t.split("\\+")) {
@@ -54,16 +71,31 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
                     score = FrameScore.parse(part);
                 } else if (part.startsWith("pool:") && pooling.isNone()) {
                     pooling = SpatialPooling.parse(part.substring(5));
+                } else if (part.startsWith("memory:") && memory == NO_MEMORY) {
+                    memory = radius(text, part.substring(7));
                 } else {
                     throw new IllegalArgumentException("variant '" + text + "' must be plain, or parts joined by +: "
-                            + "appearance or motion:W, max or top:F or region:F, pool:S or pool:SXxSY, each at most once");
+                            + "appearance or motion:W, max or top:F or region:F, pool:S or pool:SXxSY, memory:R, "
+                            + "each at most once");
                 }
             } catch (IllegalArgumentException e) {
                 throw e.getMessage().startsWith("variant '") ? e
                         : new IllegalArgumentException("variant '" + text + "': " + e.getMessage(), e);
             }
         }
-        return new ScoringVariant(t, weight, score, pooling);
+        return new ScoringVariant(t, weight, score, pooling, memory);
+    }
+
+    private static int radius(String text, String r) {
+        try {
+            int radius = Integer.parseInt(r);
+            if (radius >= 0) {
+                return radius;
+            }
+        } catch (NumberFormatException e) {
+            // the message below says what is accepted
+        }
+        throw new IllegalArgumentException("variant '" + text + "': memory:R needs a whole number of rows R >= 0");
     }
 
     private static double weight(String text, String w) {
@@ -77,6 +109,10 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
             throw new IllegalArgumentException("variant '" + text + "': motion:W needs a positive weight W");
         }
         return weight;
+    }
+
+    public boolean usesMemory() {
+        return memoryRadius != NO_MEMORY;
     }
 
     public boolean usesMotion() {

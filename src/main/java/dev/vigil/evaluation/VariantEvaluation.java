@@ -74,7 +74,7 @@ public final class VariantEvaluation {
                     masks = masks(dataset, pre, clips);
                 }
                 for (ScoringVariant v : group) {
-                    rows.add(variantRow(v, fit, dataset, tuneClips, fps, pre, test, masks));
+                    rows.add(variantRow(v, fit, dataset, tuneClips, fps, pre, fit.distances(v, clips), masks));
                     LOG.info("variant {}: {}", v.name(), rows.get(rows.size() - 1));
                 }
                 ModelInfo info = fit.info();
@@ -88,6 +88,7 @@ public final class VariantEvaluation {
                 f.put("motion_scale", info.hasMotion() ? info.motion().motionScale() : null);
                 f.put("fit_seconds", fit.fitSeconds());
                 f.put("score_seconds_both_streams", fit.scoreSeconds());
+                f.put("patch_memory", fit.memoryInfo());
                 fits.add(f);
             }
         }

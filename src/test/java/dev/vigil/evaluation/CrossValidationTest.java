@@ -127,7 +127,8 @@ class CrossValidationTest {
                             new Preprocessing(Preprocessing.Mode.RESIZE, W, H),
                             new FitOptions(50, 1, 0.01, 32, FitOptions.DEFAULT_HOLD_OUT_EVERY,
                                     FitOptions.DEFAULT_MAX_HELD_OUT, null), tmp.resolve("report"), null), 2,
-                    List.of(ScoringVariant.parse("plain"), ScoringVariant.parse("motion:3+top:0.05")),
+                    List.of(ScoringVariant.parse("plain"), ScoringVariant.parse("motion:3+top:0.05"),
+                            ScoringVariant.parse("memory:1+motion:3+top:0.05")),
                     VariantEvaluation.DEFAULT_FPS);
         }
         List<Map<String, Object>> clips = (List<Map<String, Object>>) r.get("training_clips");
@@ -141,12 +142,17 @@ class CrossValidationTest {
         assertThat(folds).allSatisfy(f -> {
             assertThat(f.get("fitted_frames")).isEqualTo(110L);
             assertThat(f.get("held_back_frames")).isEqualTo(10);
+            // the memory variant's fold memory: the coreset of every row, built from the fitted clips alone
+            Map<String, Object> memory = (Map<String, Object>) f.get("patch_memory");
+            assertThat((int) memory.get("patches")).isPositive();
+            assertThat((Map<String, Double>) memory.get("scales")).containsKey("1");
         });
         assertThat(folds.stream().flatMap(f -> ((List<String>) f.get("left_out")).stream()))
                 .containsExactlyInAnyOrder("Train001", "Train002", "Train003", "Train004");
 
         List<Map<String, Object>> rows = (List<Map<String, Object>>) r.get("variants");
-        assertThat(rows).extracting(v -> v.get("variant")).containsExactly("plain", "motion:3+top:0.05");
+        assertThat(rows).extracting(v -> v.get("variant")).containsExactly("plain", "motion:3+top:0.05",
+                "memory:1+motion:3+top:0.05");
         for (Map<String, Object> row : rows) {
             // every training clip is unseen normal footage once; the test clip's one event is scored by each fold
             assertThat(row.get("unseen_normal_frames")).isEqualTo(4 * TRAIN_FRAMES);
@@ -160,6 +166,8 @@ class CrossValidationTest {
         // the vehicle is large, bright and fast: every fold's model finds it
         assertThat((double) motion.get("frame_auroc_pooled")).isGreaterThan(0.9);
         assertThat(motion.get("events_alerted")).isEqualTo(2);
+        // nor is it like any walkway patch in its rows
+        assertThat((double) rows.get(2).get("frame_auroc_pooled")).isGreaterThan(0.9);
         assertThat(Files.readString(tmp.resolve("report/crossval.md"))).contains("| plain |", "| Train004 |");
     }
 }

@@ -23,6 +23,20 @@ class ScoringVariantTest {
     }
 
     @Test
+    void memoryIsAnEvaluationPartThatComposesWithTheOthers() {
+        ScoringVariant v = ScoringVariant.parse("memory:1+motion:3+top:0.05");
+        assertThat(v.usesMemory()).isTrue();
+        assertThat(v.memoryRadius()).isEqualTo(1);
+        assertThat(v.motionWeight()).isEqualTo(3);
+        assertThat(v.frameScore()).isEqualTo(new FrameScore(0.05));
+        assertThat(ScoringVariant.parse("motion:3+top:0.05").usesMemory()).isFalse();
+        // not a model setting: the fit is the one without it
+        assertThat(v.scoring()).isEqualTo(ScoringVariant.parse("motion:3+top:0.05").scoring());
+        assertThatThrownBy(() -> ScoringVariant.parse("memory:-1")).hasMessageContaining("memory:R");
+        assertThatThrownBy(() -> ScoringVariant.parse("memory:1+memory:2")).hasMessageContaining("memory:R");
+    }
+
+    @Test
     void aMalformedVariantIsRefusedByName() {
         assertThatThrownBy(() -> ScoringVariant.parse("motion:0")).hasMessageContaining("'motion:0'")
                 .hasMessageContaining("positive weight");
