@@ -14,14 +14,14 @@ public final class Snapshots {
 
     /**
      * @param encoded   the frame as it travelled (PNG or JPEG), decoded under the engine's bounds
+     * @param width     its size (and {@code height}), as its record says and as the engine checked when it scored it
      * @param maxPixels the engine's limit ({@link ScoringEngine#maxFramePixels()}), which the frame passed already
      * @param threshold the model's threshold (NaN: none), drawn mid-scale; twice the threshold is red
      * @param boxes     {x, y, width, height} in frame pixels
      */
-    public static byte[] draw(byte[] encoded, long maxPixels, Detection d, ScoringEngine.CameraModel model,
-                              double threshold, List<int[]> boxes) throws IOException {
-        var header = dev.vigil.media.ImageHeader.read(encoded, "frame");
-        RgbImage frame = FrameCodec.decode(encoded, header.width(), header.height(), maxPixels);
+    public static byte[] draw(byte[] encoded, int width, int height, long maxPixels, Detection d,
+                              ScoringEngine.CameraModel model, double threshold, List<int[]> boxes) throws IOException {
+        RgbImage frame = FrameCodec.decode(encoded, width, height, maxPixels);
         int[] region = model.toFrame(0, 0, d.width(), d.height(), frame.width(), frame.height());
         float vmax = (float) (Double.isNaN(threshold) ? d.score() : 2 * threshold);
         RgbImage drawn = HeatOverlay.draw(frame, d.map(), d.width(), d.height(), region, vmax, boxes);

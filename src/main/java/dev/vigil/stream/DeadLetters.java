@@ -1,5 +1,6 @@
 package dev.vigil.stream;
 
+import dev.vigil.integrity.FileDigests;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -114,7 +115,8 @@ public final class DeadLetters {
         }
         String letterKey = key;
         if (key != null && key.length() > MAX_KEY_CHARS) {
-            TextHeaders.add(h, ORIGINAL_KEY, digest(key.getBytes(StandardCharsets.UTF_8)) + ";chars=" + key.length());
+            TextHeaders.add(h, ORIGINAL_KEY, "sha256:" + FileDigests.sha256(key.getBytes(StandardCharsets.UTF_8))
+                    + ";chars=" + key.length());
             letterKey = key.substring(0, 64) + "...";
         }
         long size = (letterKey == null ? 0 : 4L * letterKey.length()) + (value == null ? 0 : value.length);
@@ -123,21 +125,13 @@ public final class DeadLetters {
         }
         byte[] letterValue = value;
         if (size > MAX_RECORD_BYTES) {
-            TextHeaders.add(h, PAYLOAD, digest(value) + ";bytes=" + value.length);
+            String sha256 = FileDigests.sha256(value);
+            TextHeaders.add(h, PAYLOAD, "sha256:" + sha256 + ";bytes=" + value.length);
             letterValue = ("{\"dropped\":\"payload of " + value.length + " bytes too large for "
-                    + Topics.DEAD_LETTERS.name() + "\",\"bytes\":" + value.length + ",\"sha256\":\""
-                    + digest(value).substring("sha256:".length()) + "\"}").getBytes(StandardCharsets.UTF_8);
+                    + Topics.DEAD_LETTERS.name() + "\",\"bytes\":" + value.length + ",\"sha256\":\"" + sha256
+                    + "\"}").getBytes(StandardCharsets.UTF_8);
         }
         return new Letter(letterKey, letterValue, h);
-    }
-
-    private static String digest(byte[] bytes) {
-        try {
-            return "sha256:" + java.util.HexFormat.of().formatHex(
-                    java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK has no SHA-256", e);
-        }
     }
 
     public static String header(Headers headers, String name) {

@@ -130,7 +130,8 @@ final class AlertStage {
      */
     private byte[] snapshot(Frame f, Detection d, CameraModel model, double threshold, Alert a) {
         try {
-            return Snapshots.draw(f.image(), shared.engine().maxFramePixels(), d, model, threshold,
+            return Snapshots.draw(f.image(), f.width(), f.height(), shared.engine().maxFramePixels(), d, model,
+                    threshold,
                     a.boxes().stream().map(b -> new int[]{b.x(), b.y(), b.width(), b.height()}).toList());
         } catch (IOException | RuntimeException e) {
             LOG.warn("camera {}: no snapshot for alert {}: {}", f.camera(), a.id(), e.toString());

@@ -17,7 +17,12 @@ final class CameraAdmission {
     }
 
     /** Whether frames of this camera are taken: it is known, or there is room for it (it is then known). */
-    synchronized boolean admit(String camera) {
+    boolean admit(String camera) {
+        // every frame asks: a known camera is answered by the concurrent set alone, without the lock
+        return cameras.contains(camera) || admitNew(camera);
+    }
+
+    private synchronized boolean admitNew(String camera) {
         if (cameras.contains(camera)) {
             return true;
         }

@@ -14,7 +14,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -38,7 +37,8 @@ final class InFlightJournal implements AutoCloseable {
     private static final int MAX_COUNTS = 4096;
 
     private final Path file;
-    private final Map<Long, Integer> deaths = new TreeMap<>();
+    /** by offset, so that the oldest are dropped first when there are too many */
+    private final TreeMap<Long, Integer> deaths = new TreeMap<>();
     private final Set<Long> open = new LinkedHashSet<>();
     private FileChannel out;
     private long written;
@@ -89,7 +89,7 @@ final class InFlightJournal implements AutoCloseable {
         }
         open.clear();
         while (deaths.size() > MAX_COUNTS) {
-            deaths.remove(((TreeMap<Long, Integer>) deaths).firstKey());
+            deaths.pollFirstEntry();
         }
     }
 
