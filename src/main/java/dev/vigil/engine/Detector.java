@@ -35,6 +35,8 @@ public final class Detector implements AutoCloseable {
     private final FrameDifferences differences;
     /** frames whose maps {@link #frameScores} makes at once: hundreds of maps would be hundreds of MB */
     private static final int MAP_CHUNK = 64;
+    /** whether the patch memory is asked about every patch rather than only those above its gate */
+    private final boolean searchEveryPatch;
 
     public Detector(OnnxBackbone backbone, PadimModel model) {
         this(new FeatureExtractor(backbone, preprocessing(model.info()), model.info().channelIndices()), model);
@@ -42,6 +44,16 @@ public final class Detector implements AutoCloseable {
 
     /** A detector on an extractor that other detectors with the same input and channels may share. */
     public Detector(FeatureExtractor extractor, PadimModel model) {
+        this(extractor, model, false);
+    }
+
+    /**
+     * @param searchEveryPatch with a patch memory, whether it is asked about every patch, not only those above its
+     *                         gate: for the held-back frames, whose memory distances give its scale, and evaluations
+     *                         that compare gates on the same distances. The scores are the same either way.
+     */
+    public Detector(FeatureExtractor extractor, PadimModel model, boolean searchEveryPatch) {
+        this.searchEveryPatch = searchEveryPatch;
         ModelInfo info = model.info();
         this.extractor = extractor;
         if (!java.util.Arrays.equals(extractor.embeddings().channelIndices(), info.channelIndices())
@@ -109,17 +121,24 @@ public final class Detector implements AutoCloseable {
 
     /**
      * Both streams' patch distances of images {@code [first, first + n)} of a batch, each following the one before it
-     * as {@code follows} says (null: all do); the motion stream's only with a model that has one.
+     * as {@code follows} says (null: all do); the motion stream's only with a model that has one, the patch memory's
+     * only with a model that has one (for the patches above its gate, unless this detector searches every patch).
      */
     public PatchDistances distances(EmbeddingBatch batch, int first, int n, boolean[] follows) {
         float[] appearance = model.gaussian().mahalanobis(batch, first, n);
         int positions = model.gaussian().positions();
+        float[] memory = null;
+        if (model.memory() != null) {
+            var blend = model.info().memory();
+            memory = model.memory().distances(batch, first, n, blend.radius(), searchEveryPatch ? null : appearance,
+                    blend.gate());
+        }
         if (differences == null) {
-            return new PatchDistances(n, positions, appearance, null, null);
+            return new PatchDistances(n, positions, appearance, null, null, memory);
         }
         boolean[] valid = new boolean[n];
         float[] motion = model.motion().mahalanobis(differences.next(batch, first, n, follows, valid), n);
-        return new PatchDistances(n, positions, appearance, motion, valid);
+        return new PatchDistances(n, positions, appearance, motion, valid, memory);
     }
 
     /**
@@ -129,7 +148,7 @@ public final class Detector implements AutoCloseable {
     public List<Detection> detect(PatchDistances distances, ModelInfo.FrameScoring scoring) {
         int n = distances.frames();
         int positions = distances.positions();
-        float[] grids = distances.grids(scoring.motion());
+        float[] grids = distances.grids(scoring);
         float[][] m = maps.apply(grids, n);
         FrameScore frameScore = scoring.frameScore();
         int gridWidth = model.info().gridWidth();
@@ -148,7 +167,7 @@ public final class Detector implements AutoCloseable {
     public double[] frameScores(PatchDistances distances, ModelInfo.FrameScoring scoring) {
         int n = distances.frames();
         int positions = distances.positions();
-        float[] grids = distances.grids(scoring.motion());
+        float[] grids = distances.grids(scoring);
         FrameScore frameScore = scoring.frameScore();
         int gridWidth = model.info().gridWidth();
         double[] out = new double[n];
@@ -224,18 +243,6 @@ public final class Detector implements AutoCloseable {
      */
     public <T> void distancesAll(Iterator<T> items, int batchSize, Function<T, RgbImage> prepared,
                                  Predicate<T> follows, BiConsumer<List<T>, PatchDistances> consumer) {
-        distancesAll(items, batchSize, prepared, follows, (batch, embeddings) -> {
-        }, consumer);
-    }
-
-    /**
-     * As {@link #distancesAll(Iterator, int, Function, Predicate, BiConsumer)}, handing each batch's embeddings to
-     * {@code tap} first, before they are recycled: for evaluations that score the same embeddings another way
-     * (a patch memory).
-     */
-    public <T> void distancesAll(Iterator<T> items, int batchSize, Function<T, RgbImage> prepared,
-                                 Predicate<T> follows, BiConsumer<List<T>, EmbeddingBatch> tap,
-                                 BiConsumer<List<T>, PatchDistances> consumer) {
         // the items are a sequence of their own: the first has no predecessor
         newSequence();
         record Embedded<T>(List<T> items, EmbeddingBatch batch) {
@@ -251,7 +258,6 @@ public final class Detector implements AutoCloseable {
             for (int i = 0; i < after.length; i++) {
                 after[i] = follows.test(embedded.items().get(i));
             }
-            tap.accept(embedded.items(), embedded.batch());
             PatchDistances distances = distances(embedded.batch(), 0, after.length, after);
             extractor.recycle(embedded.batch());
             consumer.accept(embedded.items(), distances);

@@ -1,5 +1,6 @@
 package dev.vigil.engine;
 
+import dev.vigil.padim.MemoryBlend;
 import dev.vigil.padim.MotionBlend;
 import dev.vigil.padim.ModelInfo;
 import dev.vigil.padim.PatchDistances;
@@ -61,6 +62,20 @@ public record HeldBackScores(PatchDistances distances) {
                     + "the motion stream's scale cannot be learnt (it needs consecutive frames)");
         }
         return new MotionBlend(weight, distances.appearanceMean(), motion, pairs);
+    }
+
+    /**
+     * A memory blend's scales and gate: the held-back means of the appearance and memory distances (every patch's:
+     * the frames must have been scored with every patch asked of the memory), and the appearance distance at its gate
+     * quantile.
+     */
+    public MemoryBlend memoryBlend(MemoryBlend unscaled) {
+        if (!distances.hasMemory()) {
+            throw new IllegalArgumentException("the held-back frames were scored without the patch memory");
+        }
+        return new MemoryBlend(unscaled.radius(), unscaled.gateQuantile(),
+                distances.appearanceQuantile(unscaled.gateQuantile()), distances.appearanceMean(),
+                distances.memoryMean(), unscaled.patchesPerRow());
     }
 
     /** The held-back frames' scores under scoring settings of the Gaussians they were scored with. */

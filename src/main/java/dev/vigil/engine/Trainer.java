@@ -11,10 +11,12 @@ import dev.vigil.padim.FrameScore;
 import dev.vigil.padim.GaussianAccumulator;
 import dev.vigil.padim.GaussianSums;
 import dev.vigil.padim.GaussianModel;
+import dev.vigil.padim.MemoryBlend;
 import dev.vigil.padim.ModelInfo;
 import dev.vigil.padim.PartialFit;
 import dev.vigil.padim.MotionBlend;
 import dev.vigil.padim.PadimModel;
+import dev.vigil.padim.PatchMemory;
 import dev.vigil.padim.Scoring;
 import dev.vigil.padim.ThresholdRule;
 import dev.vigil.padim.ThresholdStats;
@@ -86,7 +88,8 @@ public final class Trainer {
 
     /** What one streaming pass leaves: the fitted sums, and the frames held back for the threshold. */
     private record Accumulated(FeatureExtractor extractor, int[] channels, GaussianSums accumulator,
-                               GaussianAccumulator motionFit, List<SequenceFrame> heldOut, int seen, int held) {
+                               GaussianAccumulator motionFit, PatchMemory memory, List<SequenceFrame> heldOut,
+                               int seen, int held) {
     }
 
     /** The streaming pass: every frame embedded once and added to the sums, or held back. */
@@ -96,9 +99,13 @@ public final class Trainer {
         FeatureExtractor extractor = new FeatureExtractor(backbone, preprocessing, channels);
         var embeddings = extractor.embeddings();
         boolean motion = scoring.usesMotion();
+        // the patch memory samples the fitted frames' embeddings
+        PatchMemory.Sampler sampler = scoring.usesMemory() ? new PatchMemory.Sampler(embeddings.gridWidth(),
+                embeddings.gridHeight(), embeddings.features(), PatchMemory.POOL_PER_ROW, options.seed()) : null;
+        boolean rows = motion || sampler != null;
         // a plain fit is fed the backbone's planes and keeps its sums per cell where it can (a quarter of the memory
         // per frame in flight, half for the sums); frame differences are taken on layer 1's grid
-        GaussianSums accumulator = motion ? new GaussianAccumulator(embeddings.positions(), embeddings.features())
+        GaussianSums accumulator = rows ? new GaussianAccumulator(embeddings.positions(), embeddings.features())
                 : GaussianSums.forPlanes(embeddings);
         GaussianAccumulator motionFit = motion
                 ? new GaussianAccumulator(embeddings.positions(), embeddings.features()) : null;
@@ -154,8 +161,9 @@ public final class Trainer {
         record Embedded(boolean[] follows, EmbeddingRows batch) {
         }
         FitStage stage = new FitStage(accumulator, extractor, options.batchSize(), options.maxGroupFrames(),
-                motion ? extractor.embeddingBytes() : extractor.planeBytes());
+                rows ? extractor.embeddingBytes() : extractor.planeBytes());
         long[] logged = {0};
+        long[] fitted = {0};
         Pipeline.run(new Batches<>(toFit, options.batchSize()), (List<SequenceFrame> part) -> {
             boolean[] follows = new boolean[part.size()];
             List<RgbImage> images = new ArrayList<>(part.size());
@@ -163,9 +171,17 @@ public final class Trainer {
                 follows[i] = part.get(i).follows();
                 images.add(part.get(i).image());
             }
-            return new Embedded(follows, motion ? extractor.embed(images) : extractor.embedPlanes(images));
+            return new Embedded(follows, rows ? extractor.embed(images) : extractor.embedPlanes(images));
         }, (Embedded embedded) -> {
             EmbeddingRows batch = embedded.batch();
+            if (sampler != null) {
+                // before the stage takes the batch; every n-th fitted frame, so the pools cover the whole footage
+                for (int b = 0; b < embedded.follows().length; b++) {
+                    if (fitted[0]++ % PatchMemory.OFFER_EVERY == 0) {
+                        sampler.add((EmbeddingBatch) batch, b);
+                    }
+                }
+            }
             if (motion) {
                 // before the stage takes the batch: it recycles it once merged
                 int n = embedded.follows().length;
@@ -191,7 +207,13 @@ public final class Trainer {
             throw new IllegalArgumentException("the motion stream needs at least 2 pairs of consecutive frames (video "
                     + "frames of one clip, or a camera's consecutive frames), got " + motionFit.count());
         }
-        return new Accumulated(extractor, channels, accumulator, motionFit, heldOut, seen[0], held[0]);
+        PatchMemory memory = null;
+        if (sampler != null) {
+            memory = sampler.coreset(PatchMemory.PER_ROW);
+            LOG.info("patch memory: {} patches ({} per grid row) kept of {} offered", memory.size(), memory.perRow(),
+                    sampler.offered());
+        }
+        return new Accumulated(extractor, channels, accumulator, motionFit, memory, heldOut, seen[0], held[0]);
     }
 
     /**
@@ -199,9 +221,9 @@ public final class Trainer {
      * finished, to be merged with the other shares' ({@link PartialFit#merge}) into one model.
      */
     public PartialFit fitPartial(Iterator<SequenceFrame> frames) {
-        if (scoring.usesMotion()) {
+        if (scoring.usesMotion() || scoring.usesMemory()) {
             throw new IllegalArgumentException("partial fits are of the appearance Gaussians only: fit a model with a "
-                    + "motion stream in one pass");
+                    + "motion stream or a patch memory in one pass");
         }
         if (options.holdOutEvery() != 0) {
             return new Trainer(backbone, preprocessing, options.withoutHoldOut(), rule, scoring).fitPartial(frames);
@@ -259,8 +281,10 @@ public final class Trainer {
         GaussianModel motionGaussian = motion ? finish(motionFit, a.extractor()) : null;
         ModelInfo info = describe(a.extractor(), a.channels(), accumulator.count())
                 // scales of 1 until the held-back frames give them (here, or the caller's when it holds frames back)
-                .withMotion(motion ? new MotionBlend(scoring.motionWeight(), 1, 1, motionFit.count()) : null);
-        PadimModel model = new PadimModel(info, gaussian, motionGaussian);
+                .withMotion(motion ? new MotionBlend(scoring.motionWeight(), 1, 1, motionFit.count()) : null)
+                .withMemory(a.memory() == null ? null : MemoryBlend.unscaled(scoring.memory().radius(),
+                        scoring.memory().gateQuantile(), a.memory().perRow()));
+        PadimModel model = new PadimModel(info, gaussian, motionGaussian, a.memory());
         if (motion) {
             LOG.info("motion stream: {} consecutive pairs fitted", motionFit.count());
         }
@@ -271,12 +295,16 @@ public final class Trainer {
         String firstBlock = options.holdOutEvery() * (options.holdOutEvery() - 1) + "-"
                 + (options.holdOutEvery() * options.holdOutEvery() - 1);
         if (a.held() == 0) {
-            if (motion) {
-                // a motion stream's scales are learnt from held-back frames: without any, the appearance alone
-                LOG.warn("{} frames are too few to hold any back (the first block is frames {}): the motion stream's "
-                        + "scales cannot be learnt, so the model has none", a.seen(), firstBlock);
-                motionGaussian.close();
-                info = info.withMotion(null);
+            if (motion || model.hasMemory()) {
+                // a motion stream's and a memory's scales are learnt from held-back frames: without any, the
+                // appearance alone
+                LOG.warn("{} frames are too few to hold any back (the first block is frames {}): the scales of the "
+                        + "motion stream or the patch memory cannot be learnt, so the model has neither", a.seen(),
+                        firstBlock);
+                if (motion) {
+                    motionGaussian.close();
+                }
+                info = info.withMotion(null).withMemory(null);
                 model = new PadimModel(info, gaussian);
             }
             LOG.warn("too few training frames to hold any back (the first block is frames {}): the model has no "
@@ -284,12 +312,19 @@ public final class Trainer {
             return new Fitted(model.with(info.withThreshold(ThresholdStats.none().withRule(rule))), null);
         }
         HeldBackScores held;
-        try (Detector detector = new Detector(a.extractor(), model)) {
+        // every patch asked of the memory: its scale is the mean over all of them
+        try (Detector detector = new Detector(a.extractor(), model, true)) {
             held = HeldBackScores.of(detector, a.heldOut().iterator(), true, options.batchSize());
             if (motion) {
                 info = info.withMotion(held.blend(scoring.motionWeight(), motionFit.count()));
                 LOG.info("blend scales {} (appearance) and {} (motion)", info.motion().appearanceScale(),
                         info.motion().motionScale());
+            }
+            if (model.hasMemory()) {
+                info = info.withMemory(held.memoryBlend(info.memory()));
+                LOG.info("patch memory: scales {} (appearance) and {} (memory), gate {} (quantile {})",
+                        info.memory().appearanceScale(), info.memory().memoryScale(), info.memory().gate(),
+                        info.memory().gateQuantile());
             }
             info = info.withThreshold(held.threshold(detector, info.scoring(), rule));
         } catch (RuntimeException e) {

@@ -14,8 +14,6 @@ import dev.vigil.media.SourceFrame;
 import dev.vigil.padim.FrameScore;
 import dev.vigil.padim.ModelInfo;
 import dev.vigil.engine.FeatureExtractor;
-import dev.vigil.media.RgbImage;
-import dev.vigil.padim.EmbeddingBatch;
 import dev.vigil.padim.PadimModel;
 import dev.vigil.padim.PatchDistances;
 import dev.vigil.padim.PatchMemory;
@@ -26,7 +24,6 @@ import dev.vigil.padim.ThresholdStats;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,20 +37,11 @@ import java.util.Map;
  */
 final class ClipFit implements AutoCloseable {
     /**
-     * One clip's frames under the fit: both streams' distances, and the size its frames decode to (for masks).
-     *
-     * @param memory per row band half-width R of the fit's memory variants, the frames' patch memory distances
-     *               ({@code [frames][positions]}); empty without
+     * One clip's frames under the fit: both streams' distances (and the patch memory's, for every patch), and the
+     * size its frames decode to (for masks).
      */
-    record Clip(Path file, String name, PatchDistances distances, int width, int height, Map<Integer, float[]> memory) {
+    record Clip(Path file, String name, PatchDistances distances, int width, int height) {
     }
-
-    /** every how many fitted frames one is offered to the patch memory's pools */
-    static final int MEMORY_EVERY = 8;
-    /** the random pool of training patches per grid row that the coreset is taken from */
-    static final int MEMORY_POOL = 2048;
-    /** the coreset kept per grid row */
-    static final int MEMORY_PER_ROW = 128;
 
     private final PadimModel model;
     private final HeldBackScores heldBack;
@@ -63,17 +51,11 @@ final class ClipFit implements AutoCloseable {
     private final double fitSeconds;
     private long scoreNanos;
     private int scoredFrames;
-    /** the row band half-widths of the memory variants, none without */
-    private final int[] radii;
-    private PatchMemory memory;
-    /** per R: the held-back frames' memory distances, in the held-back scores' order */
-    private final Map<Integer, float[]> heldBackMemory = new LinkedHashMap<>();
-    private double memorySeconds;
-    private long memoryNanos;
+    /** per gate quantile, its appearance distance among the held-back frames' */
+    private final Map<Double, Double> gates = new java.util.HashMap<>();
 
     private ClipFit(PadimModel model, HeldBackScores heldBack, Detector detector, FitOptions fit, FrameCodec codec,
-                    double fitSeconds, int[] radii) {
-        this.radii = radii;
+                    double fitSeconds) {
         this.model = model;
         this.heldBack = heldBack;
         this.detector = detector;
@@ -85,8 +67,9 @@ final class ClipFit implements AutoCloseable {
     /**
      * Fits on the clips, in order, each frame following the one before it in its clip.
      *
-     * @param variants the variants to be scored, all with the same pooling: a motion stream is fitted when one of
-     *                 them blends it in
+     * @param variants the variants to be scored, all with the same pooling and patch memory (if any: variants without
+     *                 one are scored without it): a motion stream is fitted when one of them blends it in, a memory
+     *                 when one of them asks it ({@link #byFit})
      */
     static ClipFit fit(OnnxBackbone backbone, Preprocessing preprocessing, FitOptions fit, FrameCodec codec,
                        List<Path> clips, List<ScoringVariant> variants) {
@@ -94,94 +77,28 @@ final class ClipFit implements AutoCloseable {
         if (variants.stream().anyMatch(v -> !v.pooling().equals(pooling))) {
             throw new IllegalArgumentException("variants of one fit share its pooling: group them by it");
         }
-        // the blend's weight is each variant's own; the fit needs one only to know that it fits the motion stream
+        int[] radii = variants.stream().filter(ScoringVariant::usesMemory).mapToInt(ScoringVariant::memoryRadius)
+                .distinct().toArray();
+        if (radii.length > 1) {
+            throw new IllegalArgumentException("variants of one fit share its memory's row band: group them by it");
+        }
+        // the blend's weight is each variant's own; the fit needs one only to know that it fits the motion stream.
+        // The memory is fitted ungated: each variant's gate is its own, on distances of every patch
         double weight = variants.stream().mapToDouble(ScoringVariant::motionWeight).max().orElse(0);
+        Scoring.Memory memory = radii.length == 0 ? null : new Scoring.Memory(radii[0], 0);
         long start = System.nanoTime();
         Trainer.Fitted fitted = new Trainer(backbone, preprocessing, fit, ThresholdRule.DEFAULT,
-                new Scoring(FrameScore.MAX, weight, pooling))
+                new Scoring(FrameScore.MAX, weight, pooling, memory))
                 .fitWithHeldBack(SequenceFrame.fromSources(codec, MediaInputs.frames(clips)));
         if (fitted.heldBack() == null) {
             fitted.model().close();
             throw new IllegalArgumentException("the training clips are too few frames to hold any back: each variant "
                     + "learns its threshold from held-back frames");
         }
-        int[] radii = variants.stream().filter(ScoringVariant::usesMemory).mapToInt(ScoringVariant::memoryRadius)
-                .distinct().sorted().toArray();
-        ClipFit out = new ClipFit(fitted.model(), fitted.heldBack(), new Detector(backbone, fitted.model()), fit, codec,
-                (System.nanoTime() - start) / 1e9, radii);
-        if (radii.length > 0) {
-            try {
-                out.buildMemory(clips);
-            } catch (RuntimeException e) {
-                out.close();
-                throw e;
-            }
-        }
-        return out;
-    }
-
-    /**
-     * The patch memory of the training clips, a second pass over them: every {@link #MEMORY_EVERY}-th fitted frame
-     * offered to the row pools, held-back frames (chosen as the fit chose them) kept out of it and scored against it
-     * for its scale and the thresholds. A second pass of the backbone over a few hundred frames, where taking the
-     * embeddings from the fit's own pass would reach into the trainer for an evaluation-only setting.
-     */
-    private void buildMemory(List<Path> clips) {
-        long start = System.nanoTime();
-        FeatureExtractor extractor = detector.extractor();
-        var grid = extractor.embeddings();
-        PatchMemory.Sampler sampler = new PatchMemory.Sampler(grid.gridWidth(), grid.gridHeight(), grid.features(),
-                MEMORY_POOL, fit.seed());
-        List<RgbImage> held = new ArrayList<>();
-        List<RgbImage> offered = new ArrayList<>();
-        Iterator<SequenceFrame> frames = SequenceFrame.fromSources(codec, MediaInputs.frames(clips));
-        int seen = 0;
-        int heldSoFar = 0;
-        int fitted = 0;
-        while (frames.hasNext()) {
-            SequenceFrame f = frames.next();
-            boolean holdOut = fit.heldOut(seen++, heldSoFar);
-            if (holdOut) {
-                held.add(extractor.prepare(f.image()));
-                heldSoFar++;
-            } else if (fitted++ % MEMORY_EVERY == 0) {
-                offered.add(extractor.prepare(f.image()));
-                if (offered.size() == fit.batchSize()) {
-                    offer(sampler, offered);
-                }
-            }
-        }
-        offer(sampler, offered);
-        memory = sampler.coreset(MEMORY_PER_ROW);
-        if (held.size() != heldBack.frames()) {
-            throw new IllegalStateException("the memory's pass held back " + held.size() + " frames, the fit "
-                    + heldBack.frames());
-        }
-        Map<Integer, List<float[]>> parts = new LinkedHashMap<>();
-        for (int from = 0; from < held.size(); from += fit.batchSize()) {
-            List<RgbImage> part = held.subList(from, Math.min(held.size(), from + fit.batchSize()));
-            EmbeddingBatch batch = extractor.embed(part);
-            float[][] d = memory.distances(batch, 0, part.size(), radii);
-            extractor.recycle(batch);
-            for (int r = 0; r < radii.length; r++) {
-                parts.computeIfAbsent(radii[r], k -> new ArrayList<>()).add(d[r]);
-            }
-        }
-        parts.forEach((r, list) -> heldBackMemory.put(r, concat(list)));
-        memorySeconds = (System.nanoTime() - start) / 1e9;
-    }
-
-    private void offer(PatchMemory.Sampler sampler, List<RgbImage> images) {
-        if (images.isEmpty()) {
-            return;
-        }
-        FeatureExtractor extractor = detector.extractor();
-        EmbeddingBatch batch = extractor.embed(images);
-        for (int b = 0; b < images.size(); b++) {
-            sampler.add(batch, b);
-        }
-        extractor.recycle(batch);
-        images.clear();
+        PadimModel model = fitted.model();
+        Detector detector = new Detector(new FeatureExtractor(backbone, Detector.preprocessing(model.info()),
+                model.info().channelIndices()), model, true);
+        return new ClipFit(model, fitted.heldBack(), detector, fit, codec, (System.nanoTime() - start) / 1e9);
     }
 
     private static float[] concat(List<float[]> parts) {
@@ -198,8 +115,6 @@ final class ClipFit implements AutoCloseable {
     /** Every frame of the clips, each clip a sequence of its own; the clips' distances in order. */
     List<Clip> score(List<Path> clips) {
         Map<String, List<PatchDistances>> parts = new LinkedHashMap<>();
-        // per clip, per R: each batch's memory distances of the clip's frames
-        Map<String, Map<Integer, List<float[]>>> memoryParts = new LinkedHashMap<>();
         Map<String, int[]> sizes = new LinkedHashMap<>();
         SourceFrame[] previous = {null};
         long start = System.nanoTime();
@@ -210,22 +125,6 @@ final class ClipFit implements AutoCloseable {
             SourceFrame before = previous[0];
             previous[0] = f;
             return before != null && before.source().equals(f.source()) && f.index() == before.index() + 1;
-        }, (batch, embeddings) -> {
-            if (memory == null) {
-                return;
-            }
-            long t = System.nanoTime();
-            float[][] d = memory.distances(embeddings, 0, batch.size(), radii);
-            int positions = embeddings.positions();
-            for (int i = 0; i < batch.size(); i++) {
-                Map<Integer, List<float[]>> clip = memoryParts.computeIfAbsent(batch.get(i).source(),
-                        s -> new LinkedHashMap<>());
-                for (int r = 0; r < radii.length; r++) {
-                    clip.computeIfAbsent(radii[r], k -> new ArrayList<>())
-                            .add(java.util.Arrays.copyOfRange(d[r], i * positions, (i + 1) * positions));
-                }
-            }
-            memoryNanos += System.nanoTime() - t;
         }, (batch, distances) -> {
             for (int i = 0; i < batch.size(); i++) {
                 parts.computeIfAbsent(batch.get(i).source(), s -> new ArrayList<>()).add(distances.frame(i));
@@ -239,19 +138,28 @@ final class ClipFit implements AutoCloseable {
                 throw new IllegalStateException("clip " + clip + " decoded to no frames");
             }
             int[] size = sizes.get(clip.toString());
-            Map<Integer, float[]> m = new LinkedHashMap<>();
-            memoryParts.getOrDefault(clip.toString(), Map.of()).forEach((r, list) -> m.put(r, concat(list)));
-            out.add(new Clip(clip, name(clip), PatchDistances.concat(frames), size[0], size[1], m));
+            out.add(new Clip(clip, name(clip), PatchDistances.concat(frames), size[0], size[1]));
             scoredFrames += frames.size();
         }
         return out;
     }
 
-    /** The variants grouped by what they fit (their pooling), in order: one fit per group. */
+    /**
+     * The variants grouped by what they fit, in order: one fit per pooling and memory row band. A variant without a
+     * memory joins the first group of its pooling (its Gaussians are the same with or without one).
+     */
     static java.util.Collection<List<ScoringVariant>> byFit(List<ScoringVariant> variants) {
-        Map<SpatialPooling, List<ScoringVariant>> groups = new LinkedHashMap<>();
+        Map<SpatialPooling, Integer> firstRadius = new LinkedHashMap<>();
         for (ScoringVariant v : variants) {
-            groups.computeIfAbsent(v.pooling(), p -> new ArrayList<>()).add(v);
+            if (v.usesMemory()) {
+                firstRadius.putIfAbsent(v.pooling(), v.memoryRadius());
+            }
+        }
+        Map<List<Object>, List<ScoringVariant>> groups = new LinkedHashMap<>();
+        for (ScoringVariant v : variants) {
+            int radius = v.usesMemory() ? v.memoryRadius()
+                    : firstRadius.getOrDefault(v.pooling(), ScoringVariant.NO_MEMORY);
+            groups.computeIfAbsent(List.of(v.pooling(), radius), k -> new ArrayList<>()).add(v);
         }
         return groups.values();
     }
@@ -263,47 +171,28 @@ final class ClipFit implements AutoCloseable {
         return dot < 0 ? file : file.substring(0, dot);
     }
 
-    /** How a variant makes frame scores of this fit's distances: its frame score, its blend on the held-back scales. */
+    /**
+     * How a variant makes frame scores of this fit's distances: its frame score, its blend on the held-back scales,
+     * and with a patch memory, the memory's blend with its own gate.
+     */
     ModelInfo.FrameScoring scoring(ScoringVariant v) {
         if (v.usesMotion() && !model.hasMotion()) {
             throw new IllegalArgumentException("variant " + v.name() + " blends the motion stream, which this fit has "
                     + "not fitted");
         }
-        return new ModelInfo.FrameScoring(v.frameScore(),
-                v.usesMotion() ? model.info().motion().withWeight(v.motionWeight()) : null);
-    }
-
-    /**
-     * The distances a variant scores: the clips' own, or with a patch memory, the appearance distances where the
-     * memory finds a patch more normal ({@link PatchMemory#combine}), on the held-back frames' scales.
-     */
-    PatchDistances distances(ScoringVariant v, List<Clip> clips) {
-        List<PatchDistances> parts = new ArrayList<>();
-        for (Clip c : clips) {
-            parts.add(v.usesMemory() ? withMemory(v, c.distances(), c.memory().get(v.memoryRadius()))
-                    : c.distances());
-        }
-        return PatchDistances.concat(parts);
-    }
-
-    private PatchDistances withMemory(ScoringVariant v, PatchDistances d, float[] memoryDistances) {
-        if (memoryDistances == null) {
+        if (v.usesMemory() && (!model.hasMemory() || model.info().memory().radius() != v.memoryRadius())) {
             throw new IllegalArgumentException("variant " + v.name() + " needs the patch memory of rows +-"
                     + v.memoryRadius() + ", which this fit has not built");
         }
-        float[] combined = PatchMemory.combine(d.appearance(), memoryDistances, heldBack.distances().appearanceMean(),
-                memoryScale(v.memoryRadius()));
-        return new PatchDistances(d.frames(), d.positions(), combined, d.motion(), d.valid());
+        return new ModelInfo.FrameScoring(v.frameScore(),
+                v.usesMotion() ? model.info().motion().withWeight(v.motionWeight()) : null,
+                v.usesMemory() ? model.info().memory().withGate(v.gateQuantile(), gates.computeIfAbsent(
+                        v.gateQuantile(), q -> heldBack.distances().appearanceQuantile(q))) : null);
     }
 
-    /** The memory distances' normal scale for R: their mean over the held-back frames. */
-    double memoryScale(int radius) {
-        float[] held = heldBackMemory.get(radius);
-        double sum = 0;
-        for (float x : held) {
-            sum += x;
-        }
-        return sum / held.length;
+    /** The distances the clips' frames are scored on, all clips in order. */
+    PatchDistances distances(List<Clip> clips) {
+        return PatchDistances.concat(clips.stream().map(Clip::distances).toList());
     }
 
     /** The variant's default threshold: the default rule on its scores of the held-back frames. */
@@ -313,38 +202,34 @@ final class ClipFit implements AutoCloseable {
 
     /** The variant's threshold by another rule, on the same held-back scores. */
     ThresholdStats threshold(ScoringVariant v, ThresholdRule rule) {
-        HeldBackScores held = v.usesMemory() ? new HeldBackScores(withMemory(v, heldBack.distances(),
-                heldBackMemory.get(v.memoryRadius()))) : heldBack;
-        return held.threshold(detector, scoring(v), rule);
+        return heldBack.threshold(detector, scoring(v), rule);
     }
 
     /** The variant's frame scores of a clip's frames. */
     double[] frameScores(ScoringVariant v, Clip clip) {
-        return detector.frameScores(distances(v, List.of(clip)), scoring(v));
+        return detector.frameScores(clip.distances(), scoring(v));
     }
 
-    /** The variant's maps and frame scores of some frames' distances ({@link #distances(ScoringVariant, List)}). */
+    /** The variant's maps and frame scores of some frames' distances ({@link #distances(List)}). */
     List<Detection> detect(ScoringVariant v, PatchDistances distances) {
         return detector.detect(distances, scoring(v));
     }
 
-    /** The patch memory's figures: patches kept, build seconds (its pass and the coreset), ms per frame scored. */
+    /** The patch memory's figures: patches kept, its scales; null without one. */
     Map<String, Object> memoryInfo() {
-        if (memory == null) {
+        if (!model.hasMemory()) {
             return null;
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("radii", radii);
-        m.put("patches", memory.size());
-        m.put("pool_per_row", MEMORY_POOL);
-        m.put("coreset_per_row", MEMORY_PER_ROW);
-        m.put("offered_every", MEMORY_EVERY);
-        m.put("scales", java.util.Arrays.stream(radii).boxed().collect(java.util.stream.Collectors.toMap(
-                r -> Integer.toString(r), this::memoryScale)));
-        m.put("appearance_scale", heldBack.distances().appearanceMean());
-        m.put("build_seconds", memorySeconds);
-        m.put("ms_per_frame", scoredFrames == 0 ? null : memoryNanos / 1e6 / scoredFrames);
-        return m;
+        var m = model.info().memory();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("radius", m.radius());
+        out.put("patches", model.memory().size());
+        out.put("pool_per_row", PatchMemory.POOL_PER_ROW);
+        out.put("coreset_per_row", m.patchesPerRow());
+        out.put("offered_every", PatchMemory.OFFER_EVERY);
+        out.put("memory_scale", m.memoryScale());
+        out.put("appearance_scale", m.appearanceScale());
+        return out;
     }
 
     ModelInfo info() {

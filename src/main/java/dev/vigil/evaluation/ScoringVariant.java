@@ -13,11 +13,12 @@ import dev.vigil.padim.SpatialPooling;
  * @param motionWeight 0 for appearance alone, else the motion stream's weight in the blend
  * @param pooling      the spatial pooling of the Gaussians: variants with the same pooling share one fit
  * @param memoryRadius R of {@code memory:R}, the row band of the patch memory ({@link dev.vigil.padim.PatchMemory})
- *                     that may call a patch normal where its position's Gaussian does not; -1 without. An evaluation
- *                     setting only: a model file has no memory
+ *                     that may call a patch normal where its position's Gaussian does not; -1 without
+ * @param gateQuantile Q of {@code gate:Q}: the memory is asked only about patches above the held-back frames'
+ *                     appearance Q-quantile ({@link dev.vigil.padim.MemoryBlend#gate}); 0 asks about every patch
  */
 public record ScoringVariant(String name, double motionWeight, FrameScore frameScore, SpatialPooling pooling,
-                             int memoryRadius) {
+                             int memoryRadius, double gateQuantile) {
     /** the patch memory's row band half-width when there is none */
     public static final int NO_MEMORY = -1;
 
@@ -30,11 +31,14 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
         if (memoryRadius < NO_MEMORY) {
             throw new IllegalArgumentException("memory:R needs R >= 0, got " + memoryRadius);
         }
+        if (!(gateQuantile >= 0 && gateQuantile < 1)) {
+            throw new IllegalArgumentException("gate:Q needs 0 <= Q < 1, got " + gateQuantile);
+        }
     }
 
     /** Without a patch memory. */
     public ScoringVariant(String name, double motionWeight, FrameScore frameScore, SpatialPooling pooling) {
-        this(name, motionWeight, frameScore, pooling, NO_MEMORY);
+        this(name, motionWeight, frameScore, pooling, NO_MEMORY, 0);
     }
 
     /** Without spatial pooling. */
@@ -45,8 +49,9 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
     /**
      * {@code plain} (the paper's PaDiM), or parts joined by {@code +}: a stream, {@code appearance} (the default) or
      * {@code motion:W}; a score, {@code max} (the default), {@code top:F} or {@code region:F}; and {@code pool:S} or {@code pool:SXxSY},
-     * the Gaussians' spatial pooling; {@code memory:R}, the patch memory of rows y-R..y+R (eval only). A lone
-     * {@code top:F} is the appearance stream with it.
+     * the Gaussians' spatial pooling; {@code memory:R}, the patch memory of rows y-R..y+R, and with it
+     * {@code gate:Q}, its gate quantile (default {@link Scoring#DEFAULT_GATE}). A lone {@code top:F} is the
+     * appearance stream with it.
      */
     public static ScoringVariant parse(String text) {
         String t = text.trim();
@@ -57,6 +62,7 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
         FrameScore score = FrameScore.MAX;
         SpatialPooling pooling = SpatialPooling.NONE;
         int memory = NO_MEMORY;
+        Double gate = null;
         boolean stream = false;
         boolean scored = false;
         for (String part : t.split("\\+")) {
@@ -73,17 +79,35 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
                     pooling = SpatialPooling.parse(part.substring(5));
                 } else if (part.startsWith("memory:") && memory == NO_MEMORY) {
                     memory = radius(text, part.substring(7));
+                } else if (part.startsWith("gate:") && gate == null) {
+                    gate = quantile(text, part.substring(5));
                 } else {
                     throw new IllegalArgumentException("variant '" + text + "' must be plain, or parts joined by +: "
                             + "appearance or motion:W, max or top:F or region:F, pool:S or pool:SXxSY, memory:R, "
-                            + "each at most once");
+                            + "gate:Q, each at most once");
                 }
             } catch (IllegalArgumentException e) {
                 throw e.getMessage().startsWith("variant '") ? e
                         : new IllegalArgumentException("variant '" + text + "': " + e.getMessage(), e);
             }
         }
-        return new ScoringVariant(t, weight, score, pooling, memory);
+        if (gate != null && memory == NO_MEMORY) {
+            throw new IllegalArgumentException("variant '" + text + "': gate:Q is the patch memory's gate: it needs "
+                    + "memory:R");
+        }
+        return new ScoringVariant(t, weight, score, pooling, memory, gate == null ? Scoring.DEFAULT_GATE : gate);
+    }
+
+    private static double quantile(String text, String q) {
+        try {
+            double quantile = Double.parseDouble(q);
+            if (quantile >= 0 && quantile < 1) {
+                return quantile;
+            }
+        } catch (NumberFormatException e) {
+            // the message below says what is accepted
+        }
+        throw new IllegalArgumentException("variant '" + text + "': gate:Q needs a quantile 0 <= Q < 1");
     }
 
     private static int radius(String text, String r) {
@@ -121,6 +145,7 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
 
     /** The model setting this variant is: what {@code train} would be given to fit and score this way. */
     public Scoring scoring() {
-        return new Scoring(frameScore, motionWeight, pooling);
+        return new Scoring(frameScore, motionWeight, pooling,
+                usesMemory() ? new Scoring.Memory(memoryRadius, gateQuantile) : null);
     }
 }

@@ -74,7 +74,7 @@ public final class VariantEvaluation {
                     masks = masks(dataset, pre, clips);
                 }
                 for (ScoringVariant v : group) {
-                    rows.add(variantRow(v, fit, dataset, tuneClips, fps, pre, fit.distances(v, clips), masks));
+                    rows.add(variantRow(v, fit, dataset, tuneClips, fps, pre, fit.distances(clips), masks));
                     LOG.info("variant {}: {}", v.name(), rows.get(rows.size() - 1));
                 }
                 ModelInfo info = fit.info();

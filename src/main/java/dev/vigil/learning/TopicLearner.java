@@ -88,11 +88,11 @@ public final class TopicLearner {
         if (scoring.usesMotion() && sampleFps > 0) {
             selection = selection.withPredecessors();
         }
-        if (scoring.usesMotion() && !options.holdsBackAny(selection.size())) {
-            // a motion stream's scales are learnt from held-back frames, and none would be held back
-            LOG.warn("camera {}: {} frames are too few to hold any back: the motion stream's scales cannot be "
-                    + "learnt, so the model has none", camera, selection.size());
-            scoring = scoring.withoutMotion();
+        if ((scoring.usesMotion() || scoring.usesMemory()) && !options.holdsBackAny(selection.size())) {
+            // a motion stream's and a memory's scales are learnt from held-back frames, and none would be held back
+            LOG.warn("camera {}: {} frames are too few to hold any back: the scales of the motion stream or the patch "
+                    + "memory cannot be learnt, so the model has neither", camera, selection.size());
+            scoring = scoring.withoutMotion().withoutMemory();
             selection = sampled;
         }
         if (scoring.usesMotion() && sampleFps > 0) {
@@ -166,6 +166,11 @@ public final class TopicLearner {
                         + "learns its scales from held-back frames, and " + selection.size() + " frames are too few "
                         + "to hold any back (the first block is frames " + firstBlock + ")");
             }
+            if (model.hasMemory()) {
+                throw new IllegalArgumentException("camera " + selection.camera() + ": a model with a patch memory "
+                        + "learns its scales from held-back frames, and " + selection.size() + " frames are too few "
+                        + "to hold any back (the first block is frames " + firstBlock + ")");
+            }
             LOG.warn("camera {}: too few frames to hold any back (the first block is frames {}): the model has no "
                     + "default threshold", selection.camera(), firstBlock);
             return info.withThreshold(ThresholdStats.none().withRule(rule));
@@ -176,13 +181,15 @@ public final class TopicLearner {
         }
         try (CameraFrames.Frames frames = CameraFrames.read(kafka,
                 selection.with(all.stream().mapToLong(Long::longValue).toArray()));
-             Detector detector = new Detector(backbone, model)) {
+             // every patch asked of a patch memory: its scale is the mean over all of them
+             Detector detector = new Detector(new dev.vigil.engine.FeatureExtractor(backbone,
+                     Detector.preprocessing(model.info()), model.info().channelIndices()), model, true)) {
             HeldBackScores held = HeldBackScores.of(detector,
                     sequence(selection.camera(), frames, undecodable, references::contains), false,
                     options.batchSize());
-            if (held == null && model.hasMotion()) {
+            if (held == null && (model.hasMotion() || model.hasMemory())) {
                 throw new IllegalArgumentException("camera " + selection.camera() + ": none of the held-back frames "
-                        + "decoded: the motion stream's scale cannot be learnt");
+                        + "decoded: the scales of the motion stream or the patch memory cannot be learnt");
             }
             if (held == null) {
                 LOG.warn("camera {}: no held-back frame decoded: the model has no default threshold",
@@ -193,6 +200,9 @@ public final class TopicLearner {
                 info = info.withMotion(held.blend(info.motion().weight(), info.motion().trainingPairs()));
                 LOG.info("camera {}: blend scales {} (appearance) and {} (motion)", selection.camera(),
                         info.motion().appearanceScale(), info.motion().motionScale());
+            }
+            if (model.hasMemory()) {
+                info = info.withMemory(held.memoryBlend(info.memory()));
             }
             return info.withThreshold(held.threshold(detector, info.scoring(), rule));
         }

@@ -56,14 +56,20 @@ public record ModelInfo(Backbone backbone, Embedding embedding, Fit fit, Thresho
     /**
      * @param frameScore how the frame score is taken from the patch distances ({@code max}: the paper's)
      * @param motion     how the motion stream is blended in, or null for a model without one (the paper's)
+     * @param memory     how the patch memory may call patches normal, or null for a model without one (the paper's)
      */
-    public record FrameScoring(FrameScore frameScore, MotionBlend motion) {
-        public static final FrameScoring PLAIN = new FrameScoring(FrameScore.MAX, null);
+    public record FrameScoring(FrameScore frameScore, MotionBlend motion, MemoryBlend memory) {
+        public static final FrameScoring PLAIN = new FrameScoring(FrameScore.MAX, null, null);
 
         public FrameScoring {
             if (frameScore == null) {
                 frameScore = FrameScore.MAX;
             }
+        }
+
+        /** Without a patch memory. */
+        public FrameScoring(FrameScore frameScore, MotionBlend motion) {
+            this(frameScore, motion, null);
         }
     }
 
@@ -153,6 +159,14 @@ public record ModelInfo(Backbone backbone, Embedding embedding, Fit fit, Thresho
         return scoring.motion() != null;
     }
 
+    public MemoryBlend memory() {
+        return scoring.memory();
+    }
+
+    public boolean hasMemory() {
+        return scoring.memory() != null;
+    }
+
     public Instant created() {
         return origin.created();
     }
@@ -182,12 +196,20 @@ public record ModelInfo(Backbone backbone, Embedding embedding, Fit fit, Thresho
 
     /** A copy whose frame score is taken as {@code f} says (its threshold must then be re-derived by the caller). */
     public ModelInfo withFrameScore(FrameScore f) {
-        return new ModelInfo(backbone, embedding, fit, threshold, new FrameScoring(f, scoring.motion()), origin);
+        return new ModelInfo(backbone, embedding, fit, threshold, new FrameScoring(f, scoring.motion(), scoring.memory()),
+                origin);
     }
 
     /** A copy with (or, given null, without) a motion stream. */
     public ModelInfo withMotion(MotionBlend m) {
-        return new ModelInfo(backbone, embedding, fit, threshold, new FrameScoring(scoring.frameScore(), m), origin);
+        return new ModelInfo(backbone, embedding, fit, threshold, new FrameScoring(scoring.frameScore(), m, scoring.memory()),
+                origin);
+    }
+
+    /** A copy with (or, given null, without) a patch memory. */
+    public ModelInfo withMemory(MemoryBlend m) {
+        return new ModelInfo(backbone, embedding, fit, threshold, new FrameScoring(scoring.frameScore(),
+                scoring.motion(), m), origin);
     }
 
     /** A copy fitted on {@code frames} frames (partial fits merged into one). */

@@ -5,8 +5,10 @@ package dev.vigil.padim;
  * consecutive frames' embedding differences ({@link FrameDifferences}), blended in as {@link ModelInfo#motion} says.
  *
  * @param motion the motion Gaussians, or null for a model without a motion stream
+ * @param memory the patch memory, or null for a model without one ({@link ModelInfo#memory} says how it is used)
  */
-public record PadimModel(ModelInfo info, GaussianModel gaussian, GaussianModel motion) implements AutoCloseable {
+public record PadimModel(ModelInfo info, GaussianModel gaussian, GaussianModel motion, PatchMemory memory)
+        implements AutoCloseable {
     public PadimModel {
         if (info.positions() != gaussian.positions() || info.features() != gaussian.features()) {
             throw new IllegalArgumentException("model description (" + info.gridWidth() + "x" + info.gridHeight()
@@ -22,16 +24,35 @@ public record PadimModel(ModelInfo info, GaussianModel gaussian, GaussianModel m
                     + motion.features() + ") do not match the appearance Gaussians (" + gaussian.positions()
                     + " positions, d=" + gaussian.features() + ")");
         }
+        if ((memory == null) != (info.memory() == null)) {
+            throw new IllegalArgumentException(memory == null ? "model description has a memory blend but no patch "
+                    + "memory" : "model has a patch memory but its description no memory blend");
+        }
+        if (memory != null && (memory.gridWidth() != info.gridWidth() || memory.gridHeight() != info.gridHeight()
+                || memory.features() != info.features() || memory.perRow() != info.memory().patchesPerRow())) {
+            throw new IllegalArgumentException("patch memory (" + memory.gridWidth() + "x" + memory.gridHeight()
+                    + " grid, d=" + memory.features() + ", " + memory.perRow() + " patches per row) does not match "
+                    + "the model description");
+        }
     }
 
-    /** Without a motion stream (the paper's). */
+    /** Without a patch memory. */
+    public PadimModel(ModelInfo info, GaussianModel gaussian, GaussianModel motion) {
+        this(info, gaussian, motion, null);
+    }
+
+    /** Without a motion stream or a patch memory (the paper's). */
     public PadimModel(ModelInfo info, GaussianModel gaussian) {
-        this(info, gaussian, null);
+        this(info, gaussian, null, null);
     }
 
     /** The same Gaussians under another description (a new threshold, provenance, ...). */
     public PadimModel with(ModelInfo newInfo) {
-        return new PadimModel(newInfo, gaussian, motion);
+        return new PadimModel(newInfo, gaussian, motion, memory);
+    }
+
+    public boolean hasMemory() {
+        return memory != null;
     }
 
     public boolean hasMotion() {

@@ -13,18 +13,31 @@ import java.util.List;
  * @param motion     {@code [frames][positions]}: the motion Gaussians' distances, or null without a motion stream
  * @param valid      per frame, whether it had a predecessor (its motion distances exist); null without a motion
  *                   stream
+ * @param memory     {@code [frames][positions]}: the patch memory's distances ({@link PatchMemory}), +infinity where
+ *                   the memory was not asked; null without a memory
  */
-public record PatchDistances(int frames, int positions, float[] appearance, float[] motion, boolean[] valid) {
+public record PatchDistances(int frames, int positions, float[] appearance, float[] motion, boolean[] valid,
+                             float[] memory) {
     public PatchDistances {
         if (appearance.length != frames * positions || (motion != null && (motion.length != appearance.length
-                || valid == null || valid.length != frames))) {
+                || valid == null || valid.length != frames))
+                || (memory != null && memory.length != appearance.length)) {
             throw new IllegalArgumentException("patch distances of " + frames + " frames x " + positions
                     + " positions do not match their arrays");
         }
     }
 
+    /** Without a patch memory. */
+    public PatchDistances(int frames, int positions, float[] appearance, float[] motion, boolean[] valid) {
+        this(frames, positions, appearance, motion, valid, null);
+    }
+
     public boolean hasMotion() {
         return motion != null;
+    }
+
+    public boolean hasMemory() {
+        return memory != null;
     }
 
     /** Frame i alone, copied. */
@@ -32,7 +45,8 @@ public record PatchDistances(int frames, int positions, float[] appearance, floa
         int from = i * positions;
         return new PatchDistances(1, positions, Arrays.copyOfRange(appearance, from, from + positions),
                 motion == null ? null : Arrays.copyOfRange(motion, from, from + positions),
-                motion == null ? null : new boolean[]{valid[i]});
+                motion == null ? null : new boolean[]{valid[i]},
+                memory == null ? null : Arrays.copyOfRange(memory, from, from + positions));
     }
 
     /** Several frames' distances as one, in order (all with a motion stream, or none). */
@@ -43,35 +57,54 @@ public record PatchDistances(int frames, int positions, float[] appearance, floa
         float[] a = new float[frames * positions];
         float[] m = motion ? new float[frames * positions] : null;
         boolean[] v = motion ? new boolean[frames] : null;
+        boolean memory = parts.get(0).hasMemory();
+        float[] r = memory ? new float[frames * positions] : null;
         int at = 0;
         for (PatchDistances p : parts) {
-            if (p.positions() != positions || p.hasMotion() != motion) {
+            if (p.positions() != positions || p.hasMotion() != motion || p.hasMemory() != memory) {
                 throw new IllegalArgumentException("cannot join distances of different grids or streams");
             }
             System.arraycopy(p.appearance(), 0, a, at * positions, p.frames() * positions);
+            if (memory) {
+                System.arraycopy(p.memory(), 0, r, at * positions, p.frames() * positions);
+            }
             if (motion) {
                 System.arraycopy(p.motion(), 0, m, at * positions, p.frames() * positions);
                 System.arraycopy(p.valid(), 0, v, at, p.frames());
             }
             at += p.frames();
         }
-        return new PatchDistances(frames, positions, a, m, v);
+        return new PatchDistances(frames, positions, a, m, v, r);
     }
 
     /**
-     * The patch grids the frames are scored on: the appearance distances, or with a blend, both streams blended
+     * The patch grids the frames are scored on under scoring settings: the appearance distances, where a memory
+     * blend says so the memory's instead ({@link MemoryBlend#apply}), then with a motion blend both streams blended
      * ({@link MotionBlend#blend}).
      *
-     * @return {@code [frames][positions]}; the appearance array itself when there is no blend
+     * @return {@code [frames][positions]}; the appearance array itself when there is neither blend
      */
-    public float[] grids(MotionBlend blend) {
+    public float[] grids(ModelInfo.FrameScoring scoring) {
+        float[] a = appearance;
+        if (scoring.memory() != null) {
+            if (memory == null) {
+                throw new IllegalArgumentException("a memory blend needs the patch memory's distances");
+            }
+            a = scoring.memory().apply(appearance, memory);
+        }
+        MotionBlend blend = scoring.motion();
         if (blend == null) {
-            return appearance;
+            return a;
         }
         if (motion == null) {
             throw new IllegalArgumentException("a motion blend needs the motion stream's distances");
         }
-        return blend.blend(appearance, motion, valid, frames, positions);
+        return blend.blend(a, motion, valid, frames, positions);
+    }
+
+    /** The same distances with (or, given null, without) the patch memory's. */
+    public PatchDistances withMemory(float[] m) {
+        return new PatchDistances(frames, positions, appearance, motion, valid, m);
     }
 
     /** Mean appearance distance over all frames and positions: the appearance scale of a blend. */
@@ -81,6 +114,28 @@ public record PatchDistances(int frames, int positions, float[] appearance, floa
             sum += x;
         }
         return sum / appearance.length;
+    }
+
+    /** Mean memory distance over all frames and positions (all searched): the memory scale of a memory blend. */
+    public double memoryMean() {
+        double sum = 0;
+        for (float x : memory) {
+            if (Float.isInfinite(x)) {
+                throw new IllegalStateException("the memory scale needs every patch's memory distance");
+            }
+            sum += x;
+        }
+        return sum / memory.length;
+    }
+
+    /** The q-quantile of all appearance distances (the lower one of the two around it), 0 for q = 0. */
+    public double appearanceQuantile(double q) {
+        if (q <= 0) {
+            return 0;
+        }
+        float[] sorted = appearance.clone();
+        Arrays.sort(sorted);
+        return sorted[(int) Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))];
     }
 
     /** Mean motion distance over the frames that had a predecessor; NaN when none had one. */

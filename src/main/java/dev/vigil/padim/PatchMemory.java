@@ -13,107 +13,168 @@ import java.util.stream.IntStream;
  * patch was seen anywhere in the same rows, where, on a surveillance camera, people are of about the same size. A
  * patch's memory distance is the Euclidean distance to its nearest neighbour among the memories of rows
  * {@code y - R .. y + R}; a patch is then called normal if it is normal for its position or close to the memory
- * ({@link #combine}).
+ * ({@link MemoryBlend#apply}).
  *
  * <p>Each row's memory is a greedy k-center coreset ({@link Sampler#coreset}) of a random pool of its training patches:
  * the coreset covers the pool's rare patches, where a random subsample of the same size would keep mostly the common
  * ones (empty pavement).
  */
 public final class PatchMemory {
+    /** every how many fitted frames one is offered to the row pools */
+    public static final int OFFER_EVERY = 8;
+    /** the random pool of training patches per grid row that the coreset is taken from */
+    public static final int POOL_PER_ROW = 2048;
+    /** the coreset kept per grid row */
+    public static final int PER_ROW = 128;
+
     private final int gridWidth;
     private final int gridHeight;
     private final int features;
-    /** per row y: {@code [m_y][d]}, row-major */
+    private final int perRow;
+    /** per row y: {@code [perRow][d]}, row-major */
     private final float[][] rows;
     /** per row y: the squared norms of its memory's patches */
     private final float[][] norms;
 
     PatchMemory(int gridWidth, int gridHeight, int features, float[][] rows) {
-        if (rows.length != gridHeight) {
+        if (rows.length != gridHeight || gridHeight == 0) {
             throw new IllegalArgumentException(rows.length + " row memories for a grid of " + gridHeight + " rows");
         }
         this.gridWidth = gridWidth;
         this.gridHeight = gridHeight;
         this.features = features;
         this.rows = rows;
+        this.perRow = rows[0].length / features;
         this.norms = new float[gridHeight][];
         for (int y = 0; y < gridHeight; y++) {
-            if (rows[y].length == 0 || rows[y].length % features != 0) {
-                throw new IllegalArgumentException("row " + y + "'s memory is empty or not whole patches");
+            if (rows[y].length == 0 || rows[y].length != perRow * features) {
+                throw new IllegalArgumentException("row " + y + "'s memory is empty or not " + perRow
+                        + " whole patches as row 0's");
             }
-            norms[y] = squaredNorms(rows[y], rows[y].length / features, features);
+            norms[y] = squaredNorms(rows[y], perRow, features);
         }
     }
 
-    /** The patches kept for row y. */
-    public int size(int row) {
-        return rows[row].length / features;
+    /**
+     * A memory from its patches as a model file holds them ({@link #patches}): {@code [gridHeight][perRow][d]}.
+     *
+     * @throws IllegalArgumentException when the array does not hold whole rows of whole patches, or a value is not
+     *                                  finite
+     */
+    public static PatchMemory of(int gridWidth, int gridHeight, int features, int perRow, float[] patches) {
+        if (gridHeight < 1 || perRow < 1 || features < 1
+                || patches.length != (long) gridHeight * perRow * features) {
+            throw new IllegalArgumentException(patches.length + " floats are not " + gridHeight + " rows of "
+                    + perRow + " patches of " + features + " features");
+        }
+        float[][] rows = new float[gridHeight][];
+        for (int y = 0; y < gridHeight; y++) {
+            rows[y] = java.util.Arrays.copyOfRange(patches, y * perRow * features, (y + 1) * perRow * features);
+            for (float v : rows[y]) {
+                if (!Float.isFinite(v)) {
+                    throw new IllegalArgumentException("row " + y + " of the memory holds a value that is not finite");
+                }
+            }
+        }
+        return new PatchMemory(gridWidth, gridHeight, features, rows);
+    }
+
+    /** Its patches, rows one after another: {@code [gridHeight][perRow][d]}. */
+    public float[] patches() {
+        float[] out = new float[gridHeight * perRow * features];
+        for (int y = 0; y < gridHeight; y++) {
+            System.arraycopy(rows[y], 0, out, y * perRow * features, perRow * features);
+        }
+        return out;
+    }
+
+    /** Size of {@link #patches} in bytes (float32). */
+    public static long bytes(int gridHeight, int perRow, int features) {
+        return 4L * gridHeight * perRow * features;
+    }
+
+    /** The patches kept for each row. */
+    public int perRow() {
+        return perRow;
     }
 
     /** The patches kept, all rows. */
     public int size() {
-        int n = 0;
-        for (int y = 0; y < gridHeight; y++) {
-            n += size(y);
-        }
-        return n;
+        return perRow * gridHeight;
+    }
+
+    public int gridWidth() {
+        return gridWidth;
+    }
+
+    public int gridHeight() {
+        return gridHeight;
+    }
+
+    public int features() {
+        return features;
     }
 
     /**
-     * The memory distances of images {@code [first, first + n)} of a batch, for each row band half-width.
+     * The memory distances of images {@code [first, first + n)} of a batch: each patch's Euclidean distance to its
+     * nearest neighbour among the memories of rows y-R..y+R.
      *
-     * @param radii R per output, each at least 0
-     * @return {@code [radii][n * positions]}: per image, its grid's distances, rows one after another
+     * @param appearance the images' appearance distances ({@code [n][positions]}), or null to search every patch
+     * @param gate       with {@code appearance}: only patches whose appearance distance is above it are searched
+     *                   ({@link MemoryBlend#gate}); the others get +infinity
+     * @return {@code [n][positions]}
      */
-    public float[][] distances(EmbeddingBatch batch, int first, int n, int[] radii) {
+    public float[] distances(EmbeddingBatch batch, int first, int n, int radius, float[] appearance, double gate) {
         if (batch.positions() != gridWidth * gridHeight || batch.features() != features) {
             throw new IllegalArgumentException("batch of " + batch.positions() + " positions x " + batch.features()
                     + " features for a memory of " + gridWidth + " x " + gridHeight + " x " + features);
         }
-        int widest = Arrays.stream(radii).max().orElse(0);
-        if (Arrays.stream(radii).anyMatch(r -> r < 0)) {
-            throw new IllegalArgumentException("row band half-widths must be at least 0");
+        if (radius < 0) {
+            throw new IllegalArgumentException("the row band half-width must be at least 0");
+        }
+        int positions = gridWidth * gridHeight;
+        if (appearance != null && appearance.length != n * positions) {
+            throw new IllegalArgumentException("appearance distances of " + appearance.length + " patches for " + n
+                    + " images of " + positions);
         }
         Blas.init();
-        int positions = gridWidth * gridHeight;
-        float[][] out = new float[radii.length][n * positions];
+        float[] out = new float[n * positions];
         int d = features;
-        int patches = n * gridWidth;
         IntStream.range(0, gridHeight).parallel().forEach(y -> {
-            // this row's patches of the images, [x][image][d]
-            float[] a = new float[patches * d];
+            // this row's patches asked about, [patch][d], and where each goes
+            int[] at = new int[n * gridWidth];
+            int patches = 0;
             for (int x = 0; x < gridWidth; x++) {
-                int p = y * gridWidth + x;
-                System.arraycopy(batch.values(), (p * batch.batch() + first) * d, a, x * n * d, n * d);
+                for (int i = 0; i < n; i++) {
+                    int o = i * positions + y * gridWidth + x;
+                    if (appearance == null || appearance[o] > gate) {
+                        at[patches++] = o;
+                    } else {
+                        out[o] = Float.POSITIVE_INFINITY;
+                    }
+                }
+            }
+            if (patches == 0) {
+                return;
+            }
+            float[] a = new float[patches * d];
+            for (int k = 0; k < patches; k++) {
+                int i = at[k] / positions;
+                int p = at[k] - i * positions;
+                System.arraycopy(batch.values(), (p * batch.batch() + first + i) * d, a, k * d, d);
             }
             float[] aNorms = squaredNorms(a, patches, d);
-            float[][] best = new float[radii.length][patches];
-            for (float[] b : best) {
-                Arrays.fill(b, Float.POSITIVE_INFINITY);
-            }
+            float[] best = new float[patches];
+            Arrays.fill(best, Float.POSITIVE_INFINITY);
             float[] nearest = new float[patches];
-            for (int o = -widest; o <= widest; o++) {
-                int y2 = y + o;
-                if (y2 < 0 || y2 >= gridHeight) {
-                    continue;
-                }
+            for (int y2 = Math.max(0, y - radius); y2 <= Math.min(gridHeight - 1, y + radius); y2++) {
                 nearest(a, aNorms, patches, y2, nearest);
-                for (int r = 0; r < radii.length; r++) {
-                    if (Math.abs(o) <= radii[r]) {
-                        float[] b = best[r];
-                        for (int i = 0; i < patches; i++) {
-                            b[i] = Math.min(b[i], nearest[i]);
-                        }
-                    }
+                for (int k = 0; k < patches; k++) {
+                    best[k] = Math.min(best[k], nearest[k]);
                 }
             }
-            for (int r = 0; r < radii.length; r++) {
-                for (int x = 0; x < gridWidth; x++) {
-                    for (int i = 0; i < n; i++) {
-                        out[r][i * positions + y * gridWidth + x] = (float) Math.sqrt(Math.max(0,
-                                best[r][x * n + i]));
-                    }
-                }
+            for (int k = 0; k < patches; k++) {
+                out[at[k]] = (float) Math.sqrt(Math.max(0, best[k]));
             }
         });
         return out;
@@ -121,7 +182,7 @@ public final class PatchMemory {
 
     /** Squared distance of each of the patches {@code a} to its nearest neighbour in row y's memory. */
     private void nearest(float[] a, float[] aNorms, int patches, int y, float[] out) {
-        int m = size(y);
+        int m = perRow;
         float[] dots = new float[patches * m];
         // |a - b|^2 = |a|^2 + |b|^2 - 2 a.b, the products in one sgemm
         openblas.cblas_sgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasTrans, patches, m,
@@ -135,27 +196,6 @@ public final class PatchMemory {
             }
             out[i] = aNorms[i] + min;
         }
-    }
-
-    /**
-     * Normal if normal for its position or close to the memory: per patch, the smaller of the two distances, each
-     * over its own normal scale (the held-back frames' mean), back in the appearance distances' units so that a motion
-     * blend's appearance scale still applies.
-     */
-    public static float[] combine(float[] appearance, float[] memory, double appearanceScale, double memoryScale) {
-        if (appearance.length != memory.length) {
-            throw new IllegalArgumentException("appearance and memory distances of different sizes");
-        }
-        if (!(appearanceScale > 0) || !(memoryScale > 0)) {
-            throw new IllegalArgumentException("scales must be positive, got " + appearanceScale + " and "
-                    + memoryScale);
-        }
-        float[] out = new float[appearance.length];
-        double ratio = appearanceScale / memoryScale;
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (float) Math.min(appearance[i], memory[i] * ratio);
-        }
-        return out;
     }
 
     private static float[] squaredNorms(float[] v, int count, int d) {

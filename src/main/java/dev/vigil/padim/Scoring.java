@@ -9,8 +9,30 @@ package dev.vigil.padim;
  * @param motionWeight w of {@link FrameDifferences#blend}, or 0 for no motion stream
  * @param pooling      how each position's Gaussian borrows its neighbours' statistics ({@link SpatialPooling#NONE}:
  *                     not at all, the paper's)
+ * @param memory       the patch memory to fit and how it is asked ({@link PatchMemory}), or null for none (the
+ *                     paper's)
  */
-public record Scoring(FrameScore frameScore, double motionWeight, SpatialPooling pooling) {
+public record Scoring(FrameScore frameScore, double motionWeight, SpatialPooling pooling, Memory memory) {
+    /**
+     * A patch memory's setting: its row band and its gate.
+     *
+     * @param radius       R: a patch in grid row y is compared with the memories of rows y-R..y+R
+     * @param gateQuantile Q: only patches whose appearance distance is above the held-back frames' Q-quantile are
+     *                     compared ({@link MemoryBlend#gate}); 0 compares every patch
+     */
+    public record Memory(int radius, double gateQuantile) {
+        public Memory {
+            if (radius < 0) {
+                throw new IllegalArgumentException("the memory's row band half-width R must be at least 0, got "
+                        + radius);
+            }
+            if (!(gateQuantile >= 0 && gateQuantile < 1)) {
+                throw new IllegalArgumentException("the memory's gate quantile must be in [0, 1), got "
+                        + gateQuantile);
+            }
+        }
+    }
+
     public static final Scoring PLAIN = new Scoring(FrameScore.MAX, 0);
     /**
      * The default for video (clips, cameras): the motion stream with weight 3, each frame scored by its top 5 % of
@@ -18,6 +40,9 @@ public record Scoring(FrameScore frameScore, double motionWeight, SpatialPooling
      * keep the paper's {@link #PLAIN}, which has no motion to blend.
      */
     public static final Scoring VIDEO = new Scoring(new FrameScore(0.05), 3);
+
+    /** The patch memory's gate quantile unless another is given; see docs/results.md. */
+    public static final double DEFAULT_GATE = 0.9;
 
     public Scoring {
         if (frameScore == null) {
@@ -36,16 +61,30 @@ public record Scoring(FrameScore frameScore, double motionWeight, SpatialPooling
         this(frameScore, motionWeight, SpatialPooling.NONE);
     }
 
+    /** Without a patch memory. */
+    public Scoring(FrameScore frameScore, double motionWeight, SpatialPooling pooling) {
+        this(frameScore, motionWeight, pooling, null);
+    }
+
     public static Scoring of(FrameScore frameScore) {
         return new Scoring(frameScore, 0);
     }
 
     /** The same without a motion stream. */
     public Scoring withoutMotion() {
-        return new Scoring(frameScore, 0, pooling);
+        return new Scoring(frameScore, 0, pooling, memory);
+    }
+
+    /** The same without a patch memory. */
+    public Scoring withoutMemory() {
+        return new Scoring(frameScore, motionWeight, pooling, null);
     }
 
     public boolean usesMotion() {
         return motionWeight > 0;
+    }
+
+    public boolean usesMemory() {
+        return memory != null;
     }
 }

@@ -29,7 +29,7 @@ class PatchMemoryTest {
         assertThat(memory.size()).isEqualTo(W * H);
         // a patch of row 0 showing row 0's value 2 at column 0, and row 1's value 101 at column 1
         EmbeddingBatch test = image((x, y) -> y == 0 && x == 0 ? 2 : y == 0 && x == 1 ? 101 : 100 * y + x + 1000);
-        float[][] d = memory.distances(test, 0, 1, new int[]{0, 1});
+        float[][] d = {memory.distances(test, 0, 1, 0, null, 0), memory.distances(test, 0, 1, 1, null, 0)};
         // position-free: row 0's value at another column is at distance 0
         assertThat(d[0][0]).isCloseTo(0f, within(1e-3f));
         // row 1's value: far in row 0 alone (nearest 2), seen with the band +-1
@@ -49,12 +49,11 @@ class PatchMemoryTest {
         }
         assertThat(sampler.offered()).isEqualTo(10L * W * H);
         PatchMemory memory = sampler.coreset(2);
-        for (int y = 0; y < H; y++) {
-            assertThat(memory.size(y)).isEqualTo(2);
-        }
+        assertThat(memory.perRow()).isEqualTo(2);
+        assertThat(memory.size()).isEqualTo(2 * H);
         // both kinds kept: a 50 and a 0 are each at distance 0
-        float[][] d = memory.distances(image((x, y) -> x == 0 ? 50 : 0), 0, 1, new int[]{0});
-        for (float v : d[0]) {
+        float[] d = memory.distances(image((x, y) -> x == 0 ? 50 : 0), 0, 1, 0, null, 0);
+        for (float v : d) {
             assertThat(v).isCloseTo(0f, within(1e-3f));
         }
     }
@@ -62,7 +61,45 @@ class PatchMemoryTest {
     @Test
     void aPatchCountsAsNormalWhenEitherScoreSaysSoEachOnItsOwnScale() {
         // appearance scale 2, memory scale 10: memory 10 is as normal as appearance 2
-        float[] out = PatchMemory.combine(new float[]{8, 1, 4}, new float[]{10, 40, 30}, 2, 10);
+        MemoryBlend blend = new MemoryBlend(1, 0, 0, 2, 10, 4);
+        float[] out = blend.apply(new float[]{8, 1, 4}, new float[]{10, 40, 30});
         assertThat(out).containsExactly(2f, 1f, 4f);
+    }
+
+    @Test
+    void belowTheGateAPatchKeepsItsAppearanceDistanceAndIsNotSearched() {
+        PatchMemory.Sampler sampler = new PatchMemory.Sampler(W, H, 2, 16, 1);
+        sampler.add(image((x, y) -> 100 * y + x), 0);
+        PatchMemory memory = sampler.coreset(16);
+        EmbeddingBatch test = image((x, y) -> 100 * y + x + 7);
+        float[] every = memory.distances(test, 0, 1, 0, null, 0);
+        // appearance distances: column 0 below the gate of 5, the others above
+        float[] appearance = new float[W * H];
+        for (int p = 0; p < appearance.length; p++) {
+            appearance[p] = p % W == 0 ? 1 : 9;
+        }
+        float[] gated = memory.distances(test, 0, 1, 0, appearance, 5);
+        for (int p = 0; p < appearance.length; p++) {
+            if (p % W == 0) {
+                assertThat(gated[p]).isEqualTo(Float.POSITIVE_INFINITY);
+            } else {
+                assertThat(gated[p]).isEqualTo(every[p]);
+            }
+        }
+        // the scores are the same whether or not the patches below the gate were searched
+        MemoryBlend blend = new MemoryBlend(0, 0.5, 5, 1, 1, 16);
+        assertThat(blend.apply(appearance, gated)).containsExactly(blend.apply(appearance, every));
+    }
+
+    @Test
+    void aMemoryReadBackFromItsPatchesIsTheSameMemory() {
+        PatchMemory.Sampler sampler = new PatchMemory.Sampler(W, H, 2, 16, 1);
+        sampler.add(image((x, y) -> 100 * y + x), 0);
+        PatchMemory memory = sampler.coreset(2);
+        PatchMemory back = PatchMemory.of(W, H, 2, 2, memory.patches());
+        EmbeddingBatch test = image((x, y) -> 13 * x + y);
+        assertThat(back.distances(test, 0, 1, 1, null, 0)).containsExactly(memory.distances(test, 0, 1, 1, null, 0));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PatchMemory.of(W, H, 2, 3, memory.patches()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not 4 rows of 3 patches");
     }
 }
