@@ -14,8 +14,12 @@ import dev.vigil.padim.GaussianAccumulator;
 import dev.vigil.padim.GaussianSums;
 import dev.vigil.padim.GaussianModel;
 import dev.vigil.padim.ModelInfo;
+import dev.vigil.padim.MemoryBlend;
 import dev.vigil.padim.MotionBlend;
 import dev.vigil.padim.PadimModel;
+import dev.vigil.padim.PatchDistances;
+import dev.vigil.padim.PatchMemory;
+import dev.vigil.padim.Scoring;
 import dev.vigil.padim.ThresholdStats;
 
 import java.lang.management.ManagementFactory;
@@ -41,12 +45,15 @@ public final class Benchmark {
      * @param rounds  interleaved rounds of the three measurements
      * @param motionWeight above 0: a fourth measurement in each round, the scoring pipeline of a model with a motion
      *                     stream blended at this weight (issue 7), the synthetic frames taken as consecutive
+     * @param memory       not null: two more measurements in each round, the pipeline of that model with a patch
+     *                     memory of this setting (the video default's), asked only above its gate, and asked about
+     *                     every patch (a crowd: the most it can cost)
      */
     public record Options(Preprocessing preprocessing, int features, int batch, int batches, int rounds, long seed,
-                          double motionWeight) {
-        /** Without the motion stream's measurement. */
+                          double motionWeight, Scoring.Memory memory) {
+        /** Without the motion stream's and the memory's measurements. */
         public Options(Preprocessing preprocessing, int features, int batch, int batches, int rounds, long seed) {
-            this(preprocessing, features, batch, batches, rounds, seed, 0);
+            this(preprocessing, features, batch, batches, rounds, seed, 0, null);
         }
     }
 
@@ -89,9 +96,29 @@ public final class Benchmark {
             motionModel = new PadimModel(info.withMotion(new MotionBlend(o.motionWeight(), 1, 1, motionFit.count())),
                     gaussian, motionFit.finish(0.01, true));
         }
+        // with a patch memory: a coreset of the same frames' patches, its gate the quantile of their own appearance
+        // distances, on the motion model when there is one (the video default)
+        PadimModel memoryModel = null;
+        if (o.memory() != null) {
+            PadimModel base = motionModel != null ? motionModel : new PadimModel(info, gaussian);
+            EmbeddingBatch frames = extractor.embedTensor(tensor, b);
+            PatchMemory.Sampler sampler = new PatchMemory.Sampler(e.gridWidth(), e.gridHeight(), o.features(),
+                    PatchMemory.POOL_PER_ROW, o.seed());
+            for (int i = 0; i < b; i++) {
+                sampler.add(frames, i);
+            }
+            PatchMemory memory = sampler.coreset(PatchMemory.PER_ROW);
+            PatchDistances own = new PatchDistances(b, e.positions(), gaussian.mahalanobis(frames, 0, b), null, null);
+            extractor.recycle(frames);
+            memoryModel = new PadimModel(base.info().withMemory(new MemoryBlend(o.memory().radius(),
+                    o.memory().gateQuantile(), own.appearanceQuantile(o.memory().gateQuantile()), 1, 1,
+                    memory.perRow())), gaussian, base.motion(), memory);
+        }
         double[] backboneRate = new double[o.rounds()];
         double[] pipelineRate = new double[o.rounds()];
         double[] motionRate = new double[o.rounds()];
+        double[] memoryRate = new double[o.rounds()];
+        double[] everyPatchRate = new double[o.rounds()];
         double[] fitRate = new double[o.rounds()];
         long fitPeakHeap = 0;
         int fitGroup = 1;
@@ -118,6 +145,13 @@ public final class Benchmark {
                 if (motionModel != null) {
                     try (Detector motion = new Detector(backbone, motionModel)) {
                         motionRate[r] = pipelineRate(o, extractor, tensor, motion);
+                    }
+                }
+                if (memoryModel != null) {
+                    try (Detector memory = new Detector(extractor, memoryModel);
+                         Detector every = new Detector(extractor, memoryModel, true)) {
+                        memoryRate[r] = pipelineRate(o, extractor, tensor, memory);
+                        everyPatchRate[r] = pipelineRate(o, extractor, tensor, every);
                     }
                 }
             }
@@ -167,6 +201,24 @@ public final class Benchmark {
             out.put("motion_to_plain_pipeline", median(motionRatio));
             out.put("rounds_motion_to_plain_pipeline", motionRatio);
             out.put("rounds_motion_pipeline_images_per_second", motionRate);
+        }
+        if (memoryModel != null) {
+            double[] memoryRatio = new double[o.rounds()];
+            double[] everyRatio = new double[o.rounds()];
+            for (int r = 0; r < o.rounds(); r++) {
+                memoryRatio[r] = memoryRate[r] / pipelineRate[r];
+                everyRatio[r] = everyPatchRate[r] / pipelineRate[r];
+            }
+            out.put("memory_radius", o.memory().radius());
+            out.put("memory_gate_quantile", o.memory().gateQuantile());
+            out.put("memory_patches", memoryModel.memory().size());
+            out.put("memory_pipeline_images_per_second", median(memoryRate));
+            // what issue 16 asks: the default video pipeline (motion stream and memory) against the plain one
+            out.put("memory_to_plain_pipeline", median(memoryRatio));
+            out.put("rounds_memory_to_plain_pipeline", memoryRatio);
+            out.put("every_patch_memory_pipeline_images_per_second", median(everyPatchRate));
+            out.put("every_patch_memory_to_plain_pipeline", median(everyRatio));
+            out.put("rounds_every_patch_memory_to_plain_pipeline", everyRatio);
         }
         out.put("fit_batches_per_merge", fitGroup);
         out.put("fit_finish_seconds", finishSeconds);

@@ -38,6 +38,17 @@ public class BenchCommand implements Callable<Integer> {
                     + "(train --motion) against the plain one (default: ${DEFAULT-VALUE}, not timed)")
     double motion;
 
+    @Option(names = "--memory", paramLabel = "R",
+            description = "Also time, in each round, the scoring pipeline of that model (with --motion, the video "
+                    + "default) with a patch memory of rows y-R..y+R (train --memory), asked only above its gate, and "
+                    + "asked about every patch (a crowd), against the plain one (default: not timed)")
+    Integer memory;
+
+    @Option(names = "--memory-gate", paramLabel = "Q", defaultValue = "" + dev.vigil.padim.Scoring.DEFAULT_GATE,
+            description = "--memory: its gate quantile, taken on the bench frames' own appearance distances "
+                    + "(default: ${DEFAULT-VALUE})")
+    double memoryGate;
+
     @Option(names = "--through-kafka",
             description = "Measure the service instead: a frame backlog scored through an embedded Kafka broker and "
                     + "the topology (capacity), then live cameras for latency and lag; compared with the offline "
@@ -144,7 +155,8 @@ public class BenchCommand implements Callable<Integer> {
             int d = engine.features != null ? engine.features
                     : FitOptions.defaultFeatures(backbone.manifest().totalChannels());
             result = Benchmark.run(backbone, new Benchmark.Options(engine.preprocessing(backbone.manifest()), d, engine.batch, batches,
-                    rounds, engine.seed, motion));
+                    rounds, engine.seed, motion, memory == null ? null
+                    : new dev.vigil.padim.Scoring.Memory(memory, memoryGate)));
         }
         write(result);
         spec.commandLine().getOut().printf("%s %s d=%s batch %s on %s: backbone %.1f img/s, pipeline %.1f img/s (%.2fx), "
@@ -157,6 +169,13 @@ public class BenchCommand implements Callable<Integer> {
             spec.commandLine().getOut().printf("with a motion stream (weight %s): pipeline %.1f img/s, %.2fx the plain "
                     + "pipeline%n", motion, result.get("motion_pipeline_images_per_second"),
                     result.get("motion_to_plain_pipeline"));
+        }
+        if (memory != null) {
+            spec.commandLine().getOut().printf("with a patch memory (rows +-%d, gate quantile %s): pipeline %.1f img/s, "
+                    + "%.2fx the plain pipeline; asked about every patch %.1f img/s, %.2fx%n", memory, memoryGate,
+                    result.get("memory_pipeline_images_per_second"), result.get("memory_to_plain_pipeline"),
+                    result.get("every_patch_memory_pipeline_images_per_second"),
+                    result.get("every_patch_memory_to_plain_pipeline"));
         }
         return 0;
     }

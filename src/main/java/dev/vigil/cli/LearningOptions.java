@@ -58,7 +58,7 @@ public class LearningOptions {
     @Option(names = "--auto-learn-frame-score", paramLabel = "max|top:F|region:F",
             description = "How learnt models score frames: max (the paper's), top:F (the mean of the highest "
                     + "fraction F of patch distances) or region:F (the strongest connected region of them); "
-                    + "docs/results.md (default: top:0.05, the video default)")
+                    + "docs/results.md (default: top:0.02, the video default)")
     String frameScore;
 
     @Option(names = "--auto-learn-motion", paramLabel = "W",
@@ -67,6 +67,18 @@ public class LearningOptions {
                     + "of fewer than 100 frames holds none back for the stream's scales and is learnt without it "
                     + "(default: 3, the video default; 0: none, the paper's PaDiM)")
     Double motion;
+
+    @Option(names = "--auto-learn-memory", paramLabel = "R|off",
+            description = "Learnt models also keep a patch memory of the normal patches of each grid row, band "
+                    + "rows y-R..y+R (train --memory); a phase of fewer than 100 frames holds none back for its "
+                    + "scales and is learnt without it (default: 1, the video default; off: none)")
+    String memory;
+
+    @Option(names = "--auto-learn-memory-gate", paramLabel = "Q",
+            description = "The patch memory is asked only about patches above the held-back frames' appearance "
+                    + "Q-quantile (train --memory-gate; default: ${DEFAULT-VALUE})",
+            defaultValue = "" + dev.vigil.padim.Scoring.DEFAULT_GATE)
+    double memoryGate;
 
     @Mixin
     ThresholdRuleOptions thresholdRule;
@@ -105,6 +117,7 @@ public class LearningOptions {
         }
         return new PublishingLearner(backbone, kafka, preprocessing, features == null ? 0 : features,
                 camera -> rules.getOrDefault(camera, fallback),
-                FrameScoreOptions.resolve(frameScore, motion, dev.vigil.padim.Scoring.VIDEO));
+                FrameScoreOptions.resolve(frameScore, motion, memory, memoryGate,
+                        dev.vigil.padim.Scoring.VIDEO));
     }
 }

@@ -54,6 +54,10 @@ public class ModelCommand {
             var m = info.motion();
             out.put("motion", m == null ? null : Map.of("weight", m.weight(), "appearance_scale", m.appearanceScale(),
                     "motion_scale", m.motionScale(), "training_pairs", m.trainingPairs()));
+            var r = info.memory();
+            out.put("memory", r == null ? null : Map.of("radius", r.radius(), "gate_quantile", r.gateQuantile(),
+                    "gate", r.gate(), "appearance_scale", r.appearanceScale(), "memory_scale", r.memoryScale(),
+                    "patches_per_row", r.patchesPerRow()));
             out.put("threshold", info.threshold());
             out.put("created", info.created().toString());
             out.put("label", info.label());

@@ -71,7 +71,8 @@ public class TrainCommand implements Callable<Integer> {
         dev.vigil.media.FrameCodec codec = frameCodec.codecOrNull();
         List<Path> files = MediaInputs.expand(inputs);
         ThresholdRule rule = ThresholdRule.parse(thresholdRule);
-        // video is fitted with the video default (a motion stream); a partial fit holds the appearance sums only
+        // video is fitted with the video default (a motion stream, a patch memory); a partial fit holds the
+        // appearance sums only
         Scoring score = frameScore.resolve(!partial && files.stream().anyMatch(MediaInputs::isVideo));
         long start = System.nanoTime();
         if (partial) {
@@ -95,11 +96,14 @@ public class TrainCommand implements Callable<Integer> {
         ModelFile.write(out, model);
         var info = model.info();
         spec.commandLine().getOut().printf(
-                "wrote %s: %s, %s %dx%d, grid %dx%d, d=%d, %d frames fitted%s, threshold %.4f (%d held-back frames), %.1f MB, %.1f s%n",
+                "wrote %s: %s, %s %dx%d, grid %dx%d, d=%d, %d frames fitted%s%s, threshold %.4f (%d held-back frames), %.1f MB, %.1f s%n",
                 out, info.backboneName(), info.preprocessing(), info.inputWidth(), info.inputHeight(), info.gridWidth(),
                 info.gridHeight(), info.features(), info.trainingFrames(), info.hasMotion() ? String.format(
                         " (motion stream: %d consecutive pairs, weight %s)", info.motion().trainingPairs(),
-                        info.motion().weight()) : "", info.threshold().threshold(),
+                        info.motion().weight()) : "", info.hasMemory() ? String.format(
+                        " (patch memory: %d patches per row, rows +-%d, gate quantile %s)",
+                        info.memory().patchesPerRow(), info.memory().radius(), info.memory().gateQuantile()) : "",
+                info.threshold().threshold(),
                 info.threshold().frames(), Files.size(out) / 1e6, (System.nanoTime() - start) / 1e9);
         model.close();
         return 0;

@@ -22,7 +22,7 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
     /** the patch memory's row band half-width when there is none */
     public static final int NO_MEMORY = -1;
 
-    public static final String DEFAULTS = "plain,top:0.05,motion:3,motion:3+top:0.05";
+    public static final String DEFAULTS = "plain,top:0.05,motion:3+top:0.05,memory:1+motion:3+top:0.02";
 
     public ScoringVariant {
         if (pooling == null) {

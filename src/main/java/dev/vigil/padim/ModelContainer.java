@@ -175,20 +175,43 @@ final class ModelContainer {
          * @param blockNames what the blocks hold, for the message when there are several
          */
         void expectPayload(long blockBytes, String... blockNames) throws IOException {
+            long[] sizes = new long[blockNames.length];
+            java.util.Arrays.fill(sizes, blockBytes);
+            expectBlocks(sizes, blockNames);
+        }
+
+        /** As {@link #expectPayload}, for blocks of different sizes ({@code blockBytes[i]} for block i). */
+        void expectBlocks(long[] blockBytes, String[] blockNames) throws IOException {
             long start = PREAMBLE + framed.header().length + CHECKSUM;
             int blocks = blockNames.length;
-            long expected = start + blocks * (blockBytes + CHECKSUM);
-            if (size < expected) {
-                throw new ModelFileException(file, Check.TRUNCATED, "truncated: expected " + blockBytes
+            long expected = start;
+            long largest = 0;
+            for (long b : blockBytes) {
+                expected += b + CHECKSUM;
+                largest = Math.max(largest, b);
+            }
+            boolean same = java.util.Arrays.stream(blockBytes).allMatch(b -> b == blockBytes[0]);
+            if (size < expected && same && blocks <= 2) {
+                throw new ModelFileException(file, Check.TRUNCATED, "truncated: expected " + blockBytes[0]
                         + " payload bytes and a 4-byte checksum" + (blocks == 2 ? ", twice (" + blockNames[0]
                         + " and " + blockNames[1] + " blocks)" : "") + ", found " + (size - start));
+            }
+            if (size < expected) {
+                StringBuilder what = new StringBuilder();
+                for (int i = 0; i < blocks; i++) {
+                    what.append(i == 0 ? "" : ", ").append(blockBytes[i]).append(blocks > 1 ? " (" + blockNames[i]
+                            + ")" : "");
+                }
+                throw new ModelFileException(file, Check.TRUNCATED, "truncated: expected " + what
+                        + " payload bytes and a 4-byte checksum" + (blocks > 1 ? " after each block" : "")
+                        + ", found " + (size - start));
             }
             if (size > expected) {
                 throw new ModelFileException(file, Check.TRAILING_DATA, "has " + (size - expected)
                         + " bytes of trailing data after the payload checksum");
             }
             ch.position(start);
-            buf = ByteBuffer.allocateDirect((int) Math.max(16, Math.min(CHUNK, blockBytes + CHECKSUM)))
+            buf = ByteBuffer.allocateDirect((int) Math.max(16, Math.min(CHUNK, largest + CHECKSUM)))
                     .order(ByteOrder.LITTLE_ENDIAN);
             buf.flip();
         }

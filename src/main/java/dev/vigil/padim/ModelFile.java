@@ -9,12 +9,17 @@ import java.nio.file.Path;
 /**
  * A fitted model's file (docs/model-format.md): the {@link ModelContainer} with magic {@code VIGILPDM}, the
  * {@link ModelHeader}, and float32 payload blocks (mean, then packed precision factors): one, or in version 2 a
- * second for the motion stream, each with its own CRC32C. Reading and writing stream the payload through a
- * few-MB buffer: a d = 550 model is ~1.9 GB.
+ * second for the motion stream, and in version 3 a last one for the patch memory, each with its own CRC32C. Reading
+ * and writing stream the payload through a few-MB buffer: a d = 550 model is ~1.9 GB.
  */
 public final class ModelFile {
-    /** The newest version read and written: 2 with a motion block, else 1 (what older readers know). */
-    public static final int VERSION = 2;
+    /**
+     * The newest version read and written: 3 with a patch memory block, 2 with a motion block alone, else 1 (what
+     * older readers know).
+     */
+    public static final int VERSION = 3;
+    /** Written for models with a motion stream and no patch memory. */
+    public static final int MOTION_VERSION = 2;
     /** Written for models without a motion stream: byte for byte what this format always was. */
     public static final int PLAIN_VERSION = 1;
     public static final String PAYLOAD_ORDER =
@@ -43,7 +48,7 @@ public final class ModelFile {
         GaussianModel g = model.gaussian();
         // an older Vigil refuses a model with a motion block by its version, rather than score it without the motion
         // against a threshold learnt on the blend
-        int version = model.hasMotion() ? VERSION : PLAIN_VERSION;
+        int version = model.hasMemory() ? VERSION : model.hasMotion() ? MOTION_VERSION : PLAIN_VERSION;
         Path target = file.toAbsolutePath();
         byte[] header = ModelHeader.encode(target, model.info(), g.positions(), g.features(), ModelFileKind.MODEL,
                 version);
@@ -51,6 +56,10 @@ public final class ModelFile {
             writeBlock(out, g);
             if (model.hasMotion()) {
                 writeBlock(out, model.motion());
+            }
+            if (model.hasMemory()) {
+                out.floats(FloatBuffer.wrap(model.memory().patches()));
+                out.endBlock();
             }
         });
     }
@@ -78,7 +87,21 @@ public final class ModelFile {
                     readBlock(in, m);
                     in.endBlock(Check.MOTION_PAYLOAD_CHECKSUM, "motion block checksum mismatch (damaged)");
                 }
-                PadimModel model = new PadimModel(h.info(), g, m);
+                PatchMemory memory = null;
+                ModelInfo info = h.info();
+                if (info.hasMemory()) {
+                    float[] patches = new float[(int) memoryBytes(info) / Float.BYTES];
+                    in.floats(FloatBuffer.wrap(patches));
+                    in.endBlock(Check.MEMORY_PAYLOAD_CHECKSUM, "patch memory block checksum mismatch (damaged)");
+                    try {
+                        memory = PatchMemory.of(info.gridWidth(), info.gridHeight(), info.features(),
+                                info.memory().patchesPerRow(), patches);
+                    } catch (IllegalArgumentException e) {
+                        throw new ModelFileException(file, Check.MEMORY_VALUES, "patch memory block is not usable: "
+                                + e.getMessage());
+                    }
+                }
+                PadimModel model = new PadimModel(info, g, m, memory);
                 ok = true;
                 return model;
             } finally {
@@ -104,6 +127,10 @@ public final class ModelFile {
             if (h.motion() != null) {
                 in.skip(h.payloadBytes());
                 in.endBlock(Check.MOTION_PAYLOAD_CHECKSUM, "motion block checksum mismatch (damaged)");
+            }
+            if (h.memory() != null) {
+                in.skip(memoryBytes(h.info()));
+                in.endBlock(Check.MEMORY_PAYLOAD_CHECKSUM, "patch memory block checksum mismatch (damaged)");
             }
             return h.info();
         }
@@ -133,8 +160,20 @@ public final class ModelFile {
     /** The header, and the file's length checked against it: the reader is then at the first payload block. */
     private static ModelHeader header(ModelContainer.Reader in, Path file) throws IOException {
         ModelHeader h = ModelHeader.decode(file, in.header(), ModelFileKind.MODEL, in.version());
-        in.expectPayload(h.payloadBytes(), h.motion() != null ? MOTION_BLOCKS : PLAIN_BLOCKS);
+        if (h.memory() == null) {
+            in.expectPayload(h.payloadBytes(), h.motion() != null ? MOTION_BLOCKS : PLAIN_BLOCKS);
+        } else if (h.motion() != null) {
+            in.expectBlocks(new long[]{h.payloadBytes(), h.payloadBytes(), memoryBytes(h.info())},
+                    new String[]{"appearance", "motion", "patch memory"});
+        } else {
+            in.expectBlocks(new long[]{h.payloadBytes(), memoryBytes(h.info())},
+                    new String[]{"appearance", "patch memory"});
+        }
         return h;
+    }
+
+    private static long memoryBytes(ModelInfo info) {
+        return PatchMemory.bytes(info.gridHeight(), info.memory().patchesPerRow(), info.features());
     }
 
     private static void readBlock(ModelContainer.Reader in, GaussianModel g) throws IOException {

@@ -25,6 +25,10 @@ public final class ModelFileException extends IOException {
         PAYLOAD_CHECKSUM,
         /** the motion block's bytes (format version 2) do not match their CRC32C */
         MOTION_PAYLOAD_CHECKSUM,
+        /** the patch memory block's bytes (format version 3) do not match their CRC32C */
+        MEMORY_PAYLOAD_CHECKSUM,
+        /** the patch memory block holds a value that is not finite (written so, not damaged on the way) */
+        MEMORY_VALUES,
         /** bytes follow the payload checksum */
         TRAILING_DATA,
         /** a valid model fitted for another backbone, preprocessing or input size */

@@ -54,6 +54,7 @@ record ModelHeader(@JsonProperty("backbone_name") String backboneName,
                    String label,
                    @JsonProperty("frame_score") String frameScore,
                    @JsonInclude(NON_NULL) Motion motion,
+                   @JsonInclude(NON_NULL) Memory memory,
                    @JsonInclude(NON_NULL) Source provenance,
                    Integer positions,
                    Integer features,
@@ -139,6 +140,59 @@ record ModelHeader(@JsonProperty("backbone_name") String backboneName,
             if (!motion.payloadOrder().equals(ModelFileKind.MODEL.payloadOrder())) {
                 throw invalid("motion.payload_order", "is unsupported: '" + motion.payloadOrder() + "'");
             }
+        }
+        if (memory != null) {
+            long memoryBytes = PatchMemory.bytes(gridHeight, memory.patchesPerRow(), features);
+            if (memory.payloadBytes() != memoryBytes) {
+                throw invalid("memory.payload_bytes", "(" + memory.payloadBytes() + ") is inconsistent with "
+                        + "grid_height, memory.patches_per_row and features (expected " + memoryBytes + ")");
+            }
+            if (memoryBytes > Integer.MAX_VALUE - 8) {
+                throw invalid("memory.patches_per_row", "(" + memory.patchesPerRow() + ") is too large to load");
+            }
+            if (!memory.payloadOrder().equals(Memory.PAYLOAD_ORDER)) {
+                throw invalid("memory.payload_order", "is unsupported: '" + memory.payloadOrder() + "'");
+            }
+        }
+    }
+
+    /** The {@code memory} object: how the patch memory is asked, and its block's layout (format version 3). */
+    record Memory(Integer radius, @JsonProperty("gate_quantile") Double gateQuantile, Double gate,
+                  @JsonProperty("appearance_scale") Double appearanceScale,
+                  @JsonProperty("memory_scale") Double memoryScale,
+                  @JsonProperty("patches_per_row") Integer patchesPerRow,
+                  @JsonProperty("payload_bytes") Long payloadBytes,
+                  @JsonProperty("payload_order") String payloadOrder) {
+        static final String PAYLOAD_ORDER = "patches f32le [grid_height][patches_per_row][d]";
+
+        Memory {
+            required("memory.radius", radius);
+            required("memory.gate_quantile", gateQuantile);
+            required("memory.gate", gate);
+            required("memory.appearance_scale", appearanceScale);
+            required("memory.memory_scale", memoryScale);
+            positive("memory.patches_per_row", patchesPerRow);
+            required("memory.payload_bytes", payloadBytes);
+            required("memory.payload_order", payloadOrder);
+            try {
+                blend(radius, gateQuantile, gate, appearanceScale, memoryScale, patchesPerRow);
+            } catch (IllegalArgumentException e) {
+                throw invalid("memory", "is not a usable memory blend: " + e.getMessage());
+            }
+        }
+
+        private static MemoryBlend blend(int radius, double quantile, double gate, double appearanceScale,
+                                         double memoryScale, int perRow) {
+            return new MemoryBlend(radius, quantile, gate, appearanceScale, memoryScale, perRow);
+        }
+
+        static Memory of(MemoryBlend m, int gridHeight, int features) {
+            return new Memory(m.radius(), m.gateQuantile(), m.gate(), m.appearanceScale(), m.memoryScale(),
+                    m.patchesPerRow(), PatchMemory.bytes(gridHeight, m.patchesPerRow(), features), PAYLOAD_ORDER);
+        }
+
+        MemoryBlend blend() {
+            return blend(radius, gateQuantile, gate, appearanceScale, memoryScale, patchesPerRow);
         }
     }
 
@@ -253,6 +307,7 @@ record ModelHeader(@JsonProperty("backbone_name") String backboneName,
                 info.channelIndices(), info.seed(), info.eps(), info.trainingFrames(),
                 info.threshold() == null ? null : Threshold.of(info.threshold()), text(info.created()), info.label(),
                 info.frameScore().toString(), m == null ? null : Motion.of(m, positions, features),
+                info.memory() == null ? null : Memory.of(info.memory(), info.gridHeight(), features),
                 info.provenance() == null ? null : Source.of(info.provenance()), positions, features,
                 kind.payloadBytes(positions, features), kind.payloadOrder());
     }
@@ -266,7 +321,7 @@ record ModelHeader(@JsonProperty("backbone_name") String backboneName,
                 new ModelInfo.Fit(eps, trainingFrames),
                 threshold.stats(),
                 new ModelInfo.FrameScoring(frameScore == null ? FrameScore.MAX : FrameScore.parse(frameScore),
-                        motion == null ? null : motion.blend()),
+                        motion == null ? null : motion.blend(), memory == null ? null : memory.blend()),
                 new ModelInfo.Origin(Instant.parse(created), label,
                         provenance == null ? null : provenance.provenance()));
     }
@@ -307,7 +362,7 @@ record ModelHeader(@JsonProperty("backbone_name") String backboneName,
 
     /**
      * Reads and validates a header from a file of {@code kind} and format {@code version} (which says whether a
-     * motion block follows).
+     * motion block or a patch memory block follows).
      *
      * @param file what to call the file in messages
      * @throws ModelFileException with {@link Check#HEADER}, naming the file and the field
@@ -325,6 +380,20 @@ record ModelHeader(@JsonProperty("backbone_name") String backboneName,
         if (h.kind() != kind) {
             throw new ModelFileException(file, Check.HEADER, "header field 'payload_order' is unsupported: '"
                     + h.payloadOrder + "'");
+        }
+        // version 2 has a motion block; version 3 a memory block, and a motion block when its header says so
+        boolean memoryBlock = kind == ModelFileKind.MODEL && version >= 3;
+        if (h.memory == null && memoryBlock) {
+            throw new ModelFileException(file, Check.HEADER, "header field 'memory' is missing (format version "
+                    + version + " has a patch memory block)");
+        }
+        if (h.memory != null && !memoryBlock) {
+            throw new ModelFileException(file, Check.HEADER, "header field 'memory' is present, but "
+                    + (kind == ModelFileKind.MODEL ? "format version " + version : "a " + kind.noun())
+                    + " has no patch memory block");
+        }
+        if (memoryBlock) {
+            return h;
         }
         boolean motionBlock = kind == ModelFileKind.MODEL && version >= 2;
         if (h.motion == null && motionBlock) {

@@ -140,6 +140,7 @@ public final class PatchMemory {
         Blas.init();
         float[] out = new float[n * positions];
         int d = features;
+        Band band = bands.computeIfAbsent(radius, this::band);
         IntStream.range(0, gridHeight).parallel().forEach(y -> {
             // this row's patches asked about, [patch][d], and where each goes
             int[] at = new int[n * gridWidth];
@@ -165,14 +166,7 @@ public final class PatchMemory {
             }
             float[] aNorms = squaredNorms(a, patches, d);
             float[] best = new float[patches];
-            Arrays.fill(best, Float.POSITIVE_INFINITY);
-            float[] nearest = new float[patches];
-            for (int y2 = Math.max(0, y - radius); y2 <= Math.min(gridHeight - 1, y + radius); y2++) {
-                nearest(a, aNorms, patches, y2, nearest);
-                for (int k = 0; k < patches; k++) {
-                    best[k] = Math.min(best[k], nearest[k]);
-                }
-            }
+            nearest(a, aNorms, patches, band.patches()[y], band.norms()[y], best);
             for (int k = 0; k < patches; k++) {
                 out[at[k]] = (float) Math.sqrt(Math.max(0, best[k]));
             }
@@ -180,14 +174,36 @@ public final class PatchMemory {
         return out;
     }
 
-    /** Squared distance of each of the patches {@code a} to its nearest neighbour in row y's memory. */
-    private void nearest(float[] a, float[] aNorms, int patches, int y, float[] out) {
-        int m = perRow;
+    /** Per grid row, the memories of its band of rows as one matrix, and their squared norms. */
+    private record Band(float[][] patches, float[][] norms) {
+    }
+
+    /** the bands of each row band half-width asked for so far: one product per row instead of one per row of it */
+    private final java.util.Map<Integer, Band> bands = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Band band(int radius) {
+        float[][] patches = new float[gridHeight][];
+        float[][] bandNorms = new float[gridHeight][];
+        for (int y = 0; y < gridHeight; y++) {
+            int from = Math.max(0, y - radius);
+            int to = Math.min(gridHeight - 1, y + radius);
+            patches[y] = new float[(to - from + 1) * perRow * features];
+            bandNorms[y] = new float[(to - from + 1) * perRow];
+            for (int y2 = from; y2 <= to; y2++) {
+                System.arraycopy(rows[y2], 0, patches[y], (y2 - from) * perRow * features, perRow * features);
+                System.arraycopy(norms[y2], 0, bandNorms[y], (y2 - from) * perRow, perRow);
+            }
+        }
+        return new Band(patches, bandNorms);
+    }
+
+    /** Squared distance of each of the patches {@code a} to its nearest neighbour among {@code b}. */
+    private void nearest(float[] a, float[] aNorms, int patches, float[] b, float[] bNorms, float[] out) {
+        int m = bNorms.length;
         float[] dots = new float[patches * m];
         // |a - b|^2 = |a|^2 + |b|^2 - 2 a.b, the products in one sgemm
         openblas.cblas_sgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasTrans, patches, m,
-                features, 1f, a, features, rows[y], features, 0f, dots, m);
-        float[] bNorms = norms[y];
+                features, 1f, a, features, b, features, 0f, dots, m);
         for (int i = 0; i < patches; i++) {
             float min = Float.POSITIVE_INFINITY;
             int at = i * m;

@@ -162,6 +162,73 @@ class FitAndScoreTest {
     }
 
     @Test
+    void theVideoDefaultKeepsAPatchMemoryThatScoresTheSameGatedOrNotAndThroughTheEngine(@TempDir Path dir)
+            throws Exception {
+        Path file = dir.resolve("memory.vgm");
+        try (PadimModel fitted = new Trainer(backbone, new Preprocessing(Preprocessing.Mode.RESIZE, W, H),
+                new FitOptions(40, 3, 0.01, 16, 10, 500, "test-camera"), ThresholdRule.DEFAULT, Scoring.VIDEO)
+                .fit(IntStream.range(0, 150).mapToObj(SCENE::frame).iterator())) {
+            var memory = fitted.info().memory();
+            assertThat(memory.radius()).isEqualTo(1);
+            assertThat(memory.gateQuantile()).isEqualTo(Scoring.DEFAULT_GATE);
+            assertThat(memory.gate()).isPositive();
+            assertThat(memory.memoryScale()).isPositive();
+            // every 8th of the 140 fitted frames offered: 18 frames of 40 patches per row, a coreset of 128 kept
+            assertThat(fitted.memory().perRow()).isEqualTo(dev.vigil.padim.PatchMemory.PER_ROW);
+            assertThat(fitted.info().motion()).isNotNull();
+            assertThat(fitted.info().frameScore()).isEqualTo(new FrameScore(0.02));
+            ModelFile.write(file, fitted);
+        }
+        List<Integer> seqs = IntStream.range(0, 24).boxed().toList();
+        List<Float> gated = new ArrayList<>();
+        List<Float> everyPatch = new ArrayList<>();
+        try (PadimModel loaded = Detector.loadModel(backbone, file);
+             Detector detector = new Detector(backbone, loaded);
+             Detector every = new Detector(detector.extractor(), loaded, true)) {
+            detector.scoreAll(seqs.iterator(), 5, i -> SCENE.frame(190 + i), i -> i != 0, (i, d) -> gated.add(d.score()));
+            every.scoreAll(seqs.iterator(), 5, i -> SCENE.frame(190 + i), i -> i != 0,
+                    (i, d) -> everyPatch.add(d.score()));
+        }
+        // the gate skips only patches whose score the memory could not change (the searched ones' products are
+        // blocked differently, hence the last bits)
+        assertThat(gated).hasSameSizeAs(everyPatch);
+        for (int i = 0; i < gated.size(); i++) {
+            assertThat(gated.get(i)).as("frame %d", i)
+                    .isCloseTo(everyPatch.get(i), org.assertj.core.data.Percentage.withPercentage(1e-3));
+        }
+        List<Float> streamed = new ArrayList<>();
+        try (ScoringEngine engine = new ScoringEngine(backbone, 4, java.time.Duration.ofMillis(5))) {
+            ScoringEngine.CameraModel camera = engine.load("test-camera", 1, file);
+            var codec = dev.vigil.media.FrameCodec.parse("png");
+            List<java.util.concurrent.CompletableFuture<Detection>> results = new ArrayList<>();
+            for (int i : seqs) {
+                results.add(engine.submit(camera, codec.encode(SCENE.frame(190 + i)), W, H, i, 1_000 + 40L * i));
+            }
+            for (var r : results) {
+                streamed.add(r.get().score());
+            }
+            camera.release();
+        }
+        for (int i = 0; i < gated.size(); i++) {
+            assertThat(streamed.get(i)).as("frame %d", i)
+                    .isCloseTo(gated.get(i), org.assertj.core.data.Percentage.withPercentage(0.01));
+        }
+        // the intruder (frames 200-214) still raises the score above the normal frames before it
+        assertThat(streamed.get(15)).isGreaterThan(streamed.subList(1, 9).stream().max(Float::compare).orElseThrow());
+    }
+
+    @Test
+    void aFitTooShortToHoldFramesBackHasNeitherMotionNorMemory() {
+        try (PadimModel fitted = new Trainer(backbone, new Preprocessing(Preprocessing.Mode.RESIZE, W, H),
+                new FitOptions(40, 3, 0.01, 16, 10, 500, "test-camera"), ThresholdRule.DEFAULT, Scoring.VIDEO)
+                .fit(IntStream.range(0, 60).mapToObj(SCENE::frame).iterator())) {
+            assertThat(fitted.hasMotion()).isFalse();
+            assertThat(fitted.hasMemory()).isFalse();
+            assertThat(fitted.info().hasMemory()).isFalse();
+        }
+    }
+
+    @Test
     void aModelWithTheTopFrameScoreScoresFramesByItsPatchDistancesAndLearnsItsThresholdOnThem() {
         FrameScore top = FrameScore.parse("top:0.05");
         PadimModel topModel = new Trainer(backbone, new Preprocessing(Preprocessing.Mode.RESIZE, W, H),

@@ -145,7 +145,8 @@ class CrossValidationTest {
             // the memory variant's fold memory: the coreset of every row, built from the fitted clips alone
             Map<String, Object> memory = (Map<String, Object>) f.get("patch_memory");
             assertThat((int) memory.get("patches")).isPositive();
-            assertThat((Map<String, Double>) memory.get("scales")).containsKey("1");
+            assertThat((double) memory.get("memory_scale")).isPositive();
+            assertThat(memory.get("radius")).isEqualTo(1);
         });
         assertThat(folds.stream().flatMap(f -> ((List<String>) f.get("left_out")).stream()))
                 .containsExactlyInAnyOrder("Train001", "Train002", "Train003", "Train004");

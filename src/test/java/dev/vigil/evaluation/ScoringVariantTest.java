@@ -23,15 +23,21 @@ class ScoringVariantTest {
     }
 
     @Test
-    void memoryIsAnEvaluationPartThatComposesWithTheOthers() {
+    void memoryIsAModelPartThatComposesWithTheOthers() {
         ScoringVariant v = ScoringVariant.parse("memory:1+motion:3+top:0.05");
         assertThat(v.usesMemory()).isTrue();
         assertThat(v.memoryRadius()).isEqualTo(1);
         assertThat(v.motionWeight()).isEqualTo(3);
         assertThat(v.frameScore()).isEqualTo(new FrameScore(0.05));
         assertThat(ScoringVariant.parse("motion:3+top:0.05").usesMemory()).isFalse();
-        // not a model setting: the fit is the one without it
-        assertThat(v.scoring()).isEqualTo(ScoringVariant.parse("motion:3+top:0.05").scoring());
+        // a model setting, with the default gate unless one is given
+        assertThat(v.scoring().memory()).isEqualTo(new dev.vigil.padim.Scoring.Memory(1,
+                dev.vigil.padim.Scoring.DEFAULT_GATE));
+        assertThat(ScoringVariant.parse("memory:1+gate:0.5+motion:3").scoring().memory())
+                .isEqualTo(new dev.vigil.padim.Scoring.Memory(1, 0.5));
+        assertThat(v.scoring().withoutMemory()).isEqualTo(ScoringVariant.parse("motion:3+top:0.05").scoring());
+        assertThatThrownBy(() -> ScoringVariant.parse("gate:0.5+motion:3")).hasMessageContaining("needs memory:R");
+        assertThatThrownBy(() -> ScoringVariant.parse("memory:1+gate:1")).hasMessageContaining("0 <= Q < 1");
         assertThatThrownBy(() -> ScoringVariant.parse("memory:-1")).hasMessageContaining("memory:R");
         assertThatThrownBy(() -> ScoringVariant.parse("memory:1+memory:2")).hasMessageContaining("memory:R");
     }

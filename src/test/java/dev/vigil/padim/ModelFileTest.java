@@ -354,6 +354,91 @@ class ModelFileTest {
                 .withMotion(new MotionBlend(3, 12.5, 0.875, 1100)), plain.gaussian(), motion));
     }
 
+    /** The motion model with a patch memory: 2 patches per row, a third block, and the memory blend in the header. */
+    private PadimModel memoryModel(boolean motion) {
+        PadimModel base = motion ? motionModel() : smallModel();
+        float[] patches = new float[H * 2 * D];
+        java.util.Random r = new java.util.Random(5);
+        for (int i = 0; i < patches.length; i++) {
+            patches[i] = (float) r.nextGaussian();
+        }
+        PatchMemory memory = PatchMemory.of(W, H, D, 2, patches);
+        return new PadimModel(base.info().withMemory(new MemoryBlend(1, 0.9, 4.5, 12.5, 2.25, 2)), base.gaussian(),
+                base.motion(), memory);
+    }
+
+    @Test
+    void aModelWithAPatchMemoryRoundTripsAsVersion3WithOrWithoutAMotionStream() throws IOException {
+        for (boolean motion : new boolean[]{true, false}) {
+            PadimModel model = memoryModel(motion);
+            Path file = dir.resolve("memory-" + motion + ".vgm");
+            ModelFile.write(file, model);
+            PadimModel back = track(ModelFile.read(file));
+            assertSameInfo(model.info(), back.info());
+            assertSameFloats(model, back);
+            assertThat(back.hasMotion()).isEqualTo(motion);
+            assertThat(back.info().memory()).isEqualTo(new MemoryBlend(1, 0.9, 4.5, 12.5, 2.25, 2));
+            assertThat(back.memory().patches()).containsExactly(model.memory().patches());
+            long block = ModelFile.payloadBytes(W * H, D);
+            long memoryBlock = 4L * H * 2 * D;
+            assertThat(Files.size(file)).isEqualTo(ModelFile.FIXED_OVERHEAD + headerLength(file)
+                    + (motion ? 2 * block + 4 : block) + memoryBlock + 4);
+            assertThat(ModelFile.verify(file).memory()).isEqualTo(model.info().memory());
+            byte[] b = Files.readAllBytes(file);
+            assertThat(ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getShort(8)).isEqualTo((short) 3);
+            String header = new String(b, 14, headerLength(file), StandardCharsets.UTF_8);
+            assertThat(header).contains("\"memory\"", "\"radius\" : 1", "\"gate_quantile\" : 0.9",
+                    "\"patches_per_row\" : 2", "\"payload_order\" : \"patches f32le [grid_height][patches_per_row][d]\"");
+        }
+    }
+
+    @Test
+    void aDamagedOrMissingPatchMemoryBlockIsRefusedNamingIt() throws IOException {
+        Path file = dir.resolve("memory.vgm");
+        ModelFile.write(file, memoryModel(true));
+        long memoryBlock = 4L * H * 2 * D;
+        long memoryStart = Files.size(file) - 4 - memoryBlock;
+        for (long offset : new long[]{memoryStart, memoryStart + memoryBlock / 2, Files.size(file) - 1}) {
+            Path copy = dir.resolve("memory-flip-" + offset + ".vgm");
+            Files.copy(file, copy);
+            flip(copy, offset);
+            ModelFileException e = refusal(copy, false);
+            assertThat(e.check()).as("offset %d", offset).isEqualTo(Check.MEMORY_PAYLOAD_CHECKSUM);
+            assertThat(e.getMessage()).contains(copy.toString(), "patch memory block checksum mismatch (damaged)");
+            assertThatThrownBy(() -> ModelFile.verify(copy)).isInstanceOfSatisfying(ModelFileException.class,
+                    v -> assertThat(v.check()).isEqualTo(Check.MEMORY_PAYLOAD_CHECKSUM));
+        }
+        // cut before the memory block: the message names the three blocks and their sizes
+        Path cut = dir.resolve("memory-cut.vgm");
+        Files.copy(file, cut);
+        cut(cut, memoryStart);
+        assertRefused(cut, Check.TRUNCATED, "truncated: expected", "(appearance)", "(motion)",
+                memoryBlock + " (patch memory)");
+        // a version-2 file claiming a memory, and a version-3 one without: refused by the header check
+        byte[] b = Files.readAllBytes(file);
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putShort(8, (short) 2);
+        Path v2 = dir.resolve("memory-v2.vgm");
+        Files.write(v2, b);
+        assertRefused(v2, Check.HEADER, "header field 'memory' is present, but format version 2 has no patch "
+                + "memory block");
+        Path motionOnly = dir.resolve("motion.vgm");
+        ModelFile.write(motionOnly, motionModel());
+        byte[] m = Files.readAllBytes(motionOnly);
+        ByteBuffer.wrap(m).order(ByteOrder.LITTLE_ENDIAN).putShort(8, (short) 3);
+        Path v3 = dir.resolve("motion-v3.vgm");
+        Files.write(v3, m);
+        assertRefused(v3, Check.HEADER, "header field 'memory' is missing (format version 3 has a patch memory "
+                + "block)");
+    }
+
+    @Test
+    void aPatchMemoryWithAValueThatIsNotFiniteIsNeitherWrittenNorRead() {
+        float[] patches = new float[H * 2 * D];
+        patches[3] = Float.NaN;
+        assertThatThrownBy(() -> PatchMemory.of(W, H, D, 2, patches)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not finite");
+    }
+
     @Test
     void aModelWithAMotionStreamRoundTripsAsVersion2AndAPlainOneStaysVersion1() throws IOException {
         PadimModel model = motionModel();
@@ -518,7 +603,7 @@ class ModelFileTest {
         ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putShort(8, (short) 7);
         Path copy = dir.resolve("future.vgm");
         Files.write(copy, b);
-        assertRefused(copy, Check.VERSION, "format version 7 is newer than this Vigil supports (2)");
+        assertRefused(copy, Check.VERSION, "format version 7 is newer than this Vigil supports (3)");
     }
 
     @Test
