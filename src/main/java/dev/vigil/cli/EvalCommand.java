@@ -61,6 +61,13 @@ public class EvalCommand implements Callable<Integer> {
                     + ScoringVariant.DEFAULTS + "); writes crossval.json and crossval.md")
     Integer crossValidate;
 
+    @Option(names = "--fit-clips", paramLabel = "N[,N...]", split = ",",
+            description = "With --cross-validate: quality against minutes of normal footage. For each N, the protocol "
+                    + "again with each fold's model fitted on N of its training clips only (nested: a seeded order "
+                    + "per fold, the first N), scored on the same unseen and test clips; writes one table of every N "
+                    + "and variant")
+    List<Integer> fitClips = List.of();
+
     @Option(names = "--tune-clips", paramLabel = "<clip>[,<clip>...]", split = ",",
             description = "With --variants: the clips the settings were tuned on, whose frame AUROC is reported apart "
                     + "from the held-out clips'")
@@ -81,6 +88,10 @@ public class EvalCommand implements Callable<Integer> {
         FrameCodec codec = frameCodec.codecOrNull();
         CommandFiles.requireWritableFolder(report, "the report");
         Layout datasetLayout = Layout.parse(layout);
+        if (!fitClips.isEmpty() && crossValidate == null) {
+            throw new ParameterException(spec.commandLine(), "--fit-clips is for --cross-validate: it fits each "
+                    + "fold on fewer clips");
+        }
         if (crossValidate != null) {
             return crossValidate(codec, datasetLayout);
         }
@@ -112,11 +123,14 @@ public class EvalCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--tune-clips is for --variants: --cross-validate tunes "
                     + "on nothing it reports");
         }
+        if (fitClips.stream().anyMatch(n -> n == null || n < 1)) {
+            throw new ParameterException(spec.commandLine(), "--fit-clips needs whole numbers of clips, at least 1");
+        }
         Map<String, Object> r;
         try (OnnxBackbone backbone = engine.loadBackbone()) {
             r = CrossValidation.run(backbone, new Evaluation.Options(dataset, datasetLayout, null,
                     engine.preprocessing(backbone.manifest()), engine.fitOptions(backbone, null), report, codec),
-                    crossValidate, parsed, fps);
+                    crossValidate, parsed, fps, fitClips);
         }
         spec.commandLine().getOut().print(java.nio.file.Files.readString(report.resolve("crossval.md")));
         spec.commandLine().getOut().printf("%s, %s d=%s, %d folds; report in %s%n", dataset.getFileName(),

@@ -70,6 +70,17 @@ public final class CrossValidation {
      */
     public static Map<String, Object> run(OnnxBackbone backbone, Evaluation.Options options, int folds,
                                           List<ScoringVariant> variants, double fps) throws IOException {
+        return run(backbone, options, folds, variants, fps, List.of());
+    }
+
+    /**
+     * @param fitClips empty for the protocol itself; else, per N, the protocol again with each fold's model fitted on
+     *                 N of its training clips only (the same N for every fold, nested: a seeded order per fold, the
+     *                 first N), scored on the same unseen and test clips: quality against minutes of normal footage
+     */
+    public static Map<String, Object> run(OnnxBackbone backbone, Evaluation.Options options, int folds,
+                                          List<ScoringVariant> variants, double fps, List<Integer> fitClips)
+            throws IOException {
         Dataset dataset = Dataset.open(options.dataset(), options.layout());
         if (dataset.layout() != Layout.CLIPS) {
             throw new IllegalArgumentException("--cross-validate needs the clips layout: it leaves whole training "
@@ -81,6 +92,9 @@ public final class CrossValidation {
         if (dataset.test().stream().noneMatch(TestItem::anomalous)) {
             throw new IllegalArgumentException("--cross-validate needs anomalous test frames to rank against the "
                     + "normal ones");
+        }
+        if (fitClips.stream().anyMatch(n -> n < 1)) {
+            throw new IllegalArgumentException("--fit-clips needs at least 1 clip per fit, got " + fitClips);
         }
         PrivateFiles.createDirectories(options.report());
         long start = System.nanoTime();
@@ -98,37 +112,28 @@ public final class CrossValidation {
             labels.computeIfAbsent(item.clip(), c -> new ArrayList<>()).add(item);
         }
 
-        Map<ScoringVariant, VariantTally> tallies = new LinkedHashMap<>();
-        for (ScoringVariant v : variants) {
-            tallies.put(v, new VariantTally(v));
-        }
         List<Map<String, Object>> foldReports = new ArrayList<>();
-        for (int f = 0; f < leftOut.size(); f++) {
-            List<Path> out = leftOut.get(f);
-            List<Path> train = dataset.train().stream().filter(c -> !out.contains(c)).toList();
-            LOG.info("fold {} of {}: fitting on {} clips, leaving out {}", f + 1, folds, train.size(),
-                    out.stream().map(ClipFit::name).toList());
-            Map<String, Object> foldReport = new LinkedHashMap<>();
-            foldReport.put("left_out", out.stream().map(ClipFit::name).toList());
-            // variants that differ in how they score, not in what is fitted, share one fit
-            for (List<ScoringVariant> group : ClipFit.byFit(variants)) {
-                try (ClipFit fit = ClipFit.fit(backbone, options.preprocessing(), options.fit(),
-                        options.frameCodec(), train, group)) {
-                    List<ClipFit.Clip> unseen = fit.score(out);
-                    List<ClipFit.Clip> test = fit.score(dataset.testFiles());
-                    foldReport.put("fitted_frames", fit.info().trainingFrames());
-                    foldReport.put("held_back_frames", fit.heldBackFrames());
-                    foldReport.merge("fit_seconds", fit.fitSeconds(), (x, y) -> (double) x + (double) y);
-                    foldReport.merge("score_seconds", fit.scoreSeconds(), (x, y) -> (double) x + (double) y);
-                    if (fit.memoryInfo() != null) {
-                        foldReport.put("patch_memory", fit.memoryInfo());
-                    }
-                    for (ScoringVariant v : group) {
-                        tallies.get(v).addFold(fit, unseen, test, labels, fps);
-                    }
+        List<Map<String, Object>> rows = new ArrayList<>();
+        List<Map<String, Object>> curve = new ArrayList<>();
+        for (Integer n : fitClips.isEmpty() ? java.util.Collections.<Integer>singletonList(null) : fitClips) {
+            List<Map<String, Object>> reports = new ArrayList<>();
+            List<Map<String, Object>> nRows = protocol(backbone, options, dataset, leftOut, labels, variants, fps, n,
+                    reports);
+            if (n == null) {
+                foldReports = reports;
+                rows = nRows;
+            } else {
+                double minutes = reports.stream().mapToDouble(r -> ((Number) r.get("fitted_frames")).doubleValue()
+                        + ((Number) r.get("held_back_frames")).doubleValue()).average().orElse(0) / fps / 60;
+                for (Map<String, Object> r : nRows) {
+                    Map<String, Object> point = new LinkedHashMap<>();
+                    point.put("fit_clips", n);
+                    point.put("minutes_fitted", minutes);
+                    point.putAll(r);
+                    curve.add(point);
                 }
+                foldReports.addAll(reports);
             }
-            foldReports.add(foldReport);
         }
 
         Map<String, Object> report = new LinkedHashMap<>();
@@ -156,17 +161,82 @@ public final class CrossValidation {
         }
         report.put("training_clips", clips);
         report.put("fold_details", foldReports);
+        if (curve.isEmpty()) {
+            report.put("variants", rows);
+        } else {
+            report.put("fit_clips_curve", curve);
+        }
+        report.put("seconds", (System.nanoTime() - start) / 1e9);
+        PrivateFiles.write(options.report().resolve("crossval.json"),
+                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(report));
+        PrivateFiles.writeString(options.report().resolve("crossval.md"), (curve.isEmpty() ? table(rows)
+                : curveTable(curve)) + "\n" + crowdTable(clips), java.nio.charset.StandardCharsets.UTF_8);
+        return report;
+    }
+
+    /**
+     * The protocol once: every fold fitted (on {@code fitClips} of its training clips, or all of them for null) and
+     * scored, each variant tallied; the folds' details go to {@code foldReports}.
+     */
+    private static List<Map<String, Object>> protocol(OnnxBackbone backbone, Evaluation.Options options,
+                                                      Dataset dataset, List<List<Path>> leftOut,
+                                                      Map<String, List<TestItem>> labels,
+                                                      List<ScoringVariant> variants, double fps, Integer fitClips,
+                                                      List<Map<String, Object>> foldReports) {
+        Map<ScoringVariant, VariantTally> tallies = new LinkedHashMap<>();
+        for (ScoringVariant v : variants) {
+            tallies.put(v, new VariantTally(v));
+        }
+        for (int f = 0; f < leftOut.size(); f++) {
+            List<Path> out = leftOut.get(f);
+            List<Path> train = dataset.train().stream().filter(c -> !out.contains(c)).toList();
+            if (fitClips != null) {
+                train = subset(train, fitClips, options.fit().seed() * 31 + f);
+            }
+            LOG.info("fold {} of {}: fitting on {} clips, leaving out {}", f + 1, leftOut.size(), train.size(),
+                    out.stream().map(ClipFit::name).toList());
+            Map<String, Object> foldReport = new LinkedHashMap<>();
+            if (fitClips != null) {
+                foldReport.put("fit_clips", train.stream().map(ClipFit::name).toList());
+            }
+            foldReport.put("left_out", out.stream().map(ClipFit::name).toList());
+            // variants that differ in how they score, not in what is fitted, share one fit
+            for (List<ScoringVariant> group : ClipFit.byFit(variants)) {
+                try (ClipFit fit = ClipFit.fit(backbone, options.preprocessing(), options.fit(),
+                        options.frameCodec(), train, group)) {
+                    List<ClipFit.Clip> unseen = fit.score(out);
+                    List<ClipFit.Clip> test = fit.score(dataset.testFiles());
+                    foldReport.put("fitted_frames", fit.info().trainingFrames());
+                    foldReport.put("held_back_frames", fit.heldBackFrames());
+                    foldReport.merge("fit_seconds", fit.fitSeconds(), (x, y) -> (double) x + (double) y);
+                    foldReport.merge("score_seconds", fit.scoreSeconds(), (x, y) -> (double) x + (double) y);
+                    if (fit.memoryInfo() != null) {
+                        foldReport.put("patch_memory", fit.memoryInfo());
+                    }
+                    for (ScoringVariant v : group) {
+                        tallies.get(v).addFold(fit, unseen, test, labels, fps);
+                    }
+                }
+            }
+            foldReports.add(foldReport);
+        }
         List<Map<String, Object>> rows = new ArrayList<>();
         for (VariantTally t : tallies.values()) {
             rows.add(t.row(fps));
         }
-        report.put("variants", rows);
-        report.put("seconds", (System.nanoTime() - start) / 1e9);
-        PrivateFiles.write(options.report().resolve("crossval.json"),
-                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(report));
-        PrivateFiles.writeString(options.report().resolve("crossval.md"), table(rows) + "\n" + crowdTable(clips),
-                java.nio.charset.StandardCharsets.UTF_8);
-        return report;
+        return rows;
+    }
+
+    /**
+     * The first n of a fold's training clips in a seeded order: the same order for every n, so a larger share holds
+     * every smaller one's clips (more footage of the same camera, not other footage).
+     */
+    static List<Path> subset(List<Path> train, int n, long seed) {
+        List<Path> order = new ArrayList<>(train);
+        java.util.Collections.shuffle(order, new java.util.Random(seed));
+        List<Path> kept = new ArrayList<>(order.subList(0, Math.min(n, order.size())));
+        kept.sort(Comparator.comparingInt(train::indexOf));
+        return kept;
     }
 
     /** One variant's figures over the folds. */
@@ -343,6 +413,25 @@ public final class CrossValidation {
             b.append(" | ").append(r.get("false_alerts_unseen")).append(" (")
                     .append(fmt(r.get("false_alerts_unseen_per_hour"), "%.0f")).append(")");
             b.append(" | ").append(fmt(r.get("frame_tpr"), "%.3f")).append(" / ")
+                    .append(fmt(r.get("frame_fpr_unseen"), "%.3f")).append(" |\n");
+        }
+        return b.toString();
+    }
+
+    /** Quality against minutes of normal footage: one row per clips fitted and variant. */
+    static String curveTable(List<Map<String, Object>> curve) {
+        StringBuilder b = new StringBuilder("| clips fitted per fold | minutes fitted (mean) | variant | frame AUROC "
+                + "pooled | worst fold | events alerted | false alerts on unseen normal (per h) | frame TPR / unseen "
+                + "FPR |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        for (Map<String, Object> r : curve) {
+            b.append("| ").append(r.get("fit_clips")).append(" | ").append(fmt(r.get("minutes_fitted"), "%.2f"))
+                    .append(" | ").append(r.get("variant"))
+                    .append(" | ").append(fmt(r.get("frame_auroc_pooled"), "%.4f"))
+                    .append(" | ").append(fmt(r.get("frame_auroc_worst_fold"), "%.4f"))
+                    .append(" | ").append(r.get("events_alerted")).append(" / ").append(r.get("events"))
+                    .append(" | ").append(r.get("false_alerts_unseen")).append(" (")
+                    .append(fmt(r.get("false_alerts_unseen_per_hour"), "%.0f")).append(")")
+                    .append(" | ").append(fmt(r.get("frame_tpr"), "%.3f")).append(" / ")
                     .append(fmt(r.get("frame_fpr_unseen"), "%.3f")).append(" |\n");
         }
         return b.toString();

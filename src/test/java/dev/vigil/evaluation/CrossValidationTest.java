@@ -171,4 +171,34 @@ class CrossValidationTest {
         assertThat((double) rows.get(2).get("frame_auroc_pooled")).isGreaterThan(0.9);
         assertThat(Files.readString(tmp.resolve("report/crossval.md"))).contains("| plain |", "| Train004 |");
     }
+
+    @Test
+    void fewerClipsPerFoldAreNestedSubsetsOfMoreAndCoverLessFootage(@TempDir Path tmp) throws Exception {
+        List<Path> train = List.of(Path.of("a"), Path.of("b"), Path.of("c"), Path.of("d"), Path.of("e"));
+        List<Path> two = CrossValidation.subset(train, 2, 7);
+        List<Path> four = CrossValidation.subset(train, 4, 7);
+        assertThat(four).containsAll(two).hasSize(4);
+        assertThat(CrossValidation.subset(train, 9, 7)).containsExactlyElementsOf(train);
+
+        Path dataset = syntheticClips(tmp.resolve("walkway"));
+        Map<String, Object> r;
+        try (OnnxBackbone b = OnnxBackbone.load(SharedData.backbone("mobilenetv2-l123"))) {
+            r = CrossValidation.run(b, new Evaluation.Options(dataset, Layout.CLIPS, null,
+                            new Preprocessing(Preprocessing.Mode.RESIZE, W, H),
+                            // every 5th block of 5 held back: one clip of 60 frames holds back 10
+                            new FitOptions(50, 1, 0.01, 32, 5, FitOptions.DEFAULT_MAX_HELD_OUT, null),
+                            tmp.resolve("report"), null), 2,
+                    List.of(ScoringVariant.parse("motion:3+top:0.05")), VariantEvaluation.DEFAULT_FPS, List.of(1, 2));
+        }
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> curve = (List<Map<String, Object>>) r.get("fit_clips_curve");
+        assertThat(curve).extracting(c -> c.get("fit_clips")).containsExactly(1, 2);
+        // one clip of 60 frames per fold, then two: the minutes (fitted and held back) double, the unseen footage
+        // stays the same
+        assertThat((double) curve.get(1).get("minutes_fitted"))
+                .isCloseTo(2 * (double) curve.get(0).get("minutes_fitted"), org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(curve).allSatisfy(c -> assertThat(c.get("unseen_normal_frames")).isEqualTo(4 * TRAIN_FRAMES));
+        assertThat(Files.readString(tmp.resolve("report/crossval.md"))).contains("| clips fitted per fold |",
+                "| 1 | ", "| 2 | ");
+    }
 }
