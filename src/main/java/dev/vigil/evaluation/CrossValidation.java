@@ -396,12 +396,13 @@ public final class CrossValidation {
     /** The Markdown table of docs/results.md: one row per variant. */
     static String table(List<Map<String, Object>> rows) {
         StringBuilder b = new StringBuilder("| variant | frame AUROC pooled (test + unseen normal) | worst fold | "
-                + "spread | test clips only | per test clip | events alerted | false alerts on unseen normal "
-                + "(per h) | frame TPR / unseen FPR |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+                + "spread | test clips only | anomalies vs unseen normal | per test clip | events alerted | false "
+                + "alerts on unseen normal (per h) | frame TPR / unseen FPR |\n"
+                + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (Map<String, Object> r : rows) {
             b.append("| ").append(r.get("variant"));
             for (String k : List.of("frame_auroc_pooled", "frame_auroc_worst_fold", "frame_auroc_spread",
-                    "frame_auroc_test_clips")) {
+                    "frame_auroc_test_clips", "frame_auroc_anomalies_vs_unseen_normal")) {
                 b.append(" | ").append(fmt(r.get(k), "%.4f"));
             }
             @SuppressWarnings("unchecked")
