@@ -100,8 +100,10 @@ public class DemoCommand implements Callable<Integer> {
         Path modelFile = out.resolve("walkway.vgm");
         Preprocessing pre = new Preprocessing(Preprocessing.Mode.RESIZE, WIDTH, HEIGHT);
         try (OnnxBackbone bb = OnnxBackbone.load(manifest, OnnxBackbone.Device.AUTO)) {
+            // the video default, as train would fit the clip: the motion stream and the patch memory
             PadimModel model = new Trainer(bb, pre, new FitOptions(100, 1, FitOptions.DEFAULT_EPS, 16,
-                    FitOptions.DEFAULT_HOLD_OUT_EVERY, FitOptions.DEFAULT_MAX_HELD_OUT, CAMERA))
+                    FitOptions.DEFAULT_HOLD_OUT_EVERY, FitOptions.DEFAULT_MAX_HELD_OUT, CAMERA),
+                    dev.vigil.padim.ThresholdRule.DEFAULT, dev.vigil.padim.Scoring.VIDEO)
                     .fit(FrameCodec.roundTrip(FrameCodec.DEFAULT, MediaInputs.images(MediaInputs.frames(List.of(normal)))));
             ModelFile.write(modelFile, model);
             double threshold = model.info().threshold().threshold();
