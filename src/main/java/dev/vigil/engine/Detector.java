@@ -137,8 +137,15 @@ public final class Detector implements AutoCloseable {
             return new PatchDistances(n, positions, appearance, null, null, memory);
         }
         boolean[] valid = new boolean[n];
-        float[] motion = model.motion().mahalanobis(differences.next(batch, first, n, follows, valid), n);
-        return new PatchDistances(n, positions, appearance, motion, valid, memory);
+        EmbeddingBatch diff = differences.next(batch, first, n, follows, valid);
+        float[] motion = model.motion().mahalanobis(diff, n);
+        float[] motionMemory = null;
+        if (model.motionMemory() != null) {
+            var blend = model.info().motionMemory();
+            motionMemory = model.motionMemory().distances(diff, 0, n, blend.radius(),
+                    searchEveryPatch ? null : motion, blend.gate());
+        }
+        return new PatchDistances(n, positions, appearance, motion, valid, memory, motionMemory);
     }
 
     /**

@@ -78,6 +78,24 @@ public record HeldBackScores(PatchDistances distances) {
                 distances.memoryMean(), unscaled.patchesPerRow());
     }
 
+    /**
+     * A motion memory blend's scales and gate, as {@link #memoryBlend} on the motion distances of the frames that
+     * had a predecessor: its appearance scale is the motion stream's.
+     */
+    public MemoryBlend motionMemoryBlend(MemoryBlend unscaled) {
+        if (distances.motionMemory() == null) {
+            throw new IllegalArgumentException("the held-back frames were scored without the motion memory");
+        }
+        double motionMean = distances.motionMean();
+        if (Double.isNaN(motionMean)) {
+            throw new IllegalArgumentException("none of the " + frames() + " held-back frames follows another frame: "
+                    + "the motion memory's scale cannot be learnt");
+        }
+        return new MemoryBlend(unscaled.radius(), unscaled.gateQuantile(),
+                distances.motionQuantile(unscaled.gateQuantile()), motionMean, distances.motionMemoryMean(),
+                unscaled.patchesPerRow());
+    }
+
     /** The held-back frames' scores under scoring settings of the Gaussians they were scored with. */
     public double[] scores(Detector detector, ModelInfo.FrameScoring scoring) {
         return detector.frameScores(distances, scoring);

@@ -88,8 +88,8 @@ public final class Trainer {
 
     /** What one streaming pass leaves: the fitted sums, and the frames held back for the threshold. */
     private record Accumulated(FeatureExtractor extractor, int[] channels, GaussianSums accumulator,
-                               GaussianAccumulator motionFit, PatchMemory memory, List<SequenceFrame> heldOut,
-                               int seen, int held) {
+                               GaussianAccumulator motionFit, PatchMemory memory, PatchMemory motionMemory,
+                               List<SequenceFrame> heldOut, int seen, int held) {
     }
 
     /** The streaming pass: every frame embedded once and added to the sums, or held back. */
@@ -102,6 +102,10 @@ public final class Trainer {
         // the patch memory samples the fitted frames' embeddings
         PatchMemory.Sampler sampler = scoring.usesMemory() ? new PatchMemory.Sampler(embeddings.gridWidth(),
                 embeddings.gridHeight(), embeddings.features(), PatchMemory.POOL_PER_ROW, options.seed()) : null;
+        // and the motion memory the fitted pairs' differences
+        PatchMemory.Sampler motionSampler = motion && scoring.usesMemory() && scoring.memory().motion()
+                ? new PatchMemory.Sampler(embeddings.gridWidth(), embeddings.gridHeight(), embeddings.features(),
+                PatchMemory.POOL_PER_ROW, options.seed() + 1) : null;
         boolean rows = motion || sampler != null;
         // a plain fit is fed the backbone's planes and keeps its sums per cell where it can (a quarter of the memory
         // per frame in flight, half for the sums); frame differences are taken on layer 1's grid
@@ -164,6 +168,7 @@ public final class Trainer {
                 rows ? extractor.embeddingBytes() : extractor.planeBytes());
         long[] logged = {0};
         long[] fitted = {0};
+        long[] fittedPairs = {0};
         Pipeline.run(new Batches<>(toFit, options.batchSize()), (List<SequenceFrame> part) -> {
             boolean[] follows = new boolean[part.size()];
             List<RgbImage> images = new ArrayList<>(part.size());
@@ -190,6 +195,13 @@ public final class Trainer {
                 EmbeddingBatch pairs = diff.images(valid, n);
                 if (pairs.batch() > 0) {
                     motionFit.add(pairs, pairs.batch());
+                    if (motionSampler != null) {
+                        for (int b = 0; b < pairs.batch(); b++) {
+                            if (fittedPairs[0]++ % PatchMemory.OFFER_EVERY == 0) {
+                                motionSampler.add(pairs, b);
+                            }
+                        }
+                    }
                 }
             }
             stage.accept(batch);
@@ -213,7 +225,14 @@ public final class Trainer {
             LOG.info("patch memory: {} patches ({} per grid row) kept of {} offered", memory.size(), memory.perRow(),
                     sampler.offered());
         }
-        return new Accumulated(extractor, channels, accumulator, motionFit, memory, heldOut, seen[0], held[0]);
+        PatchMemory motionMemory = null;
+        if (motionSampler != null && motionSampler.offered() > 0) {
+            motionMemory = motionSampler.coreset(PatchMemory.PER_ROW);
+            LOG.info("motion memory: {} patches ({} per grid row) kept of {} offered", motionMemory.size(),
+                    motionMemory.perRow(), motionSampler.offered());
+        }
+        return new Accumulated(extractor, channels, accumulator, motionFit, memory, motionMemory, heldOut, seen[0],
+                held[0]);
     }
 
     /**
@@ -283,8 +302,10 @@ public final class Trainer {
                 // scales of 1 until the held-back frames give them (here, or the caller's when it holds frames back)
                 .withMotion(motion ? new MotionBlend(scoring.motionWeight(), 1, 1, motionFit.count()) : null)
                 .withMemory(a.memory() == null ? null : MemoryBlend.unscaled(scoring.memory().radius(),
-                        scoring.memory().gateQuantile(), a.memory().perRow()));
-        PadimModel model = new PadimModel(info, gaussian, motionGaussian, a.memory());
+                        scoring.memory().gateQuantile(), a.memory().perRow()))
+                .withMotionMemory(a.motionMemory() == null ? null : MemoryBlend.unscaled(scoring.memory().radius(),
+                        scoring.memory().gateQuantile(), a.motionMemory().perRow()));
+        PadimModel model = new PadimModel(info, gaussian, motionGaussian, a.memory(), a.motionMemory());
         if (motion) {
             LOG.info("motion stream: {} consecutive pairs fitted", motionFit.count());
         }
@@ -304,7 +325,7 @@ public final class Trainer {
                 if (motion) {
                     motionGaussian.close();
                 }
-                info = info.withMotion(null).withMemory(null);
+                info = info.withMotion(null).withMemory(null).withMotionMemory(null);
                 model = new PadimModel(info, gaussian);
             }
             LOG.warn("too few training frames to hold any back (the first block is frames {}): the model has no "
@@ -319,6 +340,12 @@ public final class Trainer {
                 info = info.withMotion(held.blend(scoring.motionWeight(), motionFit.count()));
                 LOG.info("blend scales {} (appearance) and {} (motion)", info.motion().appearanceScale(),
                         info.motion().motionScale());
+            }
+            if (model.motionMemory() != null) {
+                info = info.withMotionMemory(held.motionMemoryBlend(info.motionMemory()));
+                LOG.info("motion memory: scales {} (motion) and {} (memory), gate {} (quantile {})",
+                        info.motionMemory().appearanceScale(), info.motionMemory().memoryScale(),
+                        info.motionMemory().gate(), info.motionMemory().gateQuantile());
             }
             if (model.hasMemory()) {
                 info = info.withMemory(held.memoryBlend(info.memory()));

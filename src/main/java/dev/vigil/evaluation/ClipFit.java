@@ -53,6 +53,8 @@ final class ClipFit implements AutoCloseable {
     private int scoredFrames;
     /** per gate quantile, its appearance distance among the held-back frames' */
     private final Map<Double, Double> gates = new java.util.HashMap<>();
+    /** likewise among the held-back frames' motion distances */
+    private final Map<Double, Double> motionGates = new java.util.HashMap<>();
 
     private ClipFit(PadimModel model, HeldBackScores heldBack, Detector detector, FitOptions fit, FrameCodec codec,
                     double fitSeconds) {
@@ -85,7 +87,8 @@ final class ClipFit implements AutoCloseable {
         // the blend's weight is each variant's own; the fit needs one only to know that it fits the motion stream.
         // The memory is fitted ungated: each variant's gate is its own, on distances of every patch
         double weight = variants.stream().mapToDouble(ScoringVariant::motionWeight).max().orElse(0);
-        Scoring.Memory memory = radii.length == 0 ? null : new Scoring.Memory(radii[0], 0);
+        Scoring.Memory memory = radii.length == 0 ? null : new Scoring.Memory(radii[0], 0,
+                variants.stream().anyMatch(ScoringVariant::motionMemory));
         long start = System.nanoTime();
         Trainer.Fitted fitted = new Trainer(backbone, preprocessing, fit, ThresholdRule.DEFAULT,
                 new Scoring(FrameScore.MAX, weight, pooling, memory))
@@ -184,10 +187,16 @@ final class ClipFit implements AutoCloseable {
             throw new IllegalArgumentException("variant " + v.name() + " needs the patch memory of rows +-"
                     + v.memoryRadius() + ", which this fit has not built");
         }
+        if (v.motionMemory() && model.motionMemory() == null) {
+            throw new IllegalArgumentException("variant " + v.name() + " needs the motion stream's memory, which this "
+                    + "fit has not built");
+        }
         return new ModelInfo.FrameScoring(v.frameScore(),
                 v.usesMotion() ? model.info().motion().withWeight(v.motionWeight()) : null,
                 v.usesMemory() ? model.info().memory().withGate(v.gateQuantile(), gates.computeIfAbsent(
-                        v.gateQuantile(), q -> heldBack.distances().appearanceQuantile(q))) : null);
+                        v.gateQuantile(), q -> heldBack.distances().appearanceQuantile(q))) : null,
+                v.motionMemory() ? model.info().motionMemory().withGate(v.gateQuantile(), motionGates.computeIfAbsent(
+                        v.gateQuantile(), q -> heldBack.distances().motionQuantile(q))) : null);
     }
 
     /** The distances the clips' frames are scored on, all clips in order. */

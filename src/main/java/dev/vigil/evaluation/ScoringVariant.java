@@ -16,9 +16,11 @@ import dev.vigil.padim.SpatialPooling;
  *                     that may call a patch normal where its position's Gaussian does not; -1 without
  * @param gateQuantile Q of {@code gate:Q}: the memory is asked only about patches above the held-back frames'
  *                     appearance Q-quantile ({@link dev.vigil.padim.MemoryBlend#gate}); 0 asks about every patch
+ * @param motionMemory {@code motion-memory}: the motion stream has a memory of its own, of frame differences, with
+ *                     the same row band and gate quantile
  */
 public record ScoringVariant(String name, double motionWeight, FrameScore frameScore, SpatialPooling pooling,
-                             int memoryRadius, double gateQuantile) {
+                             int memoryRadius, double gateQuantile, boolean motionMemory) {
     /** the patch memory's row band half-width when there is none */
     public static final int NO_MEMORY = -1;
 
@@ -38,7 +40,7 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
 
     /** Without a patch memory. */
     public ScoringVariant(String name, double motionWeight, FrameScore frameScore, SpatialPooling pooling) {
-        this(name, motionWeight, frameScore, pooling, NO_MEMORY, 0);
+        this(name, motionWeight, frameScore, pooling, NO_MEMORY, 0, false);
     }
 
     /** Without spatial pooling. */
@@ -63,6 +65,7 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
         SpatialPooling pooling = SpatialPooling.NONE;
         int memory = NO_MEMORY;
         Double gate = null;
+        boolean motionMemory = false;
         boolean stream = false;
         boolean scored = false;
         for (String part : t.split("\\+")) {
@@ -81,10 +84,12 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
                     memory = radius(text, part.substring(7));
                 } else if (part.startsWith("gate:") && gate == null) {
                     gate = quantile(text, part.substring(5));
+                } else if (part.equals("motion-memory") && !motionMemory) {
+                    motionMemory = true;
                 } else {
                     throw new IllegalArgumentException("variant '" + text + "' must be plain, or parts joined by +: "
                             + "appearance or motion:W, max or top:F or region:F, pool:S or pool:SXxSY, memory:R, "
-                            + "gate:Q, each at most once");
+                            + "gate:Q, motion-memory, each at most once");
                 }
             } catch (IllegalArgumentException e) {
                 throw e.getMessage().startsWith("variant '") ? e
@@ -95,7 +100,12 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
             throw new IllegalArgumentException("variant '" + text + "': gate:Q is the patch memory's gate: it needs "
                     + "memory:R");
         }
-        return new ScoringVariant(t, weight, score, pooling, memory, gate == null ? Scoring.DEFAULT_GATE : gate);
+        if (motionMemory && (memory == NO_MEMORY || weight == 0)) {
+            throw new IllegalArgumentException("variant '" + text + "': motion-memory is the motion stream's patch "
+                    + "memory: it needs memory:R and motion:W");
+        }
+        return new ScoringVariant(t, weight, score, pooling, memory, gate == null ? Scoring.DEFAULT_GATE : gate,
+                motionMemory);
     }
 
     private static double quantile(String text, String q) {
@@ -146,6 +156,6 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
     /** The model setting this variant is: what {@code train} would be given to fit and score this way. */
     public Scoring scoring() {
         return new Scoring(frameScore, motionWeight, pooling,
-                usesMemory() ? new Scoring.Memory(memoryRadius, gateQuantile) : null);
+                usesMemory() ? new Scoring.Memory(memoryRadius, gateQuantile, motionMemory) : null);
     }
 }

@@ -201,6 +201,9 @@ public final class TopicLearner {
                 LOG.info("camera {}: blend scales {} (appearance) and {} (motion)", selection.camera(),
                         info.motion().appearanceScale(), info.motion().motionScale());
             }
+            if (model.motionMemory() != null) {
+                info = info.withMotionMemory(held.motionMemoryBlend(info.motionMemory()));
+            }
             if (model.hasMemory()) {
                 info = info.withMemory(held.memoryBlend(info.memory()));
             }

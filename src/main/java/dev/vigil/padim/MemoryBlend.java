@@ -11,7 +11,8 @@ package dev.vigil.padim;
  *                        Q-quantile of the held-back frames' ({@link #gate}); 0 asks about every patch
  * @param gate            that appearance distance: at or below it a patch keeps its appearance distance, which is
  *                        already normal, and the nearest-neighbour search is skipped (most of a frame's patches)
- * @param appearanceScale mean appearance distance of the held-back normal frames
+ * @param appearanceScale mean distance of the held-back normal frames in the stream the memory lowers: the
+ *                        appearance's (for the motion stream's memory, of frame differences, the motion's)
  * @param memoryScale     mean memory distance of the held-back normal frames
  * @param patchesPerRow   patches the memory keeps for each grid row
  */

@@ -45,6 +45,10 @@ public final class ModelFile {
      * @throws IllegalArgumentException if the description could not be read back (missing or inconsistent fields)
      */
     public static void write(Path file, PadimModel model) throws IOException {
+        if (model.motionMemory() != null) {
+            throw new IllegalArgumentException("cannot write model file " + file + ": the motion stream's patch memory "
+                    + "is an evaluation setting (eval --variants motion-memory), not part of the model format");
+        }
         GaussianModel g = model.gaussian();
         // an older Vigil refuses a model with a motion block by its version, rather than score it without the motion
         // against a threshold learnt on the blend

@@ -57,9 +57,12 @@ public record ModelInfo(Backbone backbone, Embedding embedding, Fit fit, Thresho
      * @param frameScore how the frame score is taken from the patch distances ({@code max}: the paper's)
      * @param motion     how the motion stream is blended in, or null for a model without one (the paper's)
      * @param memory     how the patch memory may call patches normal, or null for a model without one (the paper's)
+     * @param motionMemory how the motion stream's patch memory may call patches' movement normal (on the motion
+     *                     distances, its scales the motion stream's), or null for none
      */
-    public record FrameScoring(FrameScore frameScore, MotionBlend motion, MemoryBlend memory) {
-        public static final FrameScoring PLAIN = new FrameScoring(FrameScore.MAX, null, null);
+    public record FrameScoring(FrameScore frameScore, MotionBlend motion, MemoryBlend memory,
+                               MemoryBlend motionMemory) {
+        public static final FrameScoring PLAIN = new FrameScoring(FrameScore.MAX, null, null, null);
 
         public FrameScoring {
             if (frameScore == null) {
@@ -69,7 +72,12 @@ public record ModelInfo(Backbone backbone, Embedding embedding, Fit fit, Thresho
 
         /** Without a patch memory. */
         public FrameScoring(FrameScore frameScore, MotionBlend motion) {
-            this(frameScore, motion, null);
+            this(frameScore, motion, null, null);
+        }
+
+        /** Without a motion stream's memory. */
+        public FrameScoring(FrameScore frameScore, MotionBlend motion, MemoryBlend memory) {
+            this(frameScore, motion, memory, null);
         }
     }
 
@@ -196,20 +204,31 @@ public record ModelInfo(Backbone backbone, Embedding embedding, Fit fit, Thresho
 
     /** A copy whose frame score is taken as {@code f} says (its threshold must then be re-derived by the caller). */
     public ModelInfo withFrameScore(FrameScore f) {
-        return new ModelInfo(backbone, embedding, fit, threshold, new FrameScoring(f, scoring.motion(), scoring.memory()),
+        return new ModelInfo(backbone, embedding, fit, threshold, new FrameScoring(f, scoring.motion(), scoring.memory(),
+                scoring.motionMemory()),
                 origin);
     }
 
     /** A copy with (or, given null, without) a motion stream. */
     public ModelInfo withMotion(MotionBlend m) {
-        return new ModelInfo(backbone, embedding, fit, threshold, new FrameScoring(scoring.frameScore(), m, scoring.memory()),
-                origin);
+        return new ModelInfo(backbone, embedding, fit, threshold, new FrameScoring(scoring.frameScore(), m, scoring.memory(),
+                m == null ? null : scoring.motionMemory()), origin);
     }
 
     /** A copy with (or, given null, without) a patch memory. */
     public ModelInfo withMemory(MemoryBlend m) {
         return new ModelInfo(backbone, embedding, fit, threshold, new FrameScoring(scoring.frameScore(),
-                scoring.motion(), m), origin);
+                scoring.motion(), m, scoring.motionMemory()), origin);
+    }
+
+    /** A copy with (or, given null, without) a patch memory of the motion stream. */
+    public ModelInfo withMotionMemory(MemoryBlend m) {
+        return new ModelInfo(backbone, embedding, fit, threshold, new FrameScoring(scoring.frameScore(),
+                scoring.motion(), scoring.memory(), m), origin);
+    }
+
+    public MemoryBlend motionMemory() {
+        return scoring.motionMemory();
     }
 
     /** A copy fitted on {@code frames} frames (partial fits merged into one). */

@@ -6,9 +6,10 @@ package dev.vigil.padim;
  *
  * @param motion the motion Gaussians, or null for a model without a motion stream
  * @param memory the patch memory, or null for a model without one ({@link ModelInfo#memory} says how it is used)
+ * @param motionMemory the motion stream's patch memory (of frame differences), or null for none
  */
-public record PadimModel(ModelInfo info, GaussianModel gaussian, GaussianModel motion, PatchMemory memory)
-        implements AutoCloseable {
+public record PadimModel(ModelInfo info, GaussianModel gaussian, GaussianModel motion, PatchMemory memory,
+                         PatchMemory motionMemory) implements AutoCloseable {
     public PadimModel {
         if (info.positions() != gaussian.positions() || info.features() != gaussian.features()) {
             throw new IllegalArgumentException("model description (" + info.gridWidth() + "x" + info.gridHeight()
@@ -34,21 +35,36 @@ public record PadimModel(ModelInfo info, GaussianModel gaussian, GaussianModel m
                     + " grid, d=" + memory.features() + ", " + memory.perRow() + " patches per row) does not match "
                     + "the model description");
         }
+        if ((motionMemory == null) != (info.motionMemory() == null)) {
+            throw new IllegalArgumentException(motionMemory == null ? "model description has a motion memory blend "
+                    + "but no motion memory" : "model has a motion memory but its description no motion memory blend");
+        }
+        if (motionMemory != null && (motion == null || motionMemory.gridWidth() != info.gridWidth()
+                || motionMemory.gridHeight() != info.gridHeight() || motionMemory.features() != info.features()
+                || motionMemory.perRow() != info.motionMemory().patchesPerRow())) {
+            throw new IllegalArgumentException("motion memory does not match the model (a motion stream, its grid, d "
+                    + "and patches per row)");
+        }
+    }
+
+    /** Without a motion stream's memory. */
+    public PadimModel(ModelInfo info, GaussianModel gaussian, GaussianModel motion, PatchMemory memory) {
+        this(info, gaussian, motion, memory, null);
     }
 
     /** Without a patch memory. */
     public PadimModel(ModelInfo info, GaussianModel gaussian, GaussianModel motion) {
-        this(info, gaussian, motion, null);
+        this(info, gaussian, motion, null, null);
     }
 
     /** Without a motion stream or a patch memory (the paper's). */
     public PadimModel(ModelInfo info, GaussianModel gaussian) {
-        this(info, gaussian, null, null);
+        this(info, gaussian, null, null, null);
     }
 
     /** The same Gaussians under another description (a new threshold, provenance, ...). */
     public PadimModel with(ModelInfo newInfo) {
-        return new PadimModel(newInfo, gaussian, motion, memory);
+        return new PadimModel(newInfo, gaussian, motion, memory, motionMemory);
     }
 
     public boolean hasMemory() {

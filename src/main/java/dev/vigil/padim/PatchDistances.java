@@ -15,13 +15,15 @@ import java.util.List;
  *                   stream
  * @param memory     {@code [frames][positions]}: the patch memory's distances ({@link PatchMemory}), +infinity where
  *                   the memory was not asked; null without a memory
+ * @param motionMemory {@code [frames][positions]}: the motion stream's memory distances, likewise; null without
  */
 public record PatchDistances(int frames, int positions, float[] appearance, float[] motion, boolean[] valid,
-                             float[] memory) {
+                             float[] memory, float[] motionMemory) {
     public PatchDistances {
         if (appearance.length != frames * positions || (motion != null && (motion.length != appearance.length
                 || valid == null || valid.length != frames))
-                || (memory != null && memory.length != appearance.length)) {
+                || (memory != null && memory.length != appearance.length)
+                || (motionMemory != null && (motion == null || motionMemory.length != appearance.length))) {
             throw new IllegalArgumentException("patch distances of " + frames + " frames x " + positions
                     + " positions do not match their arrays");
         }
@@ -29,7 +31,13 @@ public record PatchDistances(int frames, int positions, float[] appearance, floa
 
     /** Without a patch memory. */
     public PatchDistances(int frames, int positions, float[] appearance, float[] motion, boolean[] valid) {
-        this(frames, positions, appearance, motion, valid, null);
+        this(frames, positions, appearance, motion, valid, null, null);
+    }
+
+    /** Without a motion stream's memory. */
+    public PatchDistances(int frames, int positions, float[] appearance, float[] motion, boolean[] valid,
+                          float[] memory) {
+        this(frames, positions, appearance, motion, valid, memory, null);
     }
 
     public boolean hasMotion() {
@@ -46,7 +54,8 @@ public record PatchDistances(int frames, int positions, float[] appearance, floa
         return new PatchDistances(1, positions, Arrays.copyOfRange(appearance, from, from + positions),
                 motion == null ? null : Arrays.copyOfRange(motion, from, from + positions),
                 motion == null ? null : new boolean[]{valid[i]},
-                memory == null ? null : Arrays.copyOfRange(memory, from, from + positions));
+                memory == null ? null : Arrays.copyOfRange(memory, from, from + positions),
+                motionMemory == null ? null : Arrays.copyOfRange(motionMemory, from, from + positions));
     }
 
     /** Several frames' distances as one, in order (all with a motion stream, or none). */
@@ -59,14 +68,20 @@ public record PatchDistances(int frames, int positions, float[] appearance, floa
         boolean[] v = motion ? new boolean[frames] : null;
         boolean memory = parts.get(0).hasMemory();
         float[] r = memory ? new float[frames * positions] : null;
+        boolean motionMemory = parts.get(0).motionMemory() != null;
+        float[] mr = motionMemory ? new float[frames * positions] : null;
         int at = 0;
         for (PatchDistances p : parts) {
-            if (p.positions() != positions || p.hasMotion() != motion || p.hasMemory() != memory) {
+            if (p.positions() != positions || p.hasMotion() != motion || p.hasMemory() != memory
+                    || (p.motionMemory() != null) != motionMemory) {
                 throw new IllegalArgumentException("cannot join distances of different grids or streams");
             }
             System.arraycopy(p.appearance(), 0, a, at * positions, p.frames() * positions);
             if (memory) {
                 System.arraycopy(p.memory(), 0, r, at * positions, p.frames() * positions);
+            }
+            if (motionMemory) {
+                System.arraycopy(p.motionMemory(), 0, mr, at * positions, p.frames() * positions);
             }
             if (motion) {
                 System.arraycopy(p.motion(), 0, m, at * positions, p.frames() * positions);
@@ -74,7 +89,7 @@ public record PatchDistances(int frames, int positions, float[] appearance, floa
             }
             at += p.frames();
         }
-        return new PatchDistances(frames, positions, a, m, v, r);
+        return new PatchDistances(frames, positions, a, m, v, r, mr);
     }
 
     /**
@@ -99,12 +114,57 @@ public record PatchDistances(int frames, int positions, float[] appearance, floa
         if (motion == null) {
             throw new IllegalArgumentException("a motion blend needs the motion stream's distances");
         }
-        return blend.blend(a, motion, valid, frames, positions);
+        float[] m = motion;
+        if (scoring.motionMemory() != null) {
+            if (motionMemory == null) {
+                throw new IllegalArgumentException("a motion memory blend needs the motion memory's distances");
+            }
+            m = scoring.motionMemory().apply(motion, motionMemory);
+        }
+        return blend.blend(a, m, valid, frames, positions);
     }
 
-    /** The same distances with (or, given null, without) the patch memory's. */
-    public PatchDistances withMemory(float[] m) {
-        return new PatchDistances(frames, positions, appearance, motion, valid, m);
+    /** Mean motion memory distance over the frames that had a predecessor (all searched); NaN when none had one. */
+    public double motionMemoryMean() {
+        return validMean(motionMemory);
+    }
+
+    /** The q-quantile of the motion distances of the frames that had a predecessor (the lower one), 0 for q = 0. */
+    public double motionQuantile(double q) {
+        if (q <= 0) {
+            return 0;
+        }
+        int n = 0;
+        for (boolean v : valid) {
+            n += v ? positions : 0;
+        }
+        float[] sorted = new float[n];
+        int at = 0;
+        for (int b = 0; b < frames; b++) {
+            if (valid[b]) {
+                System.arraycopy(motion, b * positions, sorted, at, positions);
+                at += positions;
+            }
+        }
+        Arrays.sort(sorted);
+        return n == 0 ? 0 : sorted[(int) Math.min(n - 1, Math.floor(q * (n - 1)))];
+    }
+
+    private double validMean(float[] values) {
+        double sum = 0;
+        long count = 0;
+        for (int b = 0; b < frames; b++) {
+            if (valid[b]) {
+                for (int p = b * positions; p < (b + 1) * positions; p++) {
+                    if (Float.isInfinite(values[p])) {
+                        throw new IllegalStateException("the memory scale needs every patch's memory distance");
+                    }
+                    sum += values[p];
+                }
+                count += positions;
+            }
+        }
+        return count == 0 ? Double.NaN : sum / count;
     }
 
     /** Mean appearance distance over all frames and positions: the appearance scale of a blend. */

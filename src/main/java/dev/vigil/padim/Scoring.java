@@ -19,8 +19,16 @@ public record Scoring(FrameScore frameScore, double motionWeight, SpatialPooling
      * @param radius       R: a patch in grid row y is compared with the memories of rows y-R..y+R
      * @param gateQuantile Q: only patches whose appearance distance is above the held-back frames' Q-quantile are
      *                     compared ({@link MemoryBlend#gate}); 0 compares every patch
+     * @param motion       whether the motion stream gets a memory too: of consecutive frames' embedding differences,
+     *                     so that ordinary movement is forgiven where the training footage rarely showed any (the
+     *                     same row band and gate quantile, on the motion distances)
      */
-    public record Memory(int radius, double gateQuantile) {
+    public record Memory(int radius, double gateQuantile, boolean motion) {
+        /** Of the appearance alone. */
+        public Memory(int radius, double gateQuantile) {
+            this(radius, gateQuantile, false);
+        }
+
         public Memory {
             if (radius < 0) {
                 throw new IllegalArgumentException("the memory's row band half-width R must be at least 0, got "

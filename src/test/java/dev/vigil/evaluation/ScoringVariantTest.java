@@ -37,6 +37,16 @@ class ScoringVariantTest {
                 .isEqualTo(new dev.vigil.padim.Scoring.Memory(1, 0.5));
         assertThat(v.scoring().withoutMemory()).isEqualTo(ScoringVariant.parse("motion:3+top:0.05").scoring());
         assertThatThrownBy(() -> ScoringVariant.parse("gate:0.5+motion:3")).hasMessageContaining("needs memory:R");
+        // the motion stream's memory: with the appearance memory's row band and gate
+        ScoringVariant both = ScoringVariant.parse("memory:1+motion-memory+motion:3+top:0.02");
+        assertThat(both.motionMemory()).isTrue();
+        assertThat(both.scoring().memory()).isEqualTo(new dev.vigil.padim.Scoring.Memory(1,
+                dev.vigil.padim.Scoring.DEFAULT_GATE, true));
+        assertThat(v.motionMemory()).isFalse();
+        assertThatThrownBy(() -> ScoringVariant.parse("motion-memory+motion:3")).hasMessageContaining(
+                "needs memory:R and motion:W");
+        assertThatThrownBy(() -> ScoringVariant.parse("memory:1+motion-memory")).hasMessageContaining(
+                "needs memory:R and motion:W");
         assertThatThrownBy(() -> ScoringVariant.parse("memory:1+gate:1")).hasMessageContaining("0 <= Q < 1");
         assertThatThrownBy(() -> ScoringVariant.parse("memory:-1")).hasMessageContaining("memory:R");
         assertThatThrownBy(() -> ScoringVariant.parse("memory:1+memory:2")).hasMessageContaining("memory:R");
