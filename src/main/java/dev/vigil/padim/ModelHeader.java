@@ -382,30 +382,27 @@ record ModelHeader(@JsonProperty("backbone_name") String backboneName,
                     + h.payloadOrder + "'");
         }
         // version 2 has a motion block; version 3 a memory block, and a motion block when its header says so
-        boolean memoryBlock = kind == ModelFileKind.MODEL && version >= 3;
-        if (h.memory == null && memoryBlock) {
-            throw new ModelFileException(file, Check.HEADER, "header field 'memory' is missing (format version "
-                    + version + " has a patch memory block)");
-        }
-        if (h.memory != null && !memoryBlock) {
-            throw new ModelFileException(file, Check.HEADER, "header field 'memory' is present, but "
-                    + (kind == ModelFileKind.MODEL ? "format version " + version : "a " + kind.noun())
-                    + " has no patch memory block");
-        }
-        if (memoryBlock) {
-            return h;
-        }
-        boolean motionBlock = kind == ModelFileKind.MODEL && version >= 2;
-        if (h.motion == null && motionBlock) {
-            throw new ModelFileException(file, Check.HEADER, "header field 'motion' is missing (format version "
-                    + version + " has a motion block)");
-        }
-        if (h.motion != null && !motionBlock) {
-            throw new ModelFileException(file, Check.HEADER, "header field 'motion' is present, but "
-                    + (kind == ModelFileKind.MODEL ? "format version " + version : "a " + kind.noun())
-                    + " has no motion block");
+        boolean model = kind == ModelFileKind.MODEL;
+        boolean memoryBlock = model && version >= 3;
+        requireBlock(file, kind, version, "memory", "patch memory", h.memory != null, memoryBlock);
+        if (!memoryBlock) {
+            requireBlock(file, kind, version, "motion", "motion", h.motion != null, model && version >= 2);
         }
         return h;
+    }
+
+    /** A block's header field is present exactly when the file's kind and version have the block. */
+    private static void requireBlock(Path file, ModelFileKind kind, int version, String field, String block,
+                                     boolean present, boolean expected) throws ModelFileException {
+        if (!present && expected) {
+            throw new ModelFileException(file, Check.HEADER, "header field '" + field + "' is missing (format "
+                    + "version " + version + " has a " + block + " block)");
+        }
+        if (present && !expected) {
+            throw new ModelFileException(file, Check.HEADER, "header field '" + field + "' is present, but "
+                    + (kind == ModelFileKind.MODEL ? "format version " + version : "a " + kind.noun())
+                    + " has no " + block + " block");
+        }
     }
 
     private static ModelFileException refusal(Path file, IOException e) {

@@ -139,6 +139,18 @@ class FitAndScoreTest {
                     (i, d) -> offline.add(d.score()));
             detector.model().close();
         }
+        List<Float> streamed = streamed(file, seqs);
+        assertThat(streamed).hasSameSizeAs(offline);
+        for (int i = 0; i < offline.size(); i++) {
+            assertThat(streamed.get(i)).as("frame %d", seqs.get(i))
+                    .isCloseTo(offline.get(i), org.assertj.core.data.Percentage.withPercentage(0.01));
+        }
+        // the intruder (frames 200-214) raises the blended score above the normal frames before it
+        assertThat(streamed.get(15)).isGreaterThan(streamed.subList(1, 9).stream().max(Float::compare).orElseThrow());
+    }
+
+    /** Scene frames 190 + seq of a camera, through the scoring engine as PNG frames at 25 fps: their scores. */
+    private static List<Float> streamed(Path file, List<Integer> seqs) throws Exception {
         List<Float> streamed = new ArrayList<>();
         try (ScoringEngine engine = new ScoringEngine(backbone, 4, java.time.Duration.ofMillis(5))) {
             ScoringEngine.CameraModel camera = engine.load("test-camera", 1, file);
@@ -152,13 +164,7 @@ class FitAndScoreTest {
             }
             camera.release();
         }
-        assertThat(streamed).hasSameSizeAs(offline);
-        for (int i = 0; i < offline.size(); i++) {
-            assertThat(streamed.get(i)).as("frame %d", seqs.get(i))
-                    .isCloseTo(offline.get(i), org.assertj.core.data.Percentage.withPercentage(0.01));
-        }
-        // the intruder (frames 200-214) raises the blended score above the normal frames before it
-        assertThat(streamed.get(15)).isGreaterThan(streamed.subList(1, 9).stream().max(Float::compare).orElseThrow());
+        return streamed;
     }
 
     @Test
@@ -196,19 +202,7 @@ class FitAndScoreTest {
             assertThat(gated.get(i)).as("frame %d", i)
                     .isCloseTo(everyPatch.get(i), org.assertj.core.data.Percentage.withPercentage(1e-3));
         }
-        List<Float> streamed = new ArrayList<>();
-        try (ScoringEngine engine = new ScoringEngine(backbone, 4, java.time.Duration.ofMillis(5))) {
-            ScoringEngine.CameraModel camera = engine.load("test-camera", 1, file);
-            var codec = dev.vigil.media.FrameCodec.parse("png");
-            List<java.util.concurrent.CompletableFuture<Detection>> results = new ArrayList<>();
-            for (int i : seqs) {
-                results.add(engine.submit(camera, codec.encode(SCENE.frame(190 + i)), W, H, i, 1_000 + 40L * i));
-            }
-            for (var r : results) {
-                streamed.add(r.get().score());
-            }
-            camera.release();
-        }
+        List<Float> streamed = streamed(file, seqs);
         for (int i = 0; i < gated.size(); i++) {
             assertThat(streamed.get(i)).as("frame %d", i)
                     .isCloseTo(gated.get(i), org.assertj.core.data.Percentage.withPercentage(0.01));

@@ -354,6 +354,20 @@ class ModelFileTest {
                 .withMotion(new MotionBlend(3, 12.5, 0.875, 1100)), plain.gaussian(), motion));
     }
 
+    /** A copy of the file with one byte flipped at each offset is refused by read and verify, naming the check. */
+    private void assertFlipsRefused(Path file, long[] offsets, Check check, String message) throws IOException {
+        for (long offset : offsets) {
+            Path copy = dir.resolve(file.getFileName() + "-flip-" + offset + ".vgm");
+            Files.copy(file, copy);
+            flip(copy, offset);
+            ModelFileException e = refusal(copy, false);
+            assertThat(e.check()).as("offset %d", offset).isEqualTo(check);
+            assertThat(e.getMessage()).contains(copy.toString(), message);
+            assertThatThrownBy(() -> ModelFile.verify(copy)).isInstanceOfSatisfying(ModelFileException.class,
+                    v -> assertThat(v.check()).isEqualTo(check));
+        }
+    }
+
     /** The motion model with a patch memory: 2 patches per row, a third block, and the memory blend in the header. */
     private PadimModel memoryModel(boolean motion) {
         PadimModel base = motion ? motionModel() : smallModel();
@@ -398,16 +412,8 @@ class ModelFileTest {
         ModelFile.write(file, memoryModel(true));
         long memoryBlock = 4L * H * 2 * D;
         long memoryStart = Files.size(file) - 4 - memoryBlock;
-        for (long offset : new long[]{memoryStart, memoryStart + memoryBlock / 2, Files.size(file) - 1}) {
-            Path copy = dir.resolve("memory-flip-" + offset + ".vgm");
-            Files.copy(file, copy);
-            flip(copy, offset);
-            ModelFileException e = refusal(copy, false);
-            assertThat(e.check()).as("offset %d", offset).isEqualTo(Check.MEMORY_PAYLOAD_CHECKSUM);
-            assertThat(e.getMessage()).contains(copy.toString(), "patch memory block checksum mismatch (damaged)");
-            assertThatThrownBy(() -> ModelFile.verify(copy)).isInstanceOfSatisfying(ModelFileException.class,
-                    v -> assertThat(v.check()).isEqualTo(Check.MEMORY_PAYLOAD_CHECKSUM));
-        }
+        assertFlipsRefused(file, new long[]{memoryStart, memoryStart + memoryBlock / 2, Files.size(file) - 1},
+                Check.MEMORY_PAYLOAD_CHECKSUM, "patch memory block checksum mismatch (damaged)");
         // cut before the memory block: the message names the three blocks and their sizes
         Path cut = dir.resolve("memory-cut.vgm");
         Files.copy(file, cut);
@@ -473,16 +479,8 @@ class ModelFileTest {
         ModelFile.write(file, motionModel());
         long block = ModelFile.payloadBytes(W * H, D);
         long motionStart = 14 + headerLength(file) + 4 + block + 4;
-        for (long offset : new long[]{motionStart, motionStart + block / 2, Files.size(file) - 1}) {
-            Path copy = dir.resolve("motion-flip-" + offset + ".vgm");
-            Files.copy(file, copy);
-            flip(copy, offset);
-            ModelFileException e = refusal(copy, false);
-            assertThat(e.check()).as("offset %d", offset).isEqualTo(Check.MOTION_PAYLOAD_CHECKSUM);
-            assertThat(e.getMessage()).contains(copy.toString(), "motion block checksum mismatch (damaged)");
-            assertThatThrownBy(() -> ModelFile.verify(copy)).isInstanceOfSatisfying(ModelFileException.class,
-                    v -> assertThat(v.check()).isEqualTo(Check.MOTION_PAYLOAD_CHECKSUM));
-        }
+        assertFlipsRefused(file, new long[]{motionStart, motionStart + block / 2, Files.size(file) - 1},
+                Check.MOTION_PAYLOAD_CHECKSUM, "motion block checksum mismatch (damaged)");
         // a motion file cut to its appearance block, or a version-1 file claiming one
         Path cut = dir.resolve("motion-cut.vgm");
         Files.copy(file, cut);
