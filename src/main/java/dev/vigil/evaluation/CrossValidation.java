@@ -32,8 +32,11 @@ import java.util.Map;
  */
 public final class CrossValidation {
     private static final Logger LOG = LoggerFactory.getLogger(CrossValidation.class);
-    /** the default rule's margin is 1: p99 + 1 x (p99 - p50); these wider ones are reported beside it */
-    private static final int[] STRICTER_MARGINS = {2, 3};
+    /**
+     * the default rule's margin is 1: p99 + 1 x (p99 - p50); these narrower and wider ones are reported beside it, to
+     * show how a setting's threshold trades events for false alerts
+     */
+    private static final double[] OTHER_MARGINS = {0, 0.5, 2, 3};
 
     private CrossValidation() {
     }
@@ -255,8 +258,8 @@ public final class CrossValidation {
         /** the anomalous test frames' scores, against the unseen normal frames': do anomalies outscore new crowds? */
         private final List<Double> anomalousVsUnseen = new ArrayList<>();
         private final List<Boolean> anomalousVsUnseenLabels = new ArrayList<>();
-        /** per margin K of {@link #STRICTER_MARGINS}: events alerted and false alerts on unseen footage */
-        private final Map<Integer, int[]> stricter = new LinkedHashMap<>();
+        /** per margin K of {@link #OTHER_MARGINS}: events alerted and false alerts on unseen footage */
+        private final Map<Double, int[]> otherMargins = new LinkedHashMap<>();
         /** per left-out clip: frames, frames above the threshold, false alerts */
         private final Map<String, int[]> unseenByClip = new LinkedHashMap<>();
         private ClipAlerts unseen = ClipAlerts.NONE;
@@ -277,7 +280,7 @@ public final class CrossValidation {
             List<Double> foldScores = new ArrayList<>();
             List<Boolean> foldLabels = new ArrayList<>();
             int alertedBefore = test.eventsAlerted();
-            // each clip's scores and labels, for the stricter thresholds below
+            // each clip's scores and labels, for the other thresholds below
             List<String> names = new ArrayList<>();
             List<double[]> clipScores = new ArrayList<>();
             List<boolean[]> clipLabels = new ArrayList<>();
@@ -334,8 +337,8 @@ public final class CrossValidation {
                 }
             }
             foldEventsAlerted.add(test.eventsAlerted() - alertedBefore);
-            for (int k : STRICTER_MARGINS) {
-                double t = fit.threshold(variant, ThresholdRule.parse("p99+" + k + "*(p99-p50)")).threshold();
+            for (double k : OTHER_MARGINS) {
+                double t = fit.threshold(variant, ThresholdRule.parse(margin(k))).threshold();
                 ClipAlerts onUnseen = ClipAlerts.NONE;
                 ClipAlerts onTest = ClipAlerts.NONE;
                 for (int c = 0; c < names.size(); c++) {
@@ -346,7 +349,7 @@ public final class CrossValidation {
                         onTest = onTest.plus(a);
                     }
                 }
-                stricter.merge(k, new int[]{onTest.eventsAlerted(), onUnseen.falseAlerts()},
+                otherMargins.merge(k, new int[]{onTest.eventsAlerted(), onUnseen.falseAlerts()},
                         (x, y) -> new int[]{x[0] + y[0], x[1] + y[1]});
             }
             foldAuroc.add(AnomalyMetrics.imageAurocOrNull(foldScores, foldLabels));
@@ -380,9 +383,9 @@ public final class CrossValidation {
             r.put("false_alerts_unseen_per_hour", unseenHours == 0 ? null : unseen.falseAlerts() / unseenHours);
             r.put("false_alerts_test_normal_frames", test.falseAlerts());
             List<Map<String, Object>> margins = new ArrayList<>();
-            stricter.forEach((k, v) -> margins.add(Map.of("rule", "p99+" + k + "*(p99-p50)", "events_alerted", v[0],
+            otherMargins.forEach((k, v) -> margins.add(Map.of("rule", margin(k), "events_alerted", v[0],
                     "false_alerts_unseen", v[1])));
-            r.put("stricter_thresholds", margins);
+            r.put("other_thresholds", margins);
             Map<String, Map<String, Integer>> perUnseen = new LinkedHashMap<>();
             unseenByClip.forEach((c, v) -> perUnseen.put(c, Map.of("frames", v[0], "frames_above_threshold", v[1],
                     "false_alerts", v[2])));
@@ -391,6 +394,12 @@ public final class CrossValidation {
             r.put("frame_fpr_unseen", unseenFrames == 0 ? null : (double) unseenAbove / unseenFrames);
             return r;
         }
+    }
+
+    /** The threshold rule p99 + K x (p99 - p50), written as ThresholdRule reads it. */
+    private static String margin(double k) {
+        return k == 0 ? "p99" : "p99+" + (k == Math.rint(k) ? Long.toString((long) k) : Double.toString(k))
+                + "*(p99-p50)";
     }
 
     /** The Markdown table of docs/results.md: one row per variant. */
