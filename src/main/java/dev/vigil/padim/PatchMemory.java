@@ -214,6 +214,93 @@ public final class PatchMemory {
         }
     }
 
+    /**
+     * This memory with patches added: per grid row, the union of the row's patches and the row's new ones, reduced
+     * back to {@link #perRow} patches by the greedy k-center coreset ({@link Sampler#coreset}'s), started from the new
+     * patch farthest from the row's memory. So the memory keeps its size (a model file's layout and size do not
+     * change), the most unusual new patch is kept as it is, and every patch of the union left out lies within the
+     * coreset's covering radius of one kept: the distance of the first patch not picked, which is at most the
+     * distance between any two patches kept. A patch that was normal to the memory before is therefore at most that
+     * radius farther from it after; new patches far from everything seen are kept, near-duplicates are not.
+     *
+     * @param added per grid row, the patches to add, {@code [k][d]} row-major (k may differ between rows, and be 0:
+     *              that row keeps its memory as it is)
+     * @throws IllegalArgumentException when there is not one array per row, an array does not hold whole patches, or
+     *                                  a value is not finite
+     */
+    public PatchMemory refine(float[][] added) {
+        if (added.length != gridHeight) {
+            throw new IllegalArgumentException(added.length + " rows of patches to add to a memory of " + gridHeight
+                    + " rows");
+        }
+        int d = features;
+        for (int y = 0; y < gridHeight; y++) {
+            if (added[y].length % d != 0) {
+                throw new IllegalArgumentException("row " + y + "'s patches to add are not whole patches of " + d
+                        + " features");
+            }
+            for (float v : added[y]) {
+                if (!Float.isFinite(v)) {
+                    throw new IllegalArgumentException("row " + y + "'s patches to add hold a value that is not finite");
+                }
+            }
+        }
+        Blas.init();
+        float[][] kept = new float[gridHeight][];
+        IntStream.range(0, gridHeight).parallel().forEach(y -> {
+            int k = added[y].length / d;
+            if (k == 0) {
+                kept[y] = rows[y];
+                return;
+            }
+            float[] union = Arrays.copyOf(rows[y], (perRow + k) * d);
+            System.arraycopy(added[y], 0, union, perRow * d, k * d);
+            float[] aNorms = squaredNorms(added[y], k, d);
+            float[] nearest = new float[k];
+            nearest(added[y], aNorms, k, rows[y], norms[y], nearest);
+            int farthest = 0;
+            for (int i = 1; i < k; i++) {
+                if (nearest[i] > nearest[farthest]) {
+                    farthest = i;
+                }
+            }
+            kept[y] = kCenter(union, perRow + k, d, perRow, perRow + farthest);
+        });
+        return new PatchMemory(gridWidth, gridHeight, d, kept);
+    }
+
+    /**
+     * The greedy k-center coreset of {@code n} patches ({@code [n][d]}): starting from patch {@code start}, each next
+     * patch is the one farthest from those kept.
+     *
+     * @return the {@code k} patches kept, {@code [k][d]}
+     */
+    static float[] kCenter(float[] c, int n, int d, int k, int start) {
+        float[] out = new float[k * d];
+        float[] minDist = new float[n];
+        Arrays.fill(minDist, Float.POSITIVE_INFINITY);
+        int next = start;
+        for (int j = 0; j < k; j++) {
+            System.arraycopy(c, next * d, out, j * d, d);
+            int far = 0;
+            float farDist = -1;
+            for (int i = 0; i < n; i++) {
+                double s = 0;
+                for (int f = 0; f < d; f++) {
+                    float diff = c[i * d + f] - c[next * d + f];
+                    s += diff * diff;
+                }
+                minDist[i] = Math.min(minDist[i], (float) s);
+                if (minDist[i] > farDist) {
+                    farDist = minDist[i];
+                    far = i;
+                }
+            }
+            next = far;
+        }
+        return out;
+    }
+
     private static float[] squaredNorms(float[] v, int count, int d) {
         float[] out = new float[count];
         for (int i = 0; i < count; i++) {
@@ -292,31 +379,7 @@ public final class PatchMemory {
                 if (n == 0) {
                     throw new IllegalStateException("no training patch was offered for row " + y);
                 }
-                float[] c = reservoirs[y];
-                int k = Math.min(perRow, n);
-                float[] out = new float[k * d];
-                float[] minDist = new float[n];
-                Arrays.fill(minDist, Float.POSITIVE_INFINITY);
-                int next = (int) Math.floorMod(starts[y], (long) n);
-                for (int j = 0; j < k; j++) {
-                    System.arraycopy(c, next * d, out, j * d, d);
-                    int far = 0;
-                    float farDist = -1;
-                    for (int i = 0; i < n; i++) {
-                        double s = 0;
-                        for (int f = 0; f < d; f++) {
-                            float diff = c[i * d + f] - c[next * d + f];
-                            s += diff * diff;
-                        }
-                        minDist[i] = Math.min(minDist[i], (float) s);
-                        if (minDist[i] > farDist) {
-                            farDist = minDist[i];
-                            far = i;
-                        }
-                    }
-                    next = far;
-                }
-                kept[y] = out;
+                kept[y] = kCenter(reservoirs[y], n, d, Math.min(perRow, n), (int) Math.floorMod(starts[y], (long) n));
             });
             return new PatchMemory(gridWidth, gridHeight, d, kept);
         }
