@@ -151,6 +151,10 @@ class PatchMemoryTest {
             float[] d = refined.distances(image((x, y) -> (int) v), 0, 1, 0, null, 0);
             assertThat(d[2 * W]).isLessThan(12f);
         }
+        // the row's coarse cover, its first 6 patches in the greedy's order, is kept as it was
+        assertThat(refined.kept()).isEqualTo(6);
+        assertThat(java.util.Arrays.copyOfRange(refined.patches(), 2 * 8 * 2, (2 * 8 + 6) * 2))
+                .containsExactly(java.util.Arrays.copyOfRange(old, 2 * 8 * 2, (2 * 8 + 6) * 2));
         // the memory it was refined from is unchanged
         assertThat(memory.distances(unusual, 0, 1, 0, null, 0)).containsExactly(before);
     }
