@@ -34,8 +34,10 @@ import java.util.stream.Stream;
  * ({@link MemoryRefinement}), and publishes the model as a new version with provenance {@code refine}. It starts
  * from the version the scorer uses or is about to (the newest asked for on the models topic), so confirmations
  * refined one after another build on each other. The Gaussians, the memory's scales and gate and the threshold are
- * the base version's: the memory can only lower a patch's distance below its appearance distance, so nothing that
- * scored as normal starts to alarm. Bounded: at most {@link Feedback#MAX_FRAMES} frames, read within
+ * the base version's: the memory only ever lowers a patch's distance (to its memory distance, where that is below its
+ * appearance distance), and a refinement replaces at most the finest quarter of it ({@link
+ * dev.vigil.padim.PatchMemory#refine}), so footage that scored as normal scores as before and the threshold stays
+ * right. Bounded: at most {@link Feedback#MAX_FRAMES} frames, read within
  * {@link #MAX_SCANNED} records of the camera's partition, in batches of {@link #BATCH}.
  */
 public final class MemoryRefiner implements CameraRefiner {
