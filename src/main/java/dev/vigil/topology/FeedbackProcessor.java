@@ -109,6 +109,12 @@ final class FeedbackProcessor implements Processor<String, byte[], String, byte[
 
     private void start(String key, Feedback f) {
         CameraRefiner refiner = shared.refiner();
+        if (refiner == null) {
+            // taken by a scorer that refined, restored by one that does not
+            waiting.add(new Waiting(key, f, CompletableFuture.completedFuture(CameraRefiner.Outcome.refused(-1,
+                    "this scorer does not refine models (it has no refiner)"))));
+            return;
+        }
         CompletableFuture<CameraRefiner.Outcome> outcome = CompletableFuture.supplyAsync(() -> {
             try {
                 return refiner.refine(f);
