@@ -44,8 +44,9 @@ public final class RoleAcls {
     /**
      * @param applicationId the scorer's Kafka Streams application id (its group, internal topics, transactional ids)
      * @param groupPrefix   consumer groups an alert subscriber may use
-     * @param autoLearn     the scorer learns and publishes models itself ({@code serve --auto-learn}): it may also
-     *                      write the models topic and read camera status
+     * @param autoLearn     the scorer publishes models itself, those it learns ({@code serve --auto-learn}) and those
+     *                      it refines from operators' feedback: it may also write the models topic and read camera
+     *                      status
      */
     public record Options(String applicationId, String groupPrefix, boolean autoLearn) {
         public static final Options DEFAULTS = new Options(DEFAULT_APPLICATION_ID, DEFAULT_GROUP_PREFIX, false);
@@ -73,6 +74,8 @@ public final class RoleAcls {
             }
             case SCORER -> {
                 g.topic(Topics.FRAMES, READ, DESCRIBE);
+                // operators' confirmations, which it refines models from (publishing them needs autoLearn's grants)
+                g.topic(Topics.FEEDBACK, READ, DESCRIBE);
                 g.topic(Topics.MODELS, options.autoLearn() ? new AclOperation[]{READ, WRITE, DESCRIBE}
                         : new AclOperation[]{READ, DESCRIBE});
                 for (Topic out : List.of(Topics.ANOMALY_MAPS, Topics.ALERTS, Topics.SNAPSHOTS, Topics.SHADOW,
@@ -96,6 +99,9 @@ public final class RoleAcls {
                 g.topic(Topics.FRAMES, READ, DESCRIBE);
                 g.topic(Topics.CAMERA_STATUS, READ, DESCRIBE);
                 g.topic(Topics.SHADOW, READ, DESCRIBE);
+                // feedback normal: reads the alert confirmed, writes the confirmation
+                g.topic(Topics.ALERTS, READ, DESCRIBE);
+                g.topic(Topics.FEEDBACK, WRITE, DESCRIBE);
             }
             case ALERT_SUBSCRIBER -> {
                 g.topic(Topics.ALERTS, READ, DESCRIBE);
@@ -109,6 +115,8 @@ public final class RoleAcls {
                 }
                 // the model versions page reads the models topic; "activate" writes an activation record to it
                 g.topic(Topics.MODELS, READ, WRITE, DESCRIBE);
+                // "normal" on an alert writes an operator's confirmation
+                g.topic(Topics.FEEDBACK, WRITE, DESCRIBE);
             }
         }
         return List.copyOf(g.bindings);

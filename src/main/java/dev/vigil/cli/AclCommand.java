@@ -39,8 +39,9 @@ public class AclCommand implements Callable<Integer> {
             description = "Consumer groups an alert subscriber may use (default: ${DEFAULT-VALUE})")
     String groupPrefix;
 
-    @Option(names = "--auto-learn", description = "The scorer learns models itself (serve --auto-learn): it may also "
-            + "publish to the models topic")
+    @Option(names = "--auto-learn", description = "The scorer learns models itself (serve --auto-learn), or refines "
+            + "them from operators' confirmations (vigil feedback, the dashboard's \"normal\"): it may also publish "
+            + "to the models topic")
     boolean autoLearn;
 
     @Option(names = "--apply", description = "Create the ACLs on the cluster (needs an administrator's "

@@ -233,7 +233,8 @@ public class ServeCommand implements Callable<Integer> {
                      new ScoringService.Options(applicationId, stateDir, threads, standbyReplicas, !atLeastOnce,
                              instanceId == null || instanceId.isBlank() ? null : instanceId, sessionTimeout,
                              transactionTimeout),
-                     finalSettings.autoLearn() == null ? null : learning.learner(bb, kafkaConnection), metrics))) {
+                     finalSettings.autoLearn() == null ? null : learning.learner(bb, kafkaConnection),
+                     new dev.vigil.learning.MemoryRefiner(bb, kafkaConnection), metrics))) {
             running.set(service);
             // an Error on a scoring or stream thread: stop now and exit non-zero, for the orchestrator to restart us
             service.onFailure(e -> stopped.countDown());

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code vigil} command line: lists its subcommands; each subcommand is its own class. */
 @Command(name = "vigil", mixinStandardHelpOptions = true, version = "vigil 0.1.0",
         description = "Pixel-level anomaly detection (PaDiM) for camera streams.",
-        subcommands = {BackboneCommand.class, TrainCommand.class, LearnCommand.class, AutoLearnCommand.class, EvalCommand.class, BenchCommand.class, ModelCommand.class, BrokerCommand.class, AclCommand.class, KafkaSecretsCommand.class, ReplayCommand.class, IngestCommand.class, ServeCommand.class, ScoresCommand.class, AlertsCommand.class,
+        subcommands = {BackboneCommand.class, TrainCommand.class, LearnCommand.class, AutoLearnCommand.class, EvalCommand.class, BenchCommand.class, ModelCommand.class, FeedbackCommand.class, BrokerCommand.class, AclCommand.class, KafkaSecretsCommand.class, ReplayCommand.class, IngestCommand.class, ServeCommand.class, ScoresCommand.class, AlertsCommand.class,
                 DemoCommand.class, CommandLine.HelpCommand.class})
 public class VigilCommand {
 

@@ -9,16 +9,18 @@ import java.util.List;
  * rule is {@link ThresholdStats#rule()}.
  *
  * @param kind     {@code train} (files, offline), {@code learn} (a camera's frames on Kafka), {@code merge} (partial
- *                 fits merged) or {@code calibrate}
- *                 (the threshold of {@code basedOn} recomputed, the Gaussians unchanged)
+ *                 fits merged), {@code calibrate} (the threshold of {@code basedOn} recomputed, the Gaussians
+ *                 unchanged) or {@code refine} (the patch memory of {@code basedOn} with the patches of frames an
+ *                 operator confirmed as normal, all else unchanged)
  * @param camera   the camera the frames came from, or null
  * @param sources  the files, or the topic and partition, the frames were read from
- * @param frames   frames used: fitted plus held back (for {@code calibrate}: the frames scored)
+ * @param frames   frames used: fitted plus held back (for {@code calibrate}: the frames scored; for {@code refine}:
+ *                 the confirmed frames read)
  * @param from     capture time of the first frame used, or null when unknown (image folders)
  * @param to       capture time of the last frame used, or null
  * @param codec    the codec the frames passed through before fitting ({@code jpeg:90}, {@code png}, {@code none})
  * @param sampleFps frames per second of capture time kept when sampling, or 0 for every frame
- * @param basedOn  the version a {@code calibrate} model copies its Gaussians from, or 0
+ * @param basedOn  the version a {@code calibrate} or {@code refine} model copies its Gaussians from, or 0
  */
 public record Provenance(String kind, String camera, List<String> sources, long frames, Instant from, Instant to,
                          String codec, double sampleFps, long basedOn) {

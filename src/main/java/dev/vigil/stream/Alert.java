@@ -97,4 +97,25 @@ public record Alert(String id, Type type, String camera, String label,
     public static Alert fromJson(byte[] value) {
         return RecordJson.read(value, Alert.class, "alert record");
     }
+
+    /**
+     * The latest record of alert {@code id} of a camera on the alerts topic, read to its end (the camera's records
+     * only); empty when the topic holds none (never raised, or past the topic's retention).
+     */
+    public static java.util.Optional<Alert> read(KafkaConnection kafka, String camera, String id) {
+        Alert[] latest = {null};
+        try (TopicReader reader = new TopicReader(kafka, Topics.ALERTS, camera, true)) {
+            reader.read(new TopicReader.Until.CaughtUp(), r -> {
+                try {
+                    Alert a = fromJson(r.value());
+                    if (id.equals(a.id()) && camera.equals(a.camera())) {
+                        latest[0] = a;
+                    }
+                } catch (IllegalArgumentException e) {
+                    // not an alert record: it says nothing of this one
+                }
+            }, r -> false);
+        }
+        return java.util.Optional.ofNullable(latest[0]);
+    }
 }

@@ -208,6 +208,74 @@ public final class CameraFrames {
         }
     }
 
+    /**
+     * The camera's frames with sequence numbers {@code fromSeq..toSeq} (both included) captured at or after
+     * {@code fromMillis} and, when given, at or before {@code toMillis}: frames an operator confirmed as normal
+     * ({@link Feedback}). Reading starts at the partition's first record captured at or after {@code fromMillis} and
+     * stops once every frame of the span is found, at a frame of the camera captured after {@code toMillis}, at the
+     * partition's end as it was when asked, or after {@code maxScanned} records of the partition (other cameras'
+     * included), whichever comes first: the work is bounded whatever the partition holds. A sequence number seen twice
+     * (an ingest restarted within the window) counts its first frame. Frames gone to retention are simply missing.
+     */
+    public static Selection selectSeqs(KafkaConnection kafka, String camera, long fromSeq, long toSeq,
+                                       long fromMillis, Long toMillis, long maxScanned) {
+        if (fromSeq < 0 || toSeq < fromSeq || toSeq - fromSeq >= Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("sequence numbers must be 0 <= from <= to, got " + fromSeq + ".."
+                    + toSeq);
+        }
+        int wanted = (int) (toSeq - fromSeq + 1);
+        long until = toMillis == null ? Long.MAX_VALUE : toMillis;
+        try (KafkaConsumer<String, byte[]> consumer = consumer(kafka)) {
+            TopicPartition tp = partition(consumer, camera);
+            long end = consumer.endOffsets(List.of(tp)).get(tp);
+            OffsetAndTimestamp at = consumer.offsetsForTimes(Map.of(tp, fromMillis)).get(tp);
+            consumer.seek(tp, at == null ? end : at.offset());
+            java.util.BitSet found = new java.util.BitSet(wanted);
+            List<long[]> kept = new java.util.ArrayList<>();
+            TreeSet<String> codecs = new TreeSet<>();
+            long scanned = 0;
+            long malformed = 0;
+            boolean done = false;
+            while (!done && consumer.position(tp) < end && scanned < maxScanned) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(POLL)) {
+                    if (r.offset() >= end || scanned++ >= maxScanned) {
+                        done = true;
+                        break;
+                    }
+                    if (!camera.equals(r.key()) || r.timestamp() < fromMillis) {
+                        continue;
+                    }
+                    if (r.timestamp() > until) {
+                        // a camera's frames are in capture order: none later is in the span
+                        done = true;
+                        break;
+                    }
+                    FrameRecords.Frame f;
+                    try {
+                        f = FrameRecords.fromRecord(r);
+                    } catch (IllegalArgumentException e) {
+                        malformed++;
+                        continue;
+                    }
+                    if (f.seq() < fromSeq || f.seq() > toSeq || found.get((int) (f.seq() - fromSeq))) {
+                        continue;
+                    }
+                    found.set((int) (f.seq() - fromSeq));
+                    codecs.add(f.codec());
+                    kept.add(new long[]{r.offset(), r.timestamp()});
+                    if (kept.size() == wanted) {
+                        done = true;
+                        break;
+                    }
+                }
+            }
+            long[] offsets = kept.stream().mapToLong(k -> k[0]).toArray();
+            return new Selection(camera, tp.partition(), offsets,
+                    kept.stream().mapToLong(k -> k[1]).min().orElse(-1),
+                    kept.stream().mapToLong(k -> k[1]).max().orElse(-1), codecs, malformed, null);
+        }
+    }
+
     private static boolean isFrame(ConsumerRecord<String, byte[]> r) {
         try {
             FrameRecords.fromRecord(r);

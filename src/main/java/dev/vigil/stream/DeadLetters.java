@@ -46,7 +46,7 @@ public final class DeadLetters {
 
     /** What was refused. */
     public enum Kind {
-        FRAME("frame"), MODEL_CHUNK("model-chunk"), MODEL("model");
+        FRAME("frame"), MODEL_CHUNK("model-chunk"), MODEL("model"), FEEDBACK("feedback");
 
         private final String label;
 

@@ -62,9 +62,18 @@ public final class Topics {
             Map.of("retention.ms", ms(Retention.DEFAULT.deadLetters()), "max.message.bytes", String.valueOf(8 << 20)),
             Topic.Format.BYTES);
 
+    /**
+     * Operators' confirmations that frames were normal ({@link Feedback}), from the dashboard and
+     * {@code vigil feedback}; the scorer refines the camera's patch memory from them. Small records, a record of who
+     * said what: kept as long as the alerts they answer.
+     */
+    public static final Topic<Feedback> FEEDBACK = new Topic<>("vigil.feedback", PARTITIONS,
+            Map.of("retention.ms", ms(Retention.DEFAULT.alerts())),
+            new Topic.Format<>(Feedback::toJson, Feedback::fromJson));
+
     /** Every topic, with the default retention. */
     public static final List<Topic<?>> ALL = List.of(FRAMES, MODELS, ANOMALY_MAPS, ALERTS, SNAPSHOTS, CAMERA_STATUS,
-            SHADOW, DEAD_LETTERS);
+            SHADOW, DEAD_LETTERS, FEEDBACK);
 
     private Topics() {
     }

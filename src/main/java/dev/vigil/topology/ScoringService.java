@@ -181,12 +181,26 @@ public final class ScoringService implements AutoCloseable {
                                        ScoringSettings settings, Options options, CameraLearner learner,
                                        MeterRegistry registry)
             throws IOException, InterruptedException {
+        return start(kafka, engine, backboneName, settings, options, learner, null, registry);
+    }
+
+    /**
+     * As {@link #start(KafkaConnection, ScoringEngine, String, ScoringSettings, Options, CameraLearner,
+     * MeterRegistry)}, refining models from operators' confirmations with {@code refiner}.
+     *
+     * @param refiner refines a camera's model from the feedback topic's confirmations (on the learning thread, after
+     *                any fit queued before), or null: confirmations are refused, with a status saying so
+     */
+    public static ScoringService start(KafkaConnection kafka, ScoringEngine engine, String backboneName,
+                                       ScoringSettings settings, Options options, CameraLearner learner,
+                                       CameraRefiner refiner, MeterRegistry registry)
+            throws IOException, InterruptedException {
         Topics.ensure(kafka);
         ScoringStats stats = registry == null ? new ScoringStats() : new ScoringStats(registry);
         if (registry != null) {
             engine.onBatch(stats::batch);
         }
-        // one fit at a time: a fit already takes the backbone's threads, and phases rarely end together
+        // one fit or refinement at a time: each already takes the backbone's threads, and they rarely come together
         ExecutorService learning = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "vigil-learn");
             t.setDaemon(true);
@@ -198,7 +212,7 @@ public final class ScoringService implements AutoCloseable {
         // it starts, and its task folders and RocksDB files follow the umask, so the root is closed again after it
         PrivateFiles.ownDirectory(options.stateDir());
         KafkaStreams streams = new KafkaStreams(ScoringTopology.build(engine, settings, stats, backboneName, kafka,
-                learner, learning), props);
+                learner, refiner, learning), props);
         PrivateFiles.ownDirectory(options.stateDir());
         ScoringService service = new ScoringService(streams, stats, learning);
         streams.setUncaughtExceptionHandler(service::threadFailed);

@@ -33,6 +33,7 @@ public final class ScoringStats {
     final LongAdder modelsLoaded = new LongAdder();
     final LongAdder modelsRefused = new LongAdder();
     final LongAdder modelsLearnt = new LongAdder();
+    final LongAdder modelsRefined = new LongAdder();
     final LongAdder shadowsLoaded = new LongAdder();
     /** dead letters Kafka refused to take ({@link DeadLetterWriteHandler}): skipped, so counted apart */
     final LongAdder deadLettersLost = new LongAdder();
@@ -79,6 +80,9 @@ public final class ScoringStats {
         FunctionCounter.builder("vigil.models.refused", modelsRefused, LongAdder::sum).register(registry);
         FunctionCounter.builder("vigil.models.learnt", modelsLearnt, LongAdder::sum)
                 .description("models this instance learnt from cameras' streams and published").register(registry);
+        FunctionCounter.builder("vigil.models.refined", modelsRefined, LongAdder::sum)
+                .description("models this instance refined from frames operators confirmed as normal and published")
+                .register(registry);
         scoringLatency = Timer.builder("vigil.scoring.latency")
                 .description("frame taken from Kafka to its anomaly map emitted (queue, batch, backbone, Gaussians)")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(5))
@@ -182,6 +186,11 @@ public final class ScoringStats {
 
     public long modelsLearnt() {
         return modelsLearnt.sum();
+    }
+
+    /** Versions published by refining a model from operators' confirmations ({@link FeedbackProcessor}). */
+    public long modelsRefined() {
+        return modelsRefined.sum();
     }
 
     /** Candidate versions loaded to be scored in shadow. */

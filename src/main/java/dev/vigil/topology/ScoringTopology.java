@@ -27,6 +27,8 @@ import java.util.Map;
  *                    │ stores: frame buffer, alert state, learning phases, model chunks, active versions
  * vigil.models ──► model-loader ─► vigil.dead-letters (and score's refusals)
  *                         └──────► vigil.camera-status (the version accepted, those refused)
+ * vigil.feedback ► feedback ─────► vigil.camera-status (what each confirmation became; the refined model itself
+ *                                  goes to vigil.models from the learning thread)
  * </pre>
  */
 public final class ScoringTopology {
@@ -43,7 +45,7 @@ public final class ScoringTopology {
     record Shared(ScoringEngine engine, CameraModels models, CameraModels shadows, ModelLoader loader,
                   java.util.Map<String, java.util.concurrent.CompletableFuture<ScoringEngine.CameraModel>> loading,
                   ScoringSettings settings, ScoringStats stats, Alert.AnalyticsModule module,
-                  KafkaConnection kafka, CameraLearner learner,
+                  KafkaConnection kafka, CameraLearner learner, CameraRefiner refiner,
                   java.util.Map<String, java.util.concurrent.CompletableFuture<Long>> fits,
                   java.util.concurrent.Executor learning, CameraAdmission admission) {
         /**
@@ -51,8 +53,9 @@ public final class ScoringTopology {
          *                frames and chunks are in one task, so each entry has one writer)
          * @param shadows candidate models scored beside the active ones, by camera
          * @param learner fits a camera's model at the end of its learning phase, or null: this instance learns none
+         * @param refiner refines a camera's model from operators' confirmations, or null: this instance refines none
          * @param fits    fits running or done, by camera (one writer each, like {@code loading})
-         * @param learning where fits run: off the stream threads
+         * @param learning where fits and refinements run, one at a time: off the stream threads
          * @param admission the cameras this instance takes frames of, up to its limit
          */
         Shared {
@@ -69,17 +72,31 @@ public final class ScoringTopology {
      */
     public static Topology build(ScoringEngine engine, ScoringSettings settings, ScoringStats stats, String backbone,
                                  KafkaConnection kafka, CameraLearner learner, java.util.concurrent.Executor learning) {
+        return build(engine, settings, stats, backbone, kafka, learner, null, learning);
+    }
+
+    /**
+     * As {@link #build(ScoringEngine, ScoringSettings, ScoringStats, String, KafkaConnection, CameraLearner,
+     * java.util.concurrent.Executor)}, refining models from operators' confirmations with {@code refiner}.
+     *
+     * @param refiner refines models from the feedback topic's confirmations, or null: they are refused, with a status
+     */
+    public static Topology build(ScoringEngine engine, ScoringSettings settings, ScoringStats stats, String backbone,
+                                 KafkaConnection kafka, CameraLearner learner, CameraRefiner refiner,
+                                 java.util.concurrent.Executor learning) {
         Shared shared = new Shared(engine, new CameraModels(stats.modelsHeld), new CameraModels(),
                 new ModelLoader(engine, stats),
                 new java.util.concurrent.ConcurrentHashMap<>(), settings, stats, new Alert.AnalyticsModule("vigil-padim",
                 "PaDiM: per-patch Gaussian of normal frames, Mahalanobis distance", backbone, "0.1.0"), kafka,
-                learner, new java.util.concurrent.ConcurrentHashMap<>(), learning,
+                learner, refiner, new java.util.concurrent.ConcurrentHashMap<>(), learning,
                 new CameraAdmission(settings.limits().maxCameras()));
         Topology t = new Topology();
         source(t, "frames", Topics.FRAMES);
         source(t, "models", Topics.MODELS);
+        source(t, "feedback", Topics.FEEDBACK);
         t.addProcessor("score", () -> new FrameProcessor(shared), "frames");
         t.addProcessor("model-loader", () -> new ModelProcessor(shared), "models");
+        t.addProcessor("refine", () -> new FeedbackProcessor(shared), "feedback");
         t.addStateStore(store(Stores.persistentKeyValueStore(ModelStore.CHUNKS)), "score", "model-loader");
         t.addStateStore(store(Stores.persistentKeyValueStore(ModelStore.ACTIVE)), "score", "model-loader");
         // where the frames being scored are on the frames topic (a few bytes each, not the frames): memory suffices,
@@ -87,15 +104,18 @@ public final class ScoringTopology {
         t.addStateStore(store(Stores.inMemoryKeyValueStore(FrameProcessor.BUFFER)), "score");
         t.addStateStore(store(Stores.persistentKeyValueStore(FrameProcessor.ALERT_STATE)), "score");
         t.addStateStore(store(Stores.persistentKeyValueStore(LearningPhases.STORE)), "score");
+        // confirmations taken and not yet reported: a few hundred bytes each
+        t.addStateStore(store(Stores.persistentKeyValueStore(FeedbackProcessor.STORE)), "refine");
         sink(t, MAPS_SINK, Topics.ANOMALY_MAPS, "score");
         sink(t, ALERTS_SINK, Topics.ALERTS, "score");
         sink(t, SHADOW_SINK, Topics.SHADOW, "score");
-        // the model loader reports which version it accepted or refused beside the learning phases' states
+        // the model loader reports which version it accepted or refused beside the learning phases' states, and
+        // refine what became of each confirmation
         sink(t, STATUS_SINK, Topics.CAMERA_STATUS, "score",
-                "model-loader");
+                "model-loader", "refine");
         sink(t, SNAPSHOTS_SINK, Topics.SNAPSHOTS, "score");
         sink(t, DEAD_LETTER_SINK, Topics.DEAD_LETTERS,
-                "score", "model-loader");
+                "score", "model-loader", "refine");
         return t;
     }
 

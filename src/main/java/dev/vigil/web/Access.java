@@ -10,7 +10,8 @@ import java.util.Base64;
 
 /**
  * Who may see the dashboard and its API, and who may change things through it. Two roles, each with its own token:
- * a viewer sees cameras, scores and alerts; an operator also acknowledges alerts and activates model versions. A
+ * a viewer sees cameras, scores and alerts; an operator also acknowledges alerts, confirms them as normal (which
+ * refines the camera's model) and activates model versions. A
  * token is sent as {@code Authorization: Bearer <token>}, as the password of HTTP basic auth for {@code user}, or in
  * the cookie a browser gets by opening {@code /?token=<token>} once. Or everyone is an operator, when the dashboard
  * is opened explicitly for local use. Tokens never appear in logs or pages, and are compared in constant time.
@@ -26,7 +27,7 @@ public final class Access {
     public enum Role {
         /** Sees everything the dashboard shows. */
         VIEWER,
-        /** Also acknowledges alerts and activates model versions. */
+        /** Also acknowledges alerts, confirms them as normal and activates model versions. */
         OPERATOR;
 
         /** As the API and the page name it. */

@@ -1,5 +1,10 @@
 package dev.vigil.web;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vigil.stream.Alert;
+import dev.vigil.stream.Feedback;
+import dev.vigil.stream.FeedbackPublisher;
 import dev.vigil.stream.KafkaConnection;
 import dev.vigil.stream.ModelPublisher;
 import dev.vigil.stream.ModelVersions;
@@ -8,6 +13,7 @@ import io.javalin.http.BadRequestResponse;
 import io.javalin.http.Context;
 import io.javalin.http.NotFoundResponse;
 import io.javalin.http.sse.SseClient;
+import dev.vigil.untrusted.LogText;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,8 +22,8 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * The dashboard's JSON and image API over a {@link DashboardFeed}, and the model actions (list, activate) over
- * the models topic:
+ * The dashboard's JSON and image API over a {@link DashboardFeed}, the model actions (list, activate) over the
+ * models topic, and operators' confirmations over the feedback topic:
  * <pre>
  * GET  /api/cameras                          camera tiles: state, score, threshold, model version, recent scores
  * GET  /api/cameras/{camera}                 one camera: 300 scores, its alerts
@@ -29,15 +35,19 @@ import java.util.function.Consumer;
  * POST /api/cameras/{camera}/models/{v}/activate   roll back or forward to a stored version
  * GET  /api/alerts?camera=C                  recent alerts, newest first
  * POST /api/alerts/{id}/ack                  acknowledge
+ * POST /api/alerts/{id}/normal               confirm its frames as normal (a false alarm): the scorer refines the
+ *                                            camera's model from them (vigil.feedback); optional body
+ *                                            {"reason": "..."}
  * GET  /api/snapshots/{key}                  an alert's snapshot JPEG
  * GET  /api/events                           server-sent events: score, alert, snapshot, status
  * </pre>
  */
 public final class DashboardApi {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private final DashboardFeed feed;
     private final KafkaConnection kafka;
 
-    /** @param kafka where the models topic is, for the model actions */
+    /** @param kafka where the models and feedback topics are, for the model actions and the confirmations */
     public DashboardApi(DashboardFeed feed, KafkaConnection kafka) {
         this.feed = feed;
         this.kafka = kafka;
@@ -85,6 +95,7 @@ public final class DashboardApi {
             }
             ctx.json(Map.of("id", ctx.pathParam("id"), "acknowledged", true));
         });
+        routes.post("/api/alerts/{id}/normal", this::confirmNormal);
         routes.get("/api/snapshots/{key}", ctx -> {
             byte[] jpeg = feed.snapshot(ctx.pathParam("key"));
             if (jpeg == null) {
@@ -93,6 +104,51 @@ public final class DashboardApi {
             ctx.contentType("image/jpeg").header("Cache-Control", "private, max-age=60").result(jpeg);
         });
         routes.sse("/api/events", this::events);
+    }
+
+    /** Longest body a confirmation may carry: a reason of {@link Feedback}'s 500 characters, in JSON. */
+    static final int MAX_CONFIRMATION_BYTES = 4096;
+
+    /**
+     * An operator's "normal" on an alert: its frames (or the most a confirmation covers, around its peak) go to the
+     * feedback topic as a {@link Feedback}; the scorer's refinement shows in the camera's {@code refinement}.
+     */
+    private void confirmNormal(Context ctx) throws Exception {
+        String id = ctx.pathParam("id");
+        Alert alert = feed.alert(id);
+        if (alert == null) {
+            throw new NotFoundResponse("no recent alert " + LogText.escape(id));
+        }
+        String reason = null;
+        byte[] body = ctx.bodyAsBytes();
+        if (body.length > MAX_CONFIRMATION_BYTES) {
+            throw new BadRequestResponse("a confirmation's body is at most " + MAX_CONFIRMATION_BYTES + " bytes");
+        }
+        if (body.length > 0) {
+            try {
+                JsonNode json = JSON.readTree(body);
+                reason = json.hasNonNull("reason") ? json.get("reason").asText() : null;
+            } catch (java.io.IOException e) {
+                throw new BadRequestResponse("a confirmation's body is JSON: {\"reason\": \"...\"}");
+            }
+        }
+        Feedback feedback;
+        try {
+            feedback = Feedback.normal(alert, "dashboard operator", reason == null || reason.isBlank() ? null : reason,
+                    System.currentTimeMillis());
+        } catch (IllegalArgumentException e) {
+            throw new BadRequestResponse(e.getMessage());
+        }
+        FeedbackPublisher.send(kafka, feedback);
+        feed.confirmNormal(id);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("id", id);
+        out.put("camera", alert.camera());
+        out.put("confirmed_normal", true);
+        out.put("feedback", feedback.id());
+        out.put("from_seq", feedback.fromSeq());
+        out.put("to_seq", feedback.toSeq());
+        ctx.json(out);
     }
 
     private void events(SseClient client) {

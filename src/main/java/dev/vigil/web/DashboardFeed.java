@@ -8,6 +8,7 @@ import dev.vigil.stream.Alert;
 import dev.vigil.stream.AnomalyMapRecord;
 import dev.vigil.stream.KafkaConnection;
 import dev.vigil.stream.ModelVersionStatus;
+import dev.vigil.stream.RefinementStatus;
 import dev.vigil.stream.Topic;
 import dev.vigil.stream.FrameRecords;
 import dev.vigil.stream.Topics;
@@ -56,6 +57,8 @@ public final class DashboardFeed implements AutoCloseable {
     public static final String MODEL_STATUS_SUFFIX = "#model";
     /** camera-status keys ending so carry the version the scorer accepted and those it refused */
     static final String MODEL_VERSIONS_SUFFIX = "#" + ModelVersionStatus.KIND;
+    /** camera-status keys ending so carry what the scorer made of an operator's latest confirmation */
+    static final String REFINEMENT_SUFFIX = "#" + RefinementStatus.KIND;
     static final int SCORES_KEPT = 300;
     static final int FRAMES_KEPT = 48;
     static final int ALERTS_KEPT = 500;
@@ -85,6 +88,7 @@ public final class DashboardFeed implements AutoCloseable {
         JsonNode ingestStatus;
         JsonNode modelStatus;
         JsonNode modelVersions;
+        JsonNode refinement;
         long lastFrameAt;
         /** the lowest-scoring frame seen since the current model version took over */
         FrameImage typical;
@@ -101,6 +105,7 @@ public final class DashboardFeed implements AutoCloseable {
     private final Map<String, CameraView> cameras = new TreeMap<>();
     private final LinkedHashMap<String, Alert> alerts = new LinkedHashMap<>();
     private final Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+    private final Set<String> confirmedNormal = ConcurrentHashMap.newKeySet();
     private final LinkedHashMap<String, byte[]> snapshots = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, byte[]> eldest) {
@@ -233,7 +238,10 @@ public final class DashboardFeed implements AutoCloseable {
                 alerts.remove(a.id());
                 alerts.put(a.id(), a);
                 while (alerts.size() > ALERTS_KEPT) {
-                    alerts.remove(alerts.keySet().iterator().next());
+                    String gone = alerts.keySet().iterator().next();
+                    alerts.remove(gone);
+                    acknowledged.remove(gone);
+                    confirmedNormal.remove(gone);
                 }
             }
             publish(new Event("alert", alertView(a)));
@@ -258,7 +266,10 @@ public final class DashboardFeed implements AutoCloseable {
             }
             String camera;
             synchronized (this) {
-                if (r.key().endsWith(MODEL_VERSIONS_SUFFIX)) {
+                if (r.key().endsWith(REFINEMENT_SUFFIX)) {
+                    camera = r.key().substring(0, r.key().length() - REFINEMENT_SUFFIX.length());
+                    view(camera).refinement = status;
+                } else if (r.key().endsWith(MODEL_VERSIONS_SUFFIX)) {
                     camera = r.key().substring(0, r.key().length() - MODEL_VERSIONS_SUFFIX.length());
                     view(camera).modelVersions = status;
                 } else if (r.key().endsWith(MODEL_STATUS_SUFFIX)) {
@@ -373,6 +384,10 @@ public final class DashboardFeed implements AutoCloseable {
             // the scorer's word on which version it uses: the maps' model_version shows the same once frames come
             out.put("model_versions", v.modelVersions);
         }
+        if (v.refinement != null) {
+            // what the scorer made of an operator's latest confirmation: queued, published, refused (and why), ...
+            out.put("refinement", v.refinement);
+        }
         List<ScorePoint> scores = new ArrayList<>(v.scores);
         out.put("scores", scores.subList(Math.max(0, scores.size() - points), scores.size()));
         out.put("frames", v.frames.size());
@@ -422,6 +437,7 @@ public final class DashboardFeed implements AutoCloseable {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("alert", a);
         out.put("acknowledged", acknowledged.contains(a.id()));
+        out.put("confirmed_normal", confirmedNormal.contains(a.id()));
         out.put("snapshot_url", a.snapshot() == null ? null : "/api/snapshots/" + a.snapshot());
         return out;
     }
@@ -438,6 +454,28 @@ public final class DashboardFeed implements AutoCloseable {
         synchronized (this) {
             a = alerts.get(id);
         }
+        publish(new Event("alert", alertView(a)));
+        return true;
+    }
+
+    /** The latest record of a recent alert, or null when it is not among them. */
+    public synchronized Alert alert(String id) {
+        return alerts.get(id);
+    }
+
+    /**
+     * Marks a recent alert confirmed as normal (in this dashboard's memory; the confirmation itself is on the feedback
+     * topic); false when it is not among the recent ones.
+     */
+    public boolean confirmNormal(String id) {
+        Alert a;
+        synchronized (this) {
+            a = alerts.get(id);
+        }
+        if (a == null) {
+            return false;
+        }
+        confirmedNormal.add(id);
         publish(new Event("alert", alertView(a)));
         return true;
     }

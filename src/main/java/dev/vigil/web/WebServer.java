@@ -172,8 +172,8 @@ public final class WebServer implements AutoCloseable {
             return;
         }
         if (role != Access.Role.OPERATOR) {
-            throw new ForbiddenResponse("refused: a viewer may not change anything (acknowledging an alert or "
-                    + "activating a model needs the operator's token)");
+            throw new ForbiddenResponse("refused: a viewer may not change anything (acknowledging an alert, "
+                    + "confirming it normal or activating a model needs the operator's token)");
         }
         String crossSite = hosts.crossSiteProblem(ctx.header("Origin"), ctx.header("Sec-Fetch-Site"),
                 ctx.header("Host"));

@@ -55,7 +55,7 @@ class FrameAdmissionTest {
         ScoringStats stats = new ScoringStats();
         ScoringTopology.Shared shared = new ScoringTopology.Shared(engine, new CameraModels(), new CameraModels(),
                 new ModelLoader(engine, stats), new ConcurrentHashMap<>(), settings, stats,
-                new Alert.AnalyticsModule("test", "test", "test", "0"), null, null, new ConcurrentHashMap<>(),
+                new Alert.AnalyticsModule("test", "test", "test", "0"), null, null, null, new ConcurrentHashMap<>(),
                 Runnable::run, new CameraAdmission(maxCameras));
         for (String name : List.of(FrameProcessor.BUFFER, FrameProcessor.ALERT_STATE, ModelStore.CHUNKS,
                 ModelStore.ACTIVE, LearningPhases.STORE)) {

@@ -47,18 +47,26 @@ final class ScorerDriver implements AutoCloseable {
     private final TestOutputTopic<String, byte[]> maps;
     private final TestOutputTopic<String, byte[]> alerts;
     private final TestOutputTopic<String, byte[]> deadLetters;
+    private final TestInputTopic<String, byte[]> feedback;
+    private final TestOutputTopic<String, byte[]> status;
     final List<AnomalyMapRecord> mapsRead = new ArrayList<>();
+    final List<TestRecord<String, byte[]>> statusRead = new ArrayList<>();
     final List<TestRecord<String, byte[]>> deadLettersRead = new ArrayList<>();
     final List<byte[]> alertsRead = new ArrayList<>();
 
     ScorerDriver(ScoringEngine engine, ScoringSettings settings, Path stateDir) {
+        this(engine, settings, stateDir, null);
+    }
+
+    /** @param refiner refines models from the feedback topic's confirmations, or null for none */
+    ScorerDriver(ScoringEngine engine, ScoringSettings settings, Path stateDir, CameraRefiner refiner) {
         stats = new ScoringStats(registry);
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "vigil-test");
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         driver = new TopologyTestDriver(ScoringTopology.build(engine, settings, stats, "mobilenetv2-l123", null, null,
-                Executors.newSingleThreadExecutor(r -> {
+                refiner, Executors.newSingleThreadExecutor(r -> {
                     Thread t = new Thread(r, "test-learn");
                     t.setDaemon(true);
                     return t;
@@ -70,6 +78,14 @@ final class ScorerDriver implements AutoCloseable {
         alerts = driver.createOutputTopic(Topics.ALERTS.name(), new StringDeserializer(), new ByteArrayDeserializer());
         deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS.name(), new StringDeserializer(),
                 new ByteArrayDeserializer());
+        feedback = driver.createInputTopic(Topics.FEEDBACK.name(), new StringSerializer(), new ByteArraySerializer());
+        status = driver.createOutputTopic(Topics.CAMERA_STATUS.name(), new StringDeserializer(),
+                new ByteArrayDeserializer());
+    }
+
+    /** Any record on the feedback topic: an operator's confirmation, or what a hostile producer writes. */
+    void feedback(String key, byte[] value) {
+        feedback.pipeInput(new TestRecord<>(key, value, new RecordHeaders(), Instant.now()));
     }
 
     /** Publishes a model file for a camera, as `vigil model publish` would, and waits until it is active. */
@@ -118,6 +134,7 @@ final class ScorerDriver implements AutoCloseable {
         maps.readValuesToList().forEach(v -> mapsRead.add(AnomalyMapRecord.fromJson(v)));
         deadLettersRead.addAll(deadLetters.readRecordsToList());
         alertsRead.addAll(alerts.readValuesToList());
+        statusRead.addAll(status.readRecordsToList());
     }
 
     @Override

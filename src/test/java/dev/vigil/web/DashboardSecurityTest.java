@@ -35,6 +35,7 @@ class DashboardSecurityTest {
     private static final String VIEWER = "viewer-token-for-tests";
     private static final String ACK = "/api/alerts/gate-1-42/ack";
     private static final String ACTIVATE = "/api/cameras/gate/models/7/activate";
+    private static final String NORMAL = "/api/alerts/gate-1-42/normal";
 
     private DashboardFeed feed;
     private WebServer server;
@@ -109,7 +110,7 @@ class DashboardSecurityTest {
         start(Access.token("vigil", OPERATOR), AllowedHosts.LOCAL);
         String csrf = session(OPERATOR).path("csrf").asText();
         // a page of evil.example posts to the dashboard; the browser adds the cookie (even the token would not help)
-        for (String path : List.of(ACK, ACTIVATE)) {
+        for (String path : List.of(ACK, ACTIVATE, NORMAL)) {
             HttpResponse<String> forged = send("POST", path, with(cookie(OPERATOR), "Origin", "http://evil.example",
                     "Content-Type", "text/plain", WebServer.CSRF_HEADER, csrf), "x=1");
             assertThat(forged.statusCode()).as(forged.body()).isEqualTo(403);
@@ -150,6 +151,33 @@ class DashboardSecurityTest {
         // a client that is no browser sends neither Origin nor Sec-Fetch-Site: its token and the CSRF token do
         assertThat(send("POST", ACK, Map.of("Authorization", "Bearer " + OPERATOR, WebServer.CSRF_HEADER,
                 session.path("csrf").asText()), null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void confirmingAnAlertAsNormalIsAnOperatorsChangeGuardedLikeTheOthers() throws Exception {
+        start(Access.tokens("vigil", OPERATOR, VIEWER), AllowedHosts.LOCAL);
+        String body = "{\"reason\": \"the delivery van\"}";
+        // an HTML form's POST from the page's own origin: no anti-CSRF token
+        HttpResponse<String> form = send("POST", NORMAL, with(cookie(OPERATOR), "Origin", origin(), "Content-Type",
+                "text/plain"), body);
+        assertThat(form.statusCode()).isEqualTo(403);
+        assertThat(form.body()).contains(WebServer.CSRF_HEADER);
+        // a viewer, even with its own session's token
+        HttpResponse<String> viewer = send("POST", NORMAL, with(cookie(VIEWER), "Origin", origin(),
+                WebServer.CSRF_HEADER, session(VIEWER).path("csrf").asText()), body);
+        assertThat(viewer.statusCode()).isEqualTo(403);
+        assertThat(viewer.body()).contains("viewer").contains("confirming it normal");
+        // another site's page, with the operator's cookie and token
+        assertThat(send("POST", NORMAL, with(cookie(OPERATOR), "Origin", "http://evil.example",
+                WebServer.CSRF_HEADER, session(OPERATOR).path("csrf").asText()), body).statusCode()).isEqualTo(403);
+        // the operator's page gets through to the API: no such alert here (404), named escaped
+        HttpResponse<String> operator = send("POST", NORMAL, with(cookie(OPERATOR), "Origin", origin(),
+                "Sec-Fetch-Site", "same-origin", WebServer.CSRF_HEADER, session(OPERATOR).path("csrf").asText()),
+                body);
+        assertThat(operator.statusCode()).as(operator.body()).isEqualTo(404);
+        assertThat(operator.body()).contains("no recent alert gate-1-42");
+        // GET is no way around it
+        assertThat(send("GET", NORMAL, cookie(OPERATOR), null).statusCode()).isIn(404, 405);
     }
 
     @Test
@@ -209,12 +237,12 @@ class DashboardSecurityTest {
     }
 
     @Test
-    void aViewerSeesButCannotAcknowledgeOrActivate() throws Exception {
+    void aViewerSeesButCannotAcknowledgeConfirmOrActivate() throws Exception {
         start(Access.tokens("vigil", OPERATOR, VIEWER), AllowedHosts.LOCAL);
         assertThat(send("GET", "/api/cameras", cookie(VIEWER), null).statusCode()).isEqualTo(200);
         JsonNode session = session(VIEWER);
         assertThat(session.path("role").asText()).isEqualTo("viewer");
-        for (String path : List.of(ACK, ACTIVATE)) {
+        for (String path : List.of(ACK, ACTIVATE, NORMAL)) {
             HttpResponse<String> r = send("POST", path, with(cookie(VIEWER), "Origin", origin(),
                     WebServer.CSRF_HEADER, session.path("csrf").asText()), null);
             assertThat(r.statusCode()).as(path).isEqualTo(403);

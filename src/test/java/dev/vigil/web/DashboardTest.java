@@ -89,8 +89,10 @@ class DashboardTest {
         KafkaConnection kafka = broker.connection();
         ModelPublisher.publish(kafka, CAMERA, modelFile, 1, 1 << 20);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        // the scorer refines models from operators' confirmations; this camera's model has no patch memory
         service = ScoringService.start(kafka, engine, "mobilenetv2-l123", ScoringSettings.DEFAULT,
-                ScoringService.Options.defaults(dir.resolve("state")), registry);
+                ScoringService.Options.defaults(dir.resolve("state")), null,
+                new dev.vigil.learning.MemoryRefiner(backbone, kafka), registry);
         feed = DashboardFeed.start(kafka);
         server = WebServer.start(new InetSocketAddress("localhost", 0), new Health(
                 () -> new Health.Check(true, Map.of()), () -> new Health.Check(true, Map.of())), registry,
@@ -181,6 +183,25 @@ class DashboardTest {
                 .statusCode()).isEqualTo(200);
         assertThat(getJson("/api/alerts?camera=" + CAMERA).get(0).path("acknowledged").asBoolean()).isTrue();
 
+        // the operator confirms the alert as normal: its frames go to the scorer, whose answer the camera shows
+        HttpResponse<String> normal = HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:"
+                        + server.port() + "/api/alerts/" + id + "/normal")).header("Authorization", "Bearer " + TOKEN)
+                .header(WebServer.CSRF_HEADER, csrf).POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"reason\": \"a delivery van\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(normal.statusCode()).as(normal.body()).isEqualTo(200);
+        JsonNode confirmed = JSON.readTree(normal.body());
+        assertThat(confirmed.path("from_seq").asLong()).isEqualTo(alert[0].path("alert").path("start_seq").asLong());
+        assertThat(getJson("/api/alerts?camera=" + CAMERA).get(0).path("confirmed_normal").asBoolean()).isTrue();
+        JsonNode[] refinement = new JsonNode[1];
+        await().atMost(Duration.ofSeconds(120)).until(() -> {
+            refinement[0] = getJson("/api/cameras/" + CAMERA).path("refinement");
+            return refinement[0].path("feedback").asText().equals(confirmed.path("feedback").asText())
+                    && !refinement[0].path("state").asText().equals("queued");
+        });
+        // a model without a patch memory cannot be refined: refused, and the operator sees why
+        assertThat(refinement[0].path("state").asText()).isEqualTo("refused");
+        assertThat(refinement[0].path("reason").asText()).contains("has no patch memory");
+
         // footage at rest is its owner's alone: the broker's logs and the scorer's state stores
         if (dev.vigil.files.PrivateFiles.posix(dir)) {
             for (Path own : new Path[]{dir.resolve("kafka"), dir.resolve("state")}) {
@@ -212,6 +233,10 @@ class DashboardTest {
                     .asBoolean());
             assertThat(browser.evaluate("document.querySelector('#connection').textContent").asText())
                     .isEqualTo("live");
+            // an operator's alert offers "normal" (or says it was confirmed so, by the API test)
+            assertThat(browser.evaluate("[...document.querySelectorAll('#alerts .alert button, #alerts .alert .hint')]"
+                    + ".some(e => e.textContent === 'normal' || e.textContent === 'confirmed normal')").asBoolean())
+                    .isTrue();
             // the page's own change carries its anti-CSRF token and passes every guard (no such alert: 404)
             browser.evaluate("window.vigilPost = 0; post('/api/alerts/no-such-alert/ack')"
                     + ".then(r => { window.vigilPost = r.status; }); 0");

@@ -126,6 +126,10 @@ function metaText(cam) {
   const version = cam.model_version ?? (cam.model && cam.model.model_version);
   if (version !== undefined && version !== null) parts.push(`model v${version}`);
   if (cam.ingest && cam.ingest.source) parts.push(cam.ingest.source);
+  const r = cam.refinement;
+  if (r && r.state === 'queued') parts.push('refining the model');
+  else if (r && r.state === 'published') parts.push(`refined as v${r.version}`);
+  else if (r) parts.push(`refinement ${r.state}: ${r.reason}`);
   return parts.join(' · ');
 }
 
@@ -182,8 +186,14 @@ function alertItem(view) {
       el('div', { class: 'row' }, el('strong', {}, a.camera), el('span', { class: 'badge' }, a.type)),
       el('div', { class: 'meta' }, `${new Date(a.start_time).toLocaleTimeString()} · peak ${a.peak_score.toFixed(1)}`
         + ` (threshold ${a.threshold.toFixed(1)}) · ${a.frames} frames · ${a.boxes.length} regions`),
-      view.acknowledged ? el('span', { class: 'hint' }, 'acknowledged')
-        : mayChange() ? el('button', { onclick: () => acknowledge(a.id) }, 'acknowledge') : el('span')));
+      el('div', { class: 'row' },
+        view.acknowledged ? el('span', { class: 'hint' }, 'acknowledged')
+          : mayChange() ? el('button', { onclick: () => acknowledge(a.id) }, 'acknowledge') : el('span'),
+        view.confirmed_normal ? el('span', { class: 'hint' }, 'confirmed normal')
+          : mayChange() && a.label !== 'scene-change'
+            ? el('button', { onclick: () => confirmNormal(a.id),
+              title: 'a false alarm: the camera\'s model learns these frames as normal' }, 'normal')
+            : el('span'))));
   return item;
 }
 
@@ -200,6 +210,12 @@ function renderAlerts() {
 async function acknowledge(id) {
   const r = await post(`/api/alerts/${enc(id)}/ack`);
   if (r.ok) { const v = state.alerts.get(id); if (v) { v.acknowledged = true; renderAlerts(); } }
+}
+
+// the frames of a false alarm go to the scorer, which refines the camera's model from them (POST .../normal)
+async function confirmNormal(id) {
+  const r = await post(`/api/alerts/${enc(id)}/normal`);
+  if (r.ok) { const v = state.alerts.get(id); if (v) { v.confirmed_normal = true; renderAlerts(); } }
 }
 
 async function showCamera(camera) {
