@@ -158,6 +158,12 @@ public class EvalCommand implements Callable<Integer> {
         if (!(fps > 0)) {
             throw new ParameterException(spec.commandLine(), "--fps must be positive, got " + fps);
         }
+        if (!option.equals("--cross-validate")) {
+            parsed.stream().filter(ScoringVariant::extremes).findFirst().ifPresent(v -> {
+                throw new ParameterException(spec.commandLine(), "--variants: " + v.name() + ": evt is a frame score "
+                        + "of --cross-validate only (it makes no maps)");
+            });
+        }
         return parsed;
     }
 

@@ -17,6 +17,7 @@ import dev.vigil.engine.FeatureExtractor;
 import dev.vigil.padim.PadimModel;
 import dev.vigil.padim.PatchDistances;
 import dev.vigil.padim.PatchMemory;
+import dev.vigil.padim.PositionExtremes;
 import dev.vigil.padim.Scoring;
 import dev.vigil.padim.SpatialPooling;
 import dev.vigil.padim.ThresholdRule;
@@ -211,16 +212,43 @@ final class ClipFit implements AutoCloseable {
 
     /** The variant's threshold by another rule, on the same held-back scores. */
     ThresholdStats threshold(ScoringVariant v, ThresholdRule rule) {
+        if (v.extremes()) {
+            return ThresholdStats.fromNormalScores(extremeScores(v, heldBack.distances()), rule);
+        }
         return heldBack.threshold(detector, scoring(v), rule);
     }
 
     /** The variant's frame scores of a clip's frames. */
     double[] frameScores(ScoringVariant v, Clip clip) {
-        return detector.frameScores(clip.distances(), scoring(v));
+        return v.extremes() ? extremeScores(v, clip.distances()) : detector.frameScores(clip.distances(), scoring(v));
+    }
+
+    /** the held-back frames' blocks: every n-th block of n frames (n = 10 by default), held back whole */
+    private static final int HELD_BACK_BLOCK = 10;
+    /** per {@code evt} variant, its per-position extremes of the held-back frames */
+    private final Map<ScoringVariant, PositionExtremes> extremes = new java.util.HashMap<>();
+
+    /** An {@code evt} variant's frame scores: its grids standardised per position, then its patch score. */
+    private double[] extremeScores(ScoringVariant v, PatchDistances d) {
+        ModelInfo.FrameScoring scoring = scoring(v);
+        PositionExtremes e = extremes.computeIfAbsent(v, k -> {
+            PatchDistances held = heldBack.distances();
+            return PositionExtremes.fit(held.grids(scoring), held.frames(), held.positions(), HELD_BACK_BLOCK);
+        });
+        float[] z = e.standardise(d.grids(scoring), d.frames());
+        double[] out = new double[d.frames()];
+        for (int f = 0; f < out.length; f++) {
+            out[f] = v.frameScore().score(z, f * d.positions(), d.positions(), model.info().gridWidth(), null);
+        }
+        return out;
     }
 
     /** The variant's maps and frame scores of some frames' distances ({@link #distances(List)}). */
     List<Detection> detect(ScoringVariant v, PatchDistances distances) {
+        if (v.extremes()) {
+            throw new IllegalArgumentException("variant " + v.name() + ": evt is a frame score of --cross-validate, "
+                    + "which has no maps of its own");
+        }
         return detector.detect(distances, scoring(v));
     }
 

@@ -18,9 +18,11 @@ import dev.vigil.padim.SpatialPooling;
  *                     appearance Q-quantile ({@link dev.vigil.padim.MemoryBlend#gate}); 0 asks about every patch
  * @param motionMemory {@code motion-memory}: the motion stream has a memory of its own, of frame differences, with
  *                     the same row band and gate quantile
+ * @param extremes     {@code evt}: the grid standardised by per-position extreme-value scales of the held-back frames
+ *                     ({@link dev.vigil.padim.PositionExtremes}) before the frame score; {@code --cross-validate} only
  */
 public record ScoringVariant(String name, double motionWeight, FrameScore frameScore, SpatialPooling pooling,
-                             int memoryRadius, double gateQuantile, boolean motionMemory) {
+                             int memoryRadius, double gateQuantile, boolean motionMemory, boolean extremes) {
     /** the patch memory's row band half-width when there is none */
     public static final int NO_MEMORY = -1;
 
@@ -40,7 +42,7 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
 
     /** Without a patch memory. */
     public ScoringVariant(String name, double motionWeight, FrameScore frameScore, SpatialPooling pooling) {
-        this(name, motionWeight, frameScore, pooling, NO_MEMORY, 0, false);
+        this(name, motionWeight, frameScore, pooling, NO_MEMORY, 0, false, false);
     }
 
     /** Without spatial pooling. */
@@ -66,6 +68,7 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
         int memory = NO_MEMORY;
         Double gate = null;
         boolean motionMemory = false;
+        boolean extremes = false;
         boolean stream = false;
         boolean scored = false;
         for (String part : t.split("\\+")) {
@@ -86,10 +89,12 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
                     gate = quantile(text, part.substring(5));
                 } else if (part.equals("motion-memory") && !motionMemory) {
                     motionMemory = true;
+                } else if (part.equals("evt") && !extremes) {
+                    extremes = true;
                 } else {
                     throw new IllegalArgumentException("variant '" + text + "' must be plain, or parts joined by +: "
                             + "appearance or motion:W, max or top:F or region:F, pool:S or pool:SXxSY, memory:R, "
-                            + "gate:Q, motion-memory, each at most once");
+                            + "gate:Q, motion-memory, evt, each at most once");
                 }
             } catch (IllegalArgumentException e) {
                 throw e.getMessage().startsWith("variant '") ? e
@@ -104,8 +109,12 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
             throw new IllegalArgumentException("variant '" + text + "': motion-memory is the motion stream's patch "
                     + "memory: it needs memory:R and motion:W");
         }
+        if (extremes && score.isMax()) {
+            throw new IllegalArgumentException("variant '" + text + "': evt standardises the patch grid per "
+                    + "position: it needs a patch score, top:F or region:F");
+        }
         return new ScoringVariant(t, weight, score, pooling, memory, gate == null ? Scoring.DEFAULT_GATE : gate,
-                motionMemory);
+                motionMemory, extremes);
     }
 
     private static double quantile(String text, String q) {

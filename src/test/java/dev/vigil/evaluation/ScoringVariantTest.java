@@ -47,6 +47,9 @@ class ScoringVariantTest {
                 "needs memory:R and motion:W");
         assertThatThrownBy(() -> ScoringVariant.parse("memory:1+motion-memory")).hasMessageContaining(
                 "needs memory:R and motion:W");
+        // per-position extremes standardise a patch grid: a patch score, not the map's maximum
+        assertThat(ScoringVariant.parse("motion:3+top:0.05+evt").extremes()).isTrue();
+        assertThatThrownBy(() -> ScoringVariant.parse("motion:3+evt")).hasMessageContaining("needs a patch score");
         assertThatThrownBy(() -> ScoringVariant.parse("memory:1+gate:1")).hasMessageContaining("0 <= Q < 1");
         assertThatThrownBy(() -> ScoringVariant.parse("memory:-1")).hasMessageContaining("memory:R");
         assertThatThrownBy(() -> ScoringVariant.parse("memory:1+memory:2")).hasMessageContaining("memory:R");
