@@ -354,6 +354,15 @@ class ModelFileTest {
                 .withMotion(new MotionBlend(3, 12.5, 0.875, 1100)), plain.gaussian(), motion));
     }
 
+    /** A copy of the file claiming another format version. */
+    private Path withVersion(Path file, int version, String name) throws IOException {
+        byte[] b = Files.readAllBytes(file);
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putShort(8, (short) version);
+        Path copy = dir.resolve(name);
+        Files.write(copy, b);
+        return copy;
+    }
+
     /** A copy of the file with one byte flipped at each offset is refused by read and verify, naming the check. */
     private void assertFlipsRefused(Path file, long[] offsets, Check check, String message) throws IOException {
         for (long offset : offsets) {
@@ -421,20 +430,12 @@ class ModelFileTest {
         assertRefused(cut, Check.TRUNCATED, "truncated: expected", "(appearance)", "(motion)",
                 memoryBlock + " (patch memory)");
         // a version-2 file claiming a memory, and a version-3 one without: refused by the header check
-        byte[] b = Files.readAllBytes(file);
-        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putShort(8, (short) 2);
-        Path v2 = dir.resolve("memory-v2.vgm");
-        Files.write(v2, b);
-        assertRefused(v2, Check.HEADER, "header field 'memory' is present, but format version 2 has no patch "
-                + "memory block");
+        assertRefused(withVersion(file, 2, "memory-v2.vgm"), Check.HEADER, "header field 'memory' is present, but "
+                + "format version 2 has no patch memory block");
         Path motionOnly = dir.resolve("motion.vgm");
         ModelFile.write(motionOnly, motionModel());
-        byte[] m = Files.readAllBytes(motionOnly);
-        ByteBuffer.wrap(m).order(ByteOrder.LITTLE_ENDIAN).putShort(8, (short) 3);
-        Path v3 = dir.resolve("motion-v3.vgm");
-        Files.write(v3, m);
-        assertRefused(v3, Check.HEADER, "header field 'memory' is missing (format version 3 has a patch memory "
-                + "block)");
+        assertRefused(withVersion(motionOnly, 3, "motion-v3.vgm"), Check.HEADER, "header field 'memory' is missing "
+                + "(format version 3 has a patch memory block)");
     }
 
     @Test
@@ -487,11 +488,7 @@ class ModelFileTest {
         cut(cut, motionStart);
         assertRefused(cut, Check.TRUNCATED, "truncated: expected " + block + " payload bytes and a 4-byte checksum, "
                 + "twice (appearance and motion blocks)");
-        byte[] b = Files.readAllBytes(file);
-        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putShort(8, (short) 1);
-        Path v1 = dir.resolve("motion-v1.vgm");
-        Files.write(v1, b);
-        assertRefused(v1, Check.HEADER, "header field 'motion' is present, but format version 1 has no motion block");
+        assertRefused(withVersion(file, 1, "motion-v1.vgm"), Check.HEADER, "header field 'motion' is present, but format version 1 has no motion block");
     }
 
     @Test
@@ -596,12 +593,7 @@ class ModelFileTest {
 
     @Test
     void aFutureVersionIsRefused() throws IOException {
-        Path file = written();
-        byte[] b = Files.readAllBytes(file);
-        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putShort(8, (short) 7);
-        Path copy = dir.resolve("future.vgm");
-        Files.write(copy, b);
-        assertRefused(copy, Check.VERSION, "format version 7 is newer than this Vigil supports (3)");
+        assertRefused(withVersion(written(), 7, "future.vgm"), Check.VERSION, "format version 7 is newer than this Vigil supports (3)");
     }
 
     @Test
