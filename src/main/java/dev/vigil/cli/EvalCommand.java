@@ -47,7 +47,8 @@ public class EvalCommand implements Callable<Integer> {
     @Option(names = "--variants", paramLabel = "<v>[,<v>...]", split = ",",
             description = "Compare ways of fitting and scoring frames on the same training clips (clips layout; "
                     + "fits its own models with train's fit): plain (the paper's), or parts joined by +: appearance "
-                    + "or motion:W, max or top:F or region:F, pool:S or pool:SXxSY, memory:R (e.g. "
+                    + "or motion:W, max or top:F or region:F, pool:S or pool:SXxSY, memory:R with gate:Q and "
+                    + "motion-memory, evt (--cross-validate only); docs/evaluation.md (e.g. "
                     + ScoringVariant.DEFAULTS
                     + "). Prints one table and writes variants.json and variants.md instead of the single-model report")
     List<String> variants;
