@@ -33,10 +33,11 @@ import java.util.Map;
 public final class CrossValidation {
     private static final Logger LOG = LoggerFactory.getLogger(CrossValidation.class);
     /**
-     * the default rule's margin is 1: p99 + 1 x (p99 - p50); these narrower and wider ones are reported beside it, to
-     * show how a setting's threshold trades events for false alerts
+     * the default rule is p99 + 1 x (p99 - p50); these other rules, on the same held-back frames, are reported beside
+     * it, to show how a setting's threshold trades events for false alerts
      */
-    private static final double[] OTHER_MARGINS = {0, 0.5, 2, 3};
+    private static final List<String> OTHER_RULES = List.of("p99", "p99+0.5*(p99-p50)", "p99+2*(p99-p50)",
+            "p99+3*(p99-p50)", "p100", "mean+3*std", "mean+4*std");
 
     private CrossValidation() {
     }
@@ -258,8 +259,8 @@ public final class CrossValidation {
         /** the anomalous test frames' scores, against the unseen normal frames': do anomalies outscore new crowds? */
         private final List<Double> anomalousVsUnseen = new ArrayList<>();
         private final List<Boolean> anomalousVsUnseenLabels = new ArrayList<>();
-        /** per margin K of {@link #OTHER_MARGINS}: events alerted and false alerts on unseen footage */
-        private final Map<Double, int[]> otherMargins = new LinkedHashMap<>();
+        /** per rule of {@link #OTHER_RULES}: events alerted and false alerts on unseen footage */
+        private final Map<String, int[]> otherRules = new LinkedHashMap<>();
         /** per left-out clip: frames, frames above the threshold, false alerts */
         private final Map<String, int[]> unseenByClip = new LinkedHashMap<>();
         private ClipAlerts unseen = ClipAlerts.NONE;
@@ -337,8 +338,8 @@ public final class CrossValidation {
                 }
             }
             foldEventsAlerted.add(test.eventsAlerted() - alertedBefore);
-            for (double k : OTHER_MARGINS) {
-                double t = fit.threshold(variant, ThresholdRule.parse(margin(k))).threshold();
+            for (String rule : OTHER_RULES) {
+                double t = fit.threshold(variant, ThresholdRule.parse(rule)).threshold();
                 ClipAlerts onUnseen = ClipAlerts.NONE;
                 ClipAlerts onTest = ClipAlerts.NONE;
                 for (int c = 0; c < names.size(); c++) {
@@ -349,7 +350,7 @@ public final class CrossValidation {
                         onTest = onTest.plus(a);
                     }
                 }
-                otherMargins.merge(k, new int[]{onTest.eventsAlerted(), onUnseen.falseAlerts()},
+                otherRules.merge(rule, new int[]{onTest.eventsAlerted(), onUnseen.falseAlerts()},
                         (x, y) -> new int[]{x[0] + y[0], x[1] + y[1]});
             }
             foldAuroc.add(AnomalyMetrics.imageAurocOrNull(foldScores, foldLabels));
@@ -383,7 +384,7 @@ public final class CrossValidation {
             r.put("false_alerts_unseen_per_hour", unseenHours == 0 ? null : unseen.falseAlerts() / unseenHours);
             r.put("false_alerts_test_normal_frames", test.falseAlerts());
             List<Map<String, Object>> margins = new ArrayList<>();
-            otherMargins.forEach((k, v) -> margins.add(Map.of("rule", margin(k), "events_alerted", v[0],
+            otherRules.forEach((k, v) -> margins.add(Map.of("rule", k, "events_alerted", v[0],
                     "false_alerts_unseen", v[1])));
             r.put("other_thresholds", margins);
             Map<String, Map<String, Integer>> perUnseen = new LinkedHashMap<>();
@@ -394,12 +395,6 @@ public final class CrossValidation {
             r.put("frame_fpr_unseen", unseenFrames == 0 ? null : (double) unseenAbove / unseenFrames);
             return r;
         }
-    }
-
-    /** The threshold rule p99 + K x (p99 - p50), written as ThresholdRule reads it. */
-    private static String margin(double k) {
-        return k == 0 ? "p99" : "p99+" + (k == Math.rint(k) ? Long.toString((long) k) : Double.toString(k))
-                + "*(p99-p50)";
     }
 
     /** The Markdown table of docs/results.md: one row per variant. */
