@@ -1,6 +1,7 @@
 package dev.vigil.cli;
 
 import dev.vigil.padim.FrameScore;
+import dev.vigil.padim.MemoryBlend;
 import dev.vigil.padim.Scoring;
 import picocli.CommandLine.Option;
 
@@ -59,13 +60,14 @@ public class FrameScoreOptions {
     private static int radius(String text) {
         try {
             int r = Integer.parseInt(text);
-            if (r >= 0 && r <= 64) {
+            if (r >= 0 && r <= MemoryBlend.MAX_RADIUS) {
                 return r;
             }
         } catch (NumberFormatException e) {
             // the message below says what is accepted
         }
-        throw new IllegalArgumentException("--memory must be off or a row band half-width R from 0 to 64, got '"
+        throw new IllegalArgumentException("--memory must be off or a row band half-width R from 0 to "
+                + MemoryBlend.MAX_RADIUS + ", got '"
                 + dev.vigil.untrusted.LogText.escape(text) + "'");
     }
 }

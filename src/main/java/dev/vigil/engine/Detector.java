@@ -39,7 +39,13 @@ public final class Detector implements AutoCloseable {
     private final boolean searchEveryPatch;
 
     public Detector(OnnxBackbone backbone, PadimModel model) {
-        this(new FeatureExtractor(backbone, preprocessing(model.info()), model.info().channelIndices()), model);
+        this(backbone, model, false);
+    }
+
+    /** @param searchEveryPatch as {@link #Detector(FeatureExtractor, PadimModel, boolean)} */
+    public Detector(OnnxBackbone backbone, PadimModel model, boolean searchEveryPatch) {
+        this(new FeatureExtractor(backbone, preprocessing(model.info()), model.info().channelIndices()), model,
+                searchEveryPatch);
     }
 
     /** A detector on an extractor that other detectors with the same input and channels may share. */

@@ -13,7 +13,6 @@ import dev.vigil.media.MediaInputs;
 import dev.vigil.media.SourceFrame;
 import dev.vigil.padim.FrameScore;
 import dev.vigil.padim.ModelInfo;
-import dev.vigil.engine.FeatureExtractor;
 import dev.vigil.padim.PadimModel;
 import dev.vigil.padim.PatchDistances;
 import dev.vigil.padim.PatchMemory;
@@ -100,9 +99,8 @@ final class ClipFit implements AutoCloseable {
                     + "learns its threshold from held-back frames");
         }
         PadimModel model = fitted.model();
-        Detector detector = new Detector(new FeatureExtractor(backbone, Detector.preprocessing(model.info()),
-                model.info().channelIndices()), model, true);
-        return new ClipFit(model, fitted.heldBack(), detector, fit, codec, (System.nanoTime() - start) / 1e9);
+        return new ClipFit(model, fitted.heldBack(), new Detector(backbone, model, true), fit, codec,
+                (System.nanoTime() - start) / 1e9);
     }
 
     private static float[] concat(List<float[]> parts) {
@@ -223,8 +221,6 @@ final class ClipFit implements AutoCloseable {
         return v.extremes() ? extremeScores(v, clip.distances()) : detector.frameScores(clip.distances(), scoring(v));
     }
 
-    /** the held-back frames' blocks: every n-th block of n frames (n = 10 by default), held back whole */
-    private static final int HELD_BACK_BLOCK = 10;
     /** per {@code evt} variant, its per-position extremes of the held-back frames */
     private final Map<ScoringVariant, PositionExtremes> extremes = new java.util.HashMap<>();
 
@@ -233,7 +229,8 @@ final class ClipFit implements AutoCloseable {
         ModelInfo.FrameScoring scoring = scoring(v);
         PositionExtremes e = extremes.computeIfAbsent(v, k -> {
             PatchDistances held = heldBack.distances();
-            return PositionExtremes.fit(held.grids(scoring), held.frames(), held.positions(), HELD_BACK_BLOCK);
+            // the held-back frames come in the fit's blocks: every n-th block of n frames, held back whole
+            return PositionExtremes.fit(held.grids(scoring), held.frames(), held.positions(), fit.holdOutEvery());
         });
         float[] z = e.standardise(d.grids(scoring), d.frames());
         double[] out = new double[d.frames()];

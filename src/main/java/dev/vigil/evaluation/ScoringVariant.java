@@ -32,8 +32,9 @@ public record ScoringVariant(String name, double motionWeight, FrameScore frameS
         if (pooling == null) {
             pooling = SpatialPooling.NONE;
         }
-        if (memoryRadius < NO_MEMORY) {
-            throw new IllegalArgumentException("memory:R needs R >= 0, got " + memoryRadius);
+        if (memoryRadius < NO_MEMORY || memoryRadius > dev.vigil.padim.MemoryBlend.MAX_RADIUS) {
+            throw new IllegalArgumentException("memory:R needs R from 0 to " + dev.vigil.padim.MemoryBlend.MAX_RADIUS
+                    + ", got " + memoryRadius);
         }
         if (!(gateQuantile >= 0 && gateQuantile < 1)) {
             throw new IllegalArgumentException("gate:Q needs 0 <= Q < 1, got " + gateQuantile);

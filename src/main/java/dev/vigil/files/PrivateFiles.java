@@ -143,12 +143,20 @@ public final class PrivateFiles {
             write(tmp, bytes);
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
+            discardAfter(e, tmp);
             throw e;
+        }
+    }
+
+    /**
+     * Deletes the temporary file a failed write left, before the failure is rethrown; a failure to delete is added
+     * to it, so that neither hides the other.
+     */
+    public static void discardAfter(Exception failure, Path tmp) {
+        try {
+            Files.deleteIfExists(tmp);
+        } catch (IOException suppressed) {
+            failure.addSuppressed(suppressed);
         }
     }
 

@@ -182,8 +182,7 @@ public final class TopicLearner {
         try (CameraFrames.Frames frames = CameraFrames.read(kafka,
                 selection.with(all.stream().mapToLong(Long::longValue).toArray()));
              // every patch asked of a patch memory: its scale is the mean over all of them
-             Detector detector = new Detector(new dev.vigil.engine.FeatureExtractor(backbone,
-                     Detector.preprocessing(model.info()), model.info().channelIndices()), model, true)) {
+             Detector detector = new Detector(backbone, model, true)) {
             HeldBackScores held = HeldBackScores.of(detector,
                     sequence(selection.camera(), frames, undecodable, references::contains), false,
                     options.batchSize());

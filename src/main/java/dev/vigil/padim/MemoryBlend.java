@@ -18,9 +18,16 @@ package dev.vigil.padim;
  */
 public record MemoryBlend(int radius, double gateQuantile, double gate, double appearanceScale, double memoryScale,
                           int patchesPerRow) {
+    /**
+     * The widest row band half-width: people of one size sit within a few rows (results.md: R = 0, 1 and 2 score
+     * alike), and a model file's radius is untrusted, so that no header can make the scorer build absurd bands.
+     */
+    public static final int MAX_RADIUS = 64;
+
     public MemoryBlend {
-        if (radius < 0) {
-            throw new IllegalArgumentException("the memory's row band half-width must be at least 0, got " + radius);
+        if (radius < 0 || radius > MAX_RADIUS) {
+            throw new IllegalArgumentException("the memory's row band half-width must be from 0 to " + MAX_RADIUS
+                    + ", got " + radius);
         }
         if (!(gateQuantile >= 0 && gateQuantile < 1)) {
             throw new IllegalArgumentException("the memory's gate quantile must be in [0, 1), got " + gateQuantile);

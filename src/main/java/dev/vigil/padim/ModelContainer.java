@@ -324,11 +324,7 @@ final class ModelContainer {
             }
             Files.move(tmp, target, ATOMIC_MOVE, REPLACE_EXISTING);
         } catch (IOException | RuntimeException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
+            PrivateFiles.discardAfter(e, tmp);
             throw e;
         }
         syncDirectory(dir);

@@ -124,39 +124,48 @@ public record PatchDistances(int frames, int positions, float[] appearance, floa
         return blend.blend(a, m, valid, frames, positions);
     }
 
+    /** Mean appearance distance over all frames and positions: the appearance scale of a blend. */
+    public double appearanceMean() {
+        return mean(appearance, false, false);
+    }
+
+    /** Mean motion distance over the frames that had a predecessor; NaN when none had one. */
+    public double motionMean() {
+        return mean(motion, true, false);
+    }
+
+    /** Mean memory distance over all frames and positions (all searched): the memory scale of a memory blend. */
+    public double memoryMean() {
+        return mean(memory, false, true);
+    }
+
     /** Mean motion memory distance over the frames that had a predecessor (all searched); NaN when none had one. */
     public double motionMemoryMean() {
-        return validMean(motionMemory);
+        return mean(motionMemory, true, true);
+    }
+
+    /** The q-quantile of all appearance distances (the lower one of the two around it), 0 for q = 0. */
+    public double appearanceQuantile(double q) {
+        return quantile(appearance, false, q);
     }
 
     /** The q-quantile of the motion distances of the frames that had a predecessor (the lower one), 0 for q = 0. */
     public double motionQuantile(double q) {
-        if (q <= 0) {
-            return 0;
-        }
-        int n = 0;
-        for (boolean v : valid) {
-            n += v ? positions : 0;
-        }
-        float[] sorted = new float[n];
-        int at = 0;
-        for (int b = 0; b < frames; b++) {
-            if (valid[b]) {
-                System.arraycopy(motion, b * positions, sorted, at, positions);
-                at += positions;
-            }
-        }
-        Arrays.sort(sorted);
-        return n == 0 ? 0 : sorted[(int) Math.min(n - 1, Math.floor(q * (n - 1)))];
+        return quantile(motion, true, q);
     }
 
-    private double validMean(float[] values) {
+    /**
+     * The mean of every frame's values, or of the frames that had a predecessor only; NaN when there are none.
+     *
+     * @param searched memory distances: a scale needs every patch's, and one not searched (+infinity) has none
+     */
+    private double mean(float[] values, boolean followingOnly, boolean searched) {
         double sum = 0;
         long count = 0;
         for (int b = 0; b < frames; b++) {
-            if (valid[b]) {
+            if (!followingOnly || valid[b]) {
                 for (int p = b * positions; p < (b + 1) * positions; p++) {
-                    if (Float.isInfinite(values[p])) {
+                    if (searched && Float.isInfinite(values[p])) {
                         throw new IllegalStateException("the memory scale needs every patch's memory distance");
                     }
                     sum += values[p];
@@ -167,49 +176,20 @@ public record PatchDistances(int frames, int positions, float[] appearance, floa
         return count == 0 ? Double.NaN : sum / count;
     }
 
-    /** Mean appearance distance over all frames and positions: the appearance scale of a blend. */
-    public double appearanceMean() {
-        double sum = 0;
-        for (float x : appearance) {
-            sum += x;
-        }
-        return sum / appearance.length;
-    }
-
-    /** Mean memory distance over all frames and positions (all searched): the memory scale of a memory blend. */
-    public double memoryMean() {
-        double sum = 0;
-        for (float x : memory) {
-            if (Float.isInfinite(x)) {
-                throw new IllegalStateException("the memory scale needs every patch's memory distance");
-            }
-            sum += x;
-        }
-        return sum / memory.length;
-    }
-
-    /** The q-quantile of all appearance distances (the lower one of the two around it), 0 for q = 0. */
-    public double appearanceQuantile(double q) {
+    /** The lower of the two values around the q-quantile of {@link #mean}'s values; 0 for q = 0 or none. */
+    private double quantile(float[] values, boolean followingOnly, double q) {
         if (q <= 0) {
             return 0;
         }
-        float[] sorted = appearance.clone();
-        Arrays.sort(sorted);
-        return sorted[(int) Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))];
-    }
-
-    /** Mean motion distance over the frames that had a predecessor; NaN when none had one. */
-    public double motionMean() {
-        double sum = 0;
-        long count = 0;
+        float[] sorted = new float[frames * positions];
+        int n = 0;
         for (int b = 0; b < frames; b++) {
-            if (valid[b]) {
-                for (int p = b * positions; p < (b + 1) * positions; p++) {
-                    sum += motion[p];
-                }
-                count += positions;
+            if (!followingOnly || valid[b]) {
+                System.arraycopy(values, b * positions, sorted, n, positions);
+                n += positions;
             }
         }
-        return count == 0 ? Double.NaN : sum / count;
+        Arrays.sort(sorted, 0, n);
+        return n == 0 ? 0 : sorted[(int) Math.min(n - 1, Math.floor(q * (n - 1)))];
     }
 }

@@ -186,8 +186,9 @@ public final class PatchMemory {
         float[][] patches = new float[gridHeight][];
         float[][] bandNorms = new float[gridHeight][];
         for (int y = 0; y < gridHeight; y++) {
-            int from = Math.max(0, y - radius);
-            int to = Math.min(gridHeight - 1, y + radius);
+            // in long: y + radius must not wrap, whatever radius a caller passes
+            int from = (int) Math.max(0, (long) y - radius);
+            int to = (int) Math.min(gridHeight - 1, (long) y + radius);
             patches[y] = new float[(to - from + 1) * perRow * features];
             bandNorms[y] = new float[(to - from + 1) * perRow];
             for (int y2 = from; y2 <= to; y2++) {

@@ -30,9 +30,9 @@ public record Scoring(FrameScore frameScore, double motionWeight, SpatialPooling
         }
 
         public Memory {
-            if (radius < 0) {
-                throw new IllegalArgumentException("the memory's row band half-width R must be at least 0, got "
-                        + radius);
+            if (radius < 0 || radius > MemoryBlend.MAX_RADIUS) {
+                throw new IllegalArgumentException("the memory's row band half-width R must be from 0 to "
+                        + MemoryBlend.MAX_RADIUS + ", got " + radius);
             }
             if (!(gateQuantile >= 0 && gateQuantile < 1)) {
                 throw new IllegalArgumentException("the memory's gate quantile must be in [0, 1), got "

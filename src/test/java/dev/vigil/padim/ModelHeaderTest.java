@@ -154,5 +154,10 @@ class ModelHeaderTest {
                 .put("motion_scale", 1.0).put("training_pairs", 10).put("payload_bytes", 1)
                 .put("payload_order", ModelFile.PAYLOAD_ORDER)))
                 .contains("header field 'motion' is not a usable blend");
+        // an untrusted radius is bounded before the scorer builds its bands from it
+        assertThat(refused(h -> h.putObject("memory").put("radius", 100_000).put("gate_quantile", 0.98)
+                .put("gate", 1.0).put("appearance_scale", 1.0).put("memory_scale", 1.0).put("patches_per_row", 2)
+                .put("payload_bytes", 1).put("payload_order", "patches f32le [grid_height][patches_per_row][d]")))
+                .contains("header field 'memory' is not a usable memory blend", "from 0 to 64, got 100000");
     }
 }
